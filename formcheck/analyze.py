@@ -1,0 +1,72 @@
+"""Offline analysis of a clip: frames -> pose backend -> engine -> result.
+
+This is the glue the CLI, the review page and the tests share. Video decoding and the model are
+passed in (or opened here from paths), so the same loop runs on a live model or on replayed
+landmarks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
+from formcheck.landmarks import LandmarkSeries, PoseFrame
+from formcheck.pose.backend import PoseBackend
+from formcheck.specs.schema import ExerciseSpec
+
+Frames = Iterable[tuple[float, npt.NDArray[np.uint8]]]
+Progress = Callable[[float], None]  # seconds of video processed
+
+
+@dataclass
+class Analysis:
+    result: SessionResult
+    states: list[FrameState]
+    series: LandmarkSeries
+    processing_s: float
+
+
+def run_frames(
+    spec: ExerciseSpec,
+    frames: Frames,
+    backend: PoseBackend,
+    side: str = "auto",
+    progress: Progress | None = None,
+    source: str = "",
+) -> Analysis:
+    """Run the pose backend and the engine over decoded frames."""
+    session = ExerciseSession(spec, side=side)
+    states: list[FrameState] = []
+    times: list[float] = []
+    poses: list[PoseFrame | None] = []
+    image_wh = (0, 0)
+    started = time.perf_counter()
+    for t_s, rgb in frames:
+        image_wh = (rgb.shape[1], rgb.shape[0])
+        pose = backend.detect(rgb, t_s)
+        states.append(session.update(t_s, pose))
+        times.append(t_s)
+        poses.append(pose)
+        if progress:
+            progress(t_s)
+    elapsed = time.perf_counter() - started
+    series = LandmarkSeries.from_frames(times, poses, image_wh, source)
+    return Analysis(session.finish(), states, series, elapsed)
+
+
+def replay_series(spec: ExerciseSpec, series: LandmarkSeries, side: str = "auto") -> Analysis:
+    """Run the engine over saved landmarks, without video or model."""
+    session = ExerciseSession(spec, side=side)
+    started = time.perf_counter()
+    states = [session.update(float(series.t_s[i]), series.frame(i)) for i in range(len(series))]
+    return Analysis(session.finish(), states, series, time.perf_counter() - started)
+
+
+def source_name(path: Path) -> str:
+    return path.name

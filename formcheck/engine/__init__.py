@@ -1,0 +1,1 @@
+"""Exercise engine: readiness, reps, holds and rules over time."""

@@ -1,0 +1,68 @@
+"""Hold timing: the clock runs only while the position is right.
+
+A hold starts when the signal is in the target band and every hold rule passes; it survives breaks
+shorter than ``max_break_s`` (a wobble, one bad frame) but that break time is not counted; it ends
+after a longer break, and is kept if it lasted at least ``min_hold_s``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from formcheck.specs.schema import HoldSpec
+
+
+@dataclass(frozen=True)
+class Hold:
+    start_s: float
+    end_s: float
+    duration_s: float  # time actually in position, breaks excluded
+    side: str
+
+
+class HoldTimer:
+    def __init__(self, spec: HoldSpec) -> None:
+        self._spec = spec
+        self._start_s = math.nan
+        self._last_good_s = math.nan
+        self._counted_s = 0.0
+        self._side = "none"
+        self._last_t = math.nan
+
+    @property
+    def active(self) -> bool:
+        return not math.isnan(self._start_s)
+
+    @property
+    def current_s(self) -> float:
+        """Seconds counted in the hold under way, 0 when none."""
+        return self._counted_s if self.active else 0.0
+
+    def update(self, t_s: float, in_position: bool, side: str) -> Hold | None:
+        """Feed one frame; returns the hold that this frame ended, if any."""
+        finished = None
+        if in_position:
+            if not self.active or side != self._side:
+                finished = self._finish()
+                self._start_s, self._counted_s, self._side = t_s, 0.0, side
+            elif not math.isnan(self._last_good_s) and self._last_t == self._last_good_s:
+                # Consecutive good frames: count the time between them.
+                self._counted_s += t_s - self._last_good_s
+            self._last_good_s = t_s
+        elif self.active and t_s - self._last_good_s > self._spec.max_break_s:
+            finished = self._finish()
+        self._last_t = t_s
+        return finished
+
+    def _finish(self) -> Hold | None:
+        if not self.active:
+            return None
+        hold = Hold(self._start_s, self._last_good_s, self._counted_s, self._side)
+        self._start_s = math.nan
+        self._counted_s = 0.0
+        return hold if hold.duration_s >= self._spec.min_hold_s else None
+
+    def close(self) -> Hold | None:
+        """End of the session: the hold under way, if long enough."""
+        return self._finish()

@@ -1,0 +1,105 @@
+"""Rep counting: a band state machine with hysteresis and time-based debounce.
+
+A rep is start band -> (outward) -> end band -> (return) -> start band, and it is counted on the
+return to the start band, the moment a squat or a deadlift is locked out. A band only counts as
+entered once the signal has stayed in it for ``min_phase_s`` seconds of frame time, so a dip shorter
+than that, or a signal hovering at a threshold, counts nothing, whatever the frame rate. Samples
+without a value (no pose, landmark hidden) leave the state untouched: a dropout cannot count a rep
+twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from formcheck.specs.schema import RepPhases
+
+
+@dataclass(frozen=True)
+class Rep:
+    start_s: float
+    end_s: float
+    peak_value: float
+    peak_s: float
+
+
+class RepCounter:
+    """Counts reps of one signal against the spec's start and end bands.
+
+    ``update`` returns the finished :class:`Rep` on the frame that completes it, else ``None``.
+    ``phase`` is one of ``start``, ``outward``, ``end``, ``return``.
+    """
+
+    def __init__(self, spec: RepPhases) -> None:
+        self._spec = spec
+        self.phase = "start"
+        self._band = "none"  # band of the current streak of samples
+        self._band_since = math.nan  # time the current streak began
+        self._confirmed = "start"  # last band held for min_phase_s
+        self._left_start_s = math.nan
+        self._peak = math.nan
+        self._peak_s = math.nan
+        self._last_t = math.nan
+
+    def _band_of(self, value: float) -> str:
+        if self._spec.start.contains(value):
+            return "start"
+        if self._spec.end.contains(value):
+            return "end"
+        return "between"
+
+    def _further(self, a: float, b: float) -> bool:
+        """Is ``a`` further along the rep than ``b``?"""
+        if math.isnan(b):
+            return True
+        return a > b if self._spec.rising else a < b
+
+    def reset(self, t_s: float, value: float) -> None:
+        """Start afresh at ``t_s`` (the readiness gate just opened), dropping any rep in progress.
+
+        A person may begin in the end band (a deadlift set up over the bar, sitting on the box):
+        the first return to the start band then completes a rep that began now.
+        """
+        spec = self._spec
+        self.__init__(spec)  # type: ignore[misc]
+        if not math.isnan(value) and spec.end.contains(value):
+            self.phase = self._confirmed = self._band = "end"
+            self._band_since = self._left_start_s = t_s
+            self._peak, self._peak_s = value, t_s
+
+    def update(self, t_s: float, value: float) -> Rep | None:
+        if math.isnan(value):
+            return None
+        band = self._band_of(value)
+        if band != self._band:
+            self._band = band
+            self._band_since = t_s
+        # Leaving the start band starts a rep candidate at the last sample seen in the start band.
+        if self.phase == "start" and band != "start":
+            if self._confirmed == "start" and self._band_since == t_s:
+                self._left_start_s = self._last_t if not math.isnan(self._last_t) else t_s
+                self._peak, self._peak_s = value, t_s
+            self.phase = "outward"
+        if self.phase != "start" and self._further(value, self._peak):
+            self._peak, self._peak_s = value, t_s
+        self._last_t = t_s
+
+        held = t_s - self._band_since >= self._spec.min_phase_s
+        if not held:
+            return None
+        previous = self._confirmed
+        self._confirmed = band
+        if band == "end" and self.phase in ("outward", "return"):
+            self.phase = "end"
+        elif band == "between" and self.phase == "end":
+            self.phase = "return"
+        elif band == "start":
+            completed = previous != "start" and self.phase in ("end", "return")
+            rep = None
+            if completed and self._band_since - self._left_start_s <= self._spec.max_rep_s:
+                rep = Rep(self._left_start_s, self._band_since, self._peak, self._peak_s)
+            self.phase = "start"
+            self._peak = math.nan
+            return rep
+        return None

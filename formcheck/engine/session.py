@@ -1,0 +1,316 @@
+"""The exercise engine: one spec, frame after frame, to reps, holds, faults and an assess state.
+
+Per frame: the view and working side are estimated, the spec's signals computed and smoothed,
+the readiness gate checked, then the rep counter or hold timer and the rules are fed. Everything is
+driven by the frames' own timestamps, so dropped frames or a variable frame rate change nothing
+but the sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from formcheck.engine.holds import Hold, HoldTimer
+from formcheck.engine.reps import RepCounter
+from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor
+from formcheck.landmarks import PoseFrame
+from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
+from formcheck.signals.filters import CausalOneEuro
+from formcheck.signals.view import ViewTracker
+from formcheck.specs.schema import ExerciseSpec
+
+# Without a person for this long, the start position must be shown again before counting resumes.
+LOST_RESET_S = 2.0
+# The working side of two-sided exercises is the majority over this window, so it does not flicker.
+SIDE_WINDOW_S = 1.0
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    index: int
+    start_s: float
+    end_s: float
+    peak_value: float
+    faults: tuple[str, ...]
+
+    @property
+    def good(self) -> bool:
+        return not self.faults
+
+
+@dataclass
+class FrameState:
+    """What the engine knows after one frame; the UI and the overlay draw from this."""
+
+    t_s: float
+    assessable: bool
+    reason: str | None  # why not assessable: no_person, low_confidence, wrong_view, not_ready
+    view: str
+    side: str
+    ready: bool
+    phase: str | None
+    signals: dict[str, float]
+    rep_count: int
+    good_reps: int
+    faulty_reps: int
+    hold_s: float
+    in_position: bool
+    active_faults: list[str]
+    new_reps: list[RepEvent] = field(default_factory=list)
+    new_holds: list[Hold] = field(default_factory=list)
+    new_faults: list[Fault] = field(default_factory=list)
+
+
+@dataclass
+class SessionResult:
+    exercise: str
+    reps: list[RepEvent]
+    holds: list[Hold]
+    faults: list[Fault]
+    frames: int
+    frames_with_pose: int
+    assessable_frames: int
+    view: str
+    side: str
+
+
+class ExerciseSession:
+    """Runs one exercise spec over a stream of frames.
+
+    Args:
+        spec: The exercise.
+        side: ``"auto"`` (near side, or the spec's side detector) or a fixed ``"left"``/``"right"``.
+    """
+
+    def __init__(self, spec: ExerciseSpec, side: str = "auto") -> None:
+        self.spec = spec
+        self._side_option = side
+        self._views = ViewTracker()
+        self._filters = {name: CausalOneEuro() for name in spec.signals}
+        self._reps = RepCounter(spec.reps) if spec.reps else None
+        self._hold = HoldTimer(spec.hold) if spec.hold else None
+        self._monitors = [RuleMonitor(r) for r in spec.rules if r.check == "throughout"]
+        self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
+        self._ready = False
+        self._start_since = math.nan
+        self._last_pose_s = math.nan
+        self._side_votes: deque[tuple[float, str]] = deque()
+        self._rep_faults: set[str] = set()
+        self._rep_events: list[RepEvent] = []
+        self._holds: list[Hold] = []
+        self._faults: list[Fault] = []
+        self._frames = 0
+        self._frames_with_pose = 0
+        self._assessable = 0
+        self._view_counts: Counter[str] = Counter()
+        self._side_counts: Counter[str] = Counter()
+        self._last_t = math.nan
+
+    # -- side and view -------------------------------------------------------------------------
+
+    def _working_side(self, frame: PoseFrame, view: str, near: str) -> str:
+        if self._side_option in ("left", "right"):
+            return self._side_option
+        if self.spec.sides == "both" and self.spec.side_detector:
+            self._side_votes.append((frame.t_s, SIDE_DETECTORS[self.spec.side_detector](frame)))
+            while self._side_votes and frame.t_s - self._side_votes[0][0] > SIDE_WINDOW_S:
+                self._side_votes.popleft()
+            lefts = sum(1 for _, s in self._side_votes if s == "left")
+            return "left" if lefts * 2 >= len(self._side_votes) else "right"
+        if self.spec.sides in ("left", "right"):
+            return self.spec.sides
+        # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise.
+        return near if view == "side" else "both"
+
+    def _visible(self, frame: PoseFrame, side: str) -> bool:
+        sides = ("left", "right") if side == "both" else (side,)
+        floor = self.spec.ready.min_visibility
+        for part in self.spec.ready.landmarks:
+            names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
+            if any(frame.vis(n) < floor for n in names):
+                return False
+        return True
+
+    # -- main loop -----------------------------------------------------------------------------
+
+    def update(self, t_s: float, frame: PoseFrame | None) -> FrameState:
+        """Feed one frame (``None`` when no person was found) at time ``t_s``."""
+        self._frames += 1
+        self._last_t = t_s
+        new_reps: list[RepEvent] = []
+        new_holds: list[Hold] = []
+        new_faults: list[Fault] = []
+        signals: dict[str, float] = {}
+        estimate = self._views.current()
+        view, side, reason = estimate.view, "none", None
+
+        if frame is None:
+            reason = "no_person"
+            if not math.isnan(self._last_pose_s) and t_s - self._last_pose_s > LOST_RESET_S:
+                self._lose_readiness()
+        else:
+            self._frames_with_pose += 1
+            self._last_pose_s = t_s
+            estimate = self._views.update(frame)
+            view = estimate.view
+            side = self._working_side(frame, view, estimate.near_side)
+            ctx = SignalContext(view if view != "unknown" else "front", side)
+            for name in self.spec.signals:
+                raw = SIGNALS[name].fn(frame, ctx)
+                signals[name] = self._filters[name](raw, t_s)
+            if not self._visible(frame, side):
+                reason = "low_confidence"
+            elif view not in self.spec.camera.views:
+                reason = "wrong_view"
+            else:
+                self._check_ready(t_s, signals)
+                if not self._ready:
+                    reason = "not_ready"
+
+        assessable = reason is None
+        phase: str | None = None
+        in_position = False
+        if assessable:
+            self._assessable += 1
+            self._view_counts[view] += 1
+            self._side_counts[side] += 1
+            phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
+        # Rules see every frame so that a fault closes when assessment stops.
+        for monitor in self._monitors:
+            applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
+            fault = monitor.update(t_s, signals.get(monitor.rule.signal, math.nan), applicable)
+            if fault:
+                new_faults.append(fault)
+            if monitor.active:
+                self._rep_faults.add(monitor.rule.id)
+        if self._hold is not None:
+            hold_ok = in_position and not any(
+                m.active for m in self._monitors if "hold" in m.rule.phases
+            )
+            finished = self._hold.update(t_s, hold_ok, side)
+            if finished:
+                new_holds.append(finished)
+        self._faults.extend(new_faults)
+        self._holds.extend(new_holds)
+        return FrameState(
+            t_s=t_s,
+            assessable=assessable,
+            reason=reason,
+            view=view,
+            side=side,
+            ready=self._ready,
+            phase=phase,
+            signals=signals,
+            rep_count=len(self._rep_events),
+            good_reps=sum(1 for r in self._rep_events if r.good),
+            faulty_reps=sum(1 for r in self._rep_events if not r.good),
+            hold_s=self._hold.current_s if self._hold else 0.0,
+            in_position=in_position,
+            active_faults=[m.rule.id for m in self._monitors if m.active],
+            new_reps=new_reps,
+            new_holds=new_holds,
+            new_faults=new_faults,
+        )
+
+    def _lose_readiness(self) -> None:
+        self._ready = False
+        self._start_since = math.nan
+        if self._reps:
+            self._reps.reset(math.nan, math.nan)
+        self._rep_faults.clear()
+
+    def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
+        if self._ready:
+            return
+        in_start = any(
+            all(band.contains(signals[name]) for name, band in position.items())
+            for position in self.spec.ready.positions
+        )
+        if not in_start:
+            self._start_since = math.nan
+            return
+        if math.isnan(self._start_since):
+            self._start_since = t_s
+        if t_s - self._start_since >= self.spec.ready.min_s:
+            self._ready = True
+            if self._reps and self.spec.reps:
+                self._reps.reset(t_s, signals[self.spec.reps.signal])
+
+    def _advance(
+        self,
+        t_s: float,
+        signals: dict[str, float],
+        view: str,
+        side: str,
+        new_reps: list[RepEvent],
+        new_holds: list[Hold],
+    ) -> tuple[str | None, bool]:
+        phase: str | None = None
+        in_position = False
+        if self._reps is not None and self.spec.reps is not None:
+            rep = self._reps.update(t_s, signals[self.spec.reps.signal])
+            phase = self._reps.phase
+            if phase != "start":
+                for tracker in self._reach:
+                    if view in tracker.rule.views:
+                        tracker.update(signals.get(tracker.rule.signal, math.nan))
+            if rep is not None:
+                faults = set(self._rep_faults)
+                for tracker in self._reach:
+                    if not tracker.passed_and_reset():
+                        faults.add(tracker.rule.id)
+                        self._faults.append(
+                            Fault(
+                                tracker.rule.id,
+                                rep.start_s,
+                                rep.end_s,
+                                tracker.rule.severity,
+                                tracker.rule.message,
+                            )
+                        )
+                event = RepEvent(
+                    len(self._rep_events) + 1,
+                    rep.start_s,
+                    rep.end_s,
+                    rep.peak_value,
+                    tuple(sorted(faults)),
+                )
+                self._rep_events.append(event)
+                new_reps.append(event)
+                self._rep_faults.clear()
+            elif phase == "start":
+                self._rep_faults.clear()
+                for tracker in self._reach:
+                    tracker.passed_and_reset()
+        if self._hold is not None and self.spec.hold is not None:
+            in_position = self.spec.hold.target.contains(signals[self.spec.hold.signal])
+            if in_position:
+                phase = "hold"
+        return phase, in_position
+
+    def finish(self) -> SessionResult:
+        """Close what is under way (a hold, an open fault) and return the whole result."""
+        t = self._last_t if not math.isnan(self._last_t) else 0.0
+        for monitor in self._monitors:
+            fault = monitor.close(t)
+            if fault:
+                self._faults.append(fault)
+        if self._hold is not None:
+            hold = self._hold.close()
+            if hold:
+                self._holds.append(hold)
+        view = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
+        side = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
+        return SessionResult(
+            exercise=self.spec.id,
+            reps=list(self._rep_events),
+            holds=list(self._holds),
+            faults=sorted(self._faults, key=lambda f: (f.start_s, f.rule)),
+            frames=self._frames,
+            frames_with_pose=self._frames_with_pose,
+            assessable_frames=self._assessable,
+            view=view,
+            side=side,
+        )

@@ -1,0 +1,82 @@
+"""Cues: one clear instruction at a time, most important first, without nagging.
+
+The engine says what is wrong; this module decides what the person hears. Faults outrank set-up
+problems only once the person is being assessed; errors outrank warnings, warnings outrank info.
+The same words are not repeated within ``repeat_cooldown_s``, and a new cue waits
+``min_gap_s`` after the last one so cues never pile up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from formcheck.engine.session import FrameState
+from formcheck.specs.schema import ExerciseSpec
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def reason_text(reason: str, spec: ExerciseSpec) -> str:
+    """Plain words for a 'cannot assess' reason."""
+    views = spec.camera.views
+    if reason == "no_person":
+        return "Step into the picture so your whole body is in view."
+    if reason == "low_confidence":
+        parts = ", ".join(spec.ready.landmarks)
+        return f"Step back or improve the light so your {parts} are clearly in view."
+    if reason == "wrong_view":
+        if views == ["front"]:
+            return "Turn to face the camera."
+        if "front" not in views:
+            return "Turn side-on to the camera."
+        return "Turn so the camera sees you " + " or ".join(views) + "-on."
+    if reason == "not_ready":
+        return f"Get into the start position: {spec.start_position}"
+    return "Cannot check your form right now."
+
+
+@dataclass(frozen=True)
+class Cue:
+    key: str  # rule id or reason code
+    text: str
+    severity: str
+
+
+class CuePicker:
+    def __init__(
+        self, spec: ExerciseSpec, repeat_cooldown_s: float = 6.0, min_gap_s: float = 2.0
+    ) -> None:
+        self._spec = spec
+        self._rules = {r.id: r for r in spec.rules}
+        self._repeat_cooldown_s = repeat_cooldown_s
+        self._min_gap_s = min_gap_s
+        self._last_said: dict[str, float] = {}
+        self._last_any_s = -1e9
+        self.current: Cue | None = None
+
+    def candidates(self, state: FrameState) -> list[Cue]:
+        """Every cue that applies now, most important first."""
+        if not state.assessable and state.reason:
+            return [Cue(state.reason, reason_text(state.reason, self._spec), "error")]
+        faults = [self._rules[r] for r in state.active_faults if r in self._rules]
+        faults.sort(key=lambda r: _SEVERITY_RANK[r.severity])
+        return [Cue(r.id, r.message, r.severity) for r in faults]
+
+    def update(self, state: FrameState) -> Cue | None:
+        """The cue to show now; a *new* one is returned only when it may be spoken."""
+        options = self.candidates(state)
+        if not options:
+            self.current = None
+            return None
+        best = options[0]
+        t = state.t_s
+        if self.current is not None and self.current.key == best.key:
+            return self.current
+        if t - self._last_any_s < self._min_gap_s:
+            return self.current
+        if t - self._last_said.get(best.key, -1e9) < self._repeat_cooldown_s:
+            return self.current
+        self._last_said[best.key] = t
+        self._last_any_s = t
+        self.current = best
+        return best

@@ -1,0 +1,1 @@
+"""Pose estimation: provisioning and running MediaPipe's pose landmarker."""

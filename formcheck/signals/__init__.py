@@ -1,0 +1,1 @@
+"""Signals: geometry, filters, view detection and the named signal catalogue."""

@@ -1,0 +1,347 @@
+"""The named signals a spec may use: one number per frame, each with its convention.
+
+A signal is a function of one :class:`PoseFrame` and a :class:`SignalContext` (camera view, working
+side). Angles of movements that happen in the body's sagittal plane (knee, hip, trunk) are measured on
+the image when the camera sees that plane square-on (side view), where 2D is exact up to the
+landmarks' own error, and on the model's 3D world landmarks otherwise, where 2D would be
+foreshortened. Lengths are in body units (thigh or torso length), never pixels.
+
+Per-side signals are computed for the working side given by the context. ``side="both"`` means the
+mean of the two sides (bilateral exercises seen from the front or diagonal).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.landmarks import PoseFrame
+from formcheck.signals.geometry import (
+    angle_between_deg,
+    distance,
+    flexion_deg,
+    incline_from_vertical_deg,
+    line_angle_deg,
+    midpoint,
+)
+
+
+@dataclass(frozen=True)
+class SignalContext:
+    """What a signal needs besides the landmarks.
+
+    Attributes:
+        view: ``"side"``, ``"front"`` or ``"diagonal"``.
+        side: The working side, ``"left"`` / ``"right"``, or ``"both"`` for a two-sided mean.
+    """
+
+    view: str
+    side: str
+
+
+SignalFn = Callable[[PoseFrame, SignalContext], float]
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    name: str
+    unit: str
+    description: str
+    parts: tuple[str, ...]  # body parts used, without side prefix ("knee"), or full names ("nose")
+    fn: SignalFn
+
+
+def _use_image(ctx: SignalContext) -> bool:
+    return ctx.view == "side"
+
+
+def _p(frame: PoseFrame, name: str, image: bool) -> np.ndarray:
+    return frame.xy(name) if image else frame.world(name)
+
+
+def _sides(ctx: SignalContext) -> tuple[str, ...]:
+    return ("left", "right") if ctx.side == "both" else (ctx.side,)
+
+
+def _per_side_mean(frame: PoseFrame, ctx: SignalContext, fn: Callable[[str], float]) -> float:
+    values = [fn(s) for s in _sides(ctx)]
+    good = [v for v in values if not math.isnan(v)]
+    return sum(good) / len(good) if good else math.nan
+
+
+def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Knee flexion, 0 = straight leg, ~90 = thigh and shin at a right angle (hip-knee-ankle)."""
+    img = _use_image(ctx)
+    return _per_side_mean(
+        frame,
+        ctx,
+        lambda s: flexion_deg(
+            _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img), _p(frame, f"{s}_ankle", img)
+        ),
+    )
+
+
+def hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Hip flexion between trunk and thigh (shoulder-hip-knee): 0 = in one line (standing tall or
+    the top of a bridge), 90 = thigh at right angles to the trunk."""
+    img = _use_image(ctx)
+    return _per_side_mean(
+        frame,
+        ctx,
+        lambda s: flexion_deg(
+            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
+        ),
+    )
+
+
+def max_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The larger hip flexion of the two legs: how far the most bent thigh is drawn to the chest."""
+    img = _use_image(ctx)
+    values = [
+        flexion_deg(
+            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
+        )
+        for s in ("left", "right")
+    ]
+    good = [v for v in values if not math.isnan(v)]
+    return max(good) if good else math.nan
+
+
+def trunk_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Trunk (hip midpoint -> shoulder midpoint) against vertical: 0 upright, 90 horizontal."""
+    img = _use_image(ctx)
+    hip = midpoint(_p(frame, "left_hip", img), _p(frame, "right_hip", img))
+    sho = midpoint(_p(frame, "left_shoulder", img), _p(frame, "right_shoulder", img))
+    return incline_from_vertical_deg(hip, sho)
+
+
+def spine_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Head-to-sacrum alignment: how far the ear falls off the hip->shoulder line, at the shoulder.
+
+    0 = ear, shoulder and hip in one straight line (the "rod down the back" the clinic sheet asks
+    for). A rounded upper back pushes the shoulders forward and the head down, and the angle grows.
+    Measured on the working side in the image (side view) or in 3D.
+    """
+    img = _use_image(ctx)
+    return _per_side_mean(
+        frame,
+        ctx,
+        lambda s: flexion_deg(
+            _p(frame, f"{s}_hip", img), _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_ear", img)
+        ),
+    )
+
+
+def _thigh_len_world(frame: PoseFrame) -> float:
+    lengths = [
+        distance(frame.world(f"{s}_hip"), frame.world(f"{s}_knee")) for s in ("left", "right")
+    ]
+    return max(lengths)
+
+
+def knee_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Distance between the knees in thigh lengths (3D): how far a clamshell opens."""
+    thigh = _thigh_len_world(frame)
+    if not thigh > 0:
+        return math.nan
+    return distance(frame.world("left_knee"), frame.world("right_knee")) / thigh
+
+
+def ankle_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Distance between the ankles in thigh lengths (3D): feet together is near 0."""
+    thigh = _thigh_len_world(frame)
+    if not thigh > 0:
+        return math.nan
+    return distance(frame.world("left_ankle"), frame.world("right_ankle")) / thigh
+
+
+def pelvis_roll_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Side-lying: how far the hip-to-hip line leans away from vertical, in 3D, 0..90.
+
+    Stacked hips (top hip straight above the bottom one) give about 0; rolling the pelvis back or
+    forward tips the line and the angle grows. Assumes a level camera, so that the world's vertical
+    is the camera's.
+    """
+    v = frame.world("left_hip") - frame.world("right_hip")
+    return line_angle_deg(v, np.array([0.0, 1.0, 0.0]))
+
+
+def pelvis_twist_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Rotation of the pelvis against the shoulders (3D), 0..90: the hip-to-hip line against the
+    shoulder-to-shoulder line. Lying on the back with no twist, the two lines are parallel."""
+    hips = frame.world("left_hip") - frame.world("right_hip")
+    shoulders = frame.world("left_shoulder") - frame.world("right_shoulder")
+    return line_angle_deg(hips, shoulders)
+
+
+def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Lying on the back, side view: elevation of the hips above the shoulders, in degrees.
+
+    The angle of the shoulder->hip line above the image horizontal; positive when the hips are higher
+    than the shoulders (the pelvis lifting off the floor), negative when the shoulders are lifted.
+    """
+    sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
+    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+    d = hip - sho
+    if not (abs(d[0]) > 0 or abs(d[1]) > 0):
+        return math.nan
+    return math.degrees(math.atan2(float(-d[1]), abs(float(d[0]))))
+
+
+def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Front view: how far the knee sits inside (+) or outside (-) the hip-ankle line, in thigh
+    lengths, taken horizontally in the image at the knee's height. The worse (larger |value|) knee
+    of the working sides is returned with its sign."""
+    mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
+    worst = math.nan
+    for s in _sides(ctx):
+        hip, knee, ankle = frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee"), frame.xy(f"{s}_ankle")
+        thigh = distance(hip, knee)
+        dy = ankle[1] - hip[1]
+        if not (thigh > 0 and abs(dy) > 1e-6):
+            continue
+        line_x = hip[0] + (ankle[0] - hip[0]) * (knee[1] - hip[1]) / dy
+        inward = 1.0 if mid_x > hip[0] else -1.0
+        value = (knee[0] - line_x) * inward / thigh
+        if math.isnan(worst) or abs(value) > abs(worst):
+            worst = value
+    return worst
+
+
+def hip_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Height of the hip midpoint above the ankle midpoint in the image, in torso lengths (2D).
+
+    Standing tall it is about 1.6 to 1.9; it falls as the hips sink, whatever the view. Torso length is
+    the unit because it keeps its image length in every view while the legs fold.
+    """
+    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+    ankle = midpoint(frame.xy("left_ankle"), frame.xy("right_ankle"))
+    sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
+    torso = distance(sho, hip)
+    if not torso > 0:
+        return math.nan
+    return float(ankle[1] - hip[1]) / torso
+
+
+SIGNALS: dict[str, SignalDef] = {
+    d.name: d
+    for d in (
+        SignalDef("knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg),
+        SignalDef("hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg),
+        SignalDef(
+            "max_hip_flexion_deg",
+            "deg",
+            "the more bent hip",
+            ("shoulder", "hip", "knee"),
+            max_hip_flexion_deg,
+        ),
+        SignalDef("trunk_incline_deg", "deg", "trunk lean", ("shoulder", "hip"), trunk_incline_deg),
+        SignalDef(
+            "spine_flexion_deg",
+            "deg",
+            "head-to-sacrum line",
+            ("ear", "shoulder", "hip"),
+            spine_flexion_deg,
+        ),
+        SignalDef("knee_gap_thigh", "thigh", "knee opening", ("hip", "knee"), knee_gap_thigh),
+        SignalDef("ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh),
+        SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
+        SignalDef("pelvis_twist_deg", "deg", "pelvis twist", ("shoulder", "hip"), pelvis_twist_deg),
+        SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
+        SignalDef(
+            "knee_valgus_thigh", "thigh", "knee in/out", ("hip", "knee", "ankle"), knee_valgus_thigh
+        ),
+        SignalDef(
+            "hip_height_torso", "torso", "hip height", ("shoulder", "hip", "ankle"), hip_height_torso
+        ),
+    )
+}
+
+
+def crossed_leg_side(frame: PoseFrame) -> str:
+    """Figure-four stretches: the leg whose ankle rests on the other knee is the one stretched."""
+    left_on_right = distance(frame.world("left_ankle"), frame.world("right_knee"))
+    right_on_left = distance(frame.world("right_ankle"), frame.world("left_knee"))
+    return "left" if left_on_right < right_on_left else "right"
+
+
+def top_leg_side(frame: PoseFrame) -> str:
+    """Side-lying exercises: the upper leg (its hip higher in the image) is the working leg."""
+    return "left" if frame.xy("left_hip")[1] < frame.xy("right_hip")[1] else "right"
+
+
+SIDE_DETECTORS: dict[str, Callable[[PoseFrame], str]] = {
+    "crossed_leg": crossed_leg_side,
+    "top_leg": top_leg_side,
+}
+
+
+def thigh_opening_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Angle between the two thighs (hip->knee), in 3D: 0 with the knees together, growing as the
+    top knee lifts away in a clamshell or the legs part."""
+    left = frame.world("left_knee") - frame.world("left_hip")
+    right = frame.world("right_knee") - frame.world("right_hip")
+    return angle_between_deg(left, right)
+
+
+def thigh_opening_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Angle between the two thighs in the image (2D)."""
+    left = frame.xy("left_knee") - frame.xy("left_hip")
+    right = frame.xy("right_knee") - frame.xy("right_hip")
+    return angle_between_deg(left, right)
+
+
+SIGNALS["thigh_opening_deg"] = SignalDef(
+    "thigh_opening_deg", "deg", "knees apart", ("hip", "knee"), thigh_opening_deg
+)
+SIGNALS["thigh_opening_image_deg"] = SignalDef(
+    "thigh_opening_image_deg", "deg", "knees apart", ("hip", "knee"), thigh_opening_image_deg
+)
+
+
+def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
+    supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
+    img = _use_image(ctx)
+    values = [
+        flexion_deg(
+            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
+        )
+        for s in ("left", "right")
+    ]
+    if any(math.isnan(v) for v in values):
+        return math.nan
+    return min(values)
+
+
+SIGNALS["min_hip_flexion_deg"] = SignalDef(
+    "min_hip_flexion_deg", "deg", "both hips bent", ("shoulder", "hip", "knee"), min_hip_flexion_deg
+)
+
+
+def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Lying on the back: how far the pelvis has left its flat position, the larger of its lift
+    (:func:`pelvis_lift_deg`) and its twist against the shoulders (:func:`pelvis_twist_deg`)."""
+    lift = pelvis_lift_deg(frame, ctx)
+    twist = pelvis_twist_deg(frame, ctx)
+    if math.isnan(lift) or math.isnan(twist):
+        return math.nan
+    return max(lift, twist)
+
+
+def pulled_leg_side(frame: PoseFrame) -> str:
+    """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
+    flex = {
+        s: flexion_deg(frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee"))
+        for s in ("left", "right")
+    }
+    return "left" if flex["left"] >= flex["right"] else "right"
+
+
+SIGNALS["pelvis_off_floor_deg"] = SignalDef(
+    "pelvis_off_floor_deg", "deg", "pelvis down", ("shoulder", "hip"), pelvis_off_floor_deg
+)
+SIDE_DETECTORS["pulled_leg"] = pulled_leg_side

@@ -1,0 +1,46 @@
+"""Causal smoothing of signals, with gaps handled.
+
+Live feedback can only use the past, so every filter here is causal. The One Euro filter (Casiez,
+Roussel and Vogel, CHI 2012; the ``OneEuroFilter`` package) smooths hard when a signal is still and
+follows quickly when it moves, which is what rep counting wants: little jitter at the top of a squat,
+little lag on the way down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from OneEuroFilter import OneEuroFilter
+
+
+@dataclass(frozen=True)
+class OneEuroParams:
+    min_cutoff_hz: float = 1.5
+    beta: float = 0.05
+    d_cutoff_hz: float = 1.0
+
+
+class CausalOneEuro:
+    """One Euro filter over a scalar signal sampled at irregular times.
+
+    NaN input (landmark not visible) does not touch the filter and returns NaN. After a gap longer
+    than ``max_gap_s`` the filter starts afresh, so a person who walked out and back is not dragged
+    in from where they left.
+    """
+
+    def __init__(self, params: OneEuroParams | None = None, max_gap_s: float = 0.5) -> None:
+        self._params = params or OneEuroParams()
+        self._max_gap_s = max_gap_s
+        self._filter: OneEuroFilter | None = None
+        self._last_t: float | None = None
+
+    def __call__(self, value: float, t_s: float) -> float:
+        if math.isnan(value):
+            return math.nan
+        if self._filter is None or self._last_t is None or t_s - self._last_t > self._max_gap_s:
+            p = self._params
+            self._filter = OneEuroFilter(30.0, p.min_cutoff_hz, p.beta, p.d_cutoff_hz)
+            # The package ignores a timestamp of exactly 0 s (it tests truthiness), so shift by 1 s.
+        self._last_t = t_s
+        return float(self._filter(value, t_s + 1.0))

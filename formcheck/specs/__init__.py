@@ -1,0 +1,1 @@
+"""Exercise specs: the YAML format and its loader."""

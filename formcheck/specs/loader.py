@@ -1,0 +1,84 @@
+"""Finding, reading and validating exercise specs (YAML files in ``exercise_specs/``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS
+from formcheck.specs.schema import ExerciseSpec
+
+
+class SpecError(Exception):
+    """An invalid or missing spec; the message names the file, the key and the reason."""
+
+
+def specs_dir() -> Path:
+    """``$FORMCHECK_SPECS_DIR`` or the ``exercise_specs/`` folder beside the package."""
+    env = os.environ.get("FORMCHECK_SPECS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "exercise_specs"
+
+
+def _format_validation(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        reason = e["msg"]
+        if e["type"] == "extra_forbidden":
+            reason = "unknown key (not part of the spec format)"
+        lines.append(f"{path.name}: {key}: {reason}")
+    return "; ".join(lines)
+
+
+def load_spec_file(path: Path) -> ExerciseSpec:
+    """Read and validate one spec file, raising :class:`SpecError` with file, key and reason."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path.name}: a spec must be a mapping of keys to values")
+    try:
+        spec = ExerciseSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_format_validation(path, exc)) from None
+    unknown = sorted(set(spec.signals) - set(SIGNALS))
+    if unknown:
+        raise SpecError(
+            f"{path.name}: signals: unknown signal(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(SIGNALS))}"
+        )
+    if spec.side_detector is not None and spec.side_detector not in SIDE_DETECTORS:
+        raise SpecError(
+            f"{path.name}: side_detector: unknown {spec.side_detector!r}; "
+            f"known: {', '.join(sorted(SIDE_DETECTORS))}"
+        )
+    if path.stem != spec.id:
+        raise SpecError(f"{path.name}: id: {spec.id!r} must match the file name {path.stem!r}")
+    return spec
+
+
+def load_all_specs(folder: Path | None = None) -> dict[str, ExerciseSpec]:
+    """Every spec in ``folder`` (default :func:`specs_dir`), by id, sorted."""
+    folder = folder or specs_dir()
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise SpecError(f"no exercise specs found in {folder}")
+    return {s.id: s for s in (load_spec_file(f) for f in files)}
+
+
+def load_spec(exercise_id: str, folder: Path | None = None) -> ExerciseSpec:
+    """The spec with this id, or :class:`SpecError` listing the known ids."""
+    folder = folder or specs_dir()
+    path = folder / f"{exercise_id}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise SpecError(f"unknown exercise {exercise_id!r}; known exercises: {known}")
+    return load_spec_file(path)

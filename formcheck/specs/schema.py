@@ -1,0 +1,196 @@
+"""The exercise spec format: what a clinician-readable YAML file may say, validated by pydantic.
+
+Every model forbids unknown keys, so a typo in a spec fails loudly with the file, the key and the
+reason instead of being silently ignored. Defaults live here and only here.
+
+Vocabulary:
+- A *band* is a range of a signal (``min`` and/or ``max``, inclusive).
+- A rep goes ``start`` -> ``outward`` -> ``end`` -> ``return`` -> ``start``: the signal leaves the
+  start band, reaches the end band and comes back. The two bands must not touch; the gap between
+  them is the hysteresis that keeps a person hovering at one threshold from counting reps.
+- A hold is time spent continuously in the target band while every hold rule passes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+View = Literal["side", "front", "diagonal"]
+Phase = Literal["start", "outward", "end", "return", "hold"]
+Severity = Literal["error", "warning", "info"]
+SideMode = Literal["none", "both", "left", "right"]
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    """An inclusive range of a signal; at least one end must be given."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_end(self) -> Band:
+        if self.min is None and self.max is None:
+            raise ValueError("a band needs 'min', 'max' or both")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"band min ({self.min}) must be below max ({self.max})")
+        return self
+
+    def contains(self, value: float) -> bool:
+        if value != value:  # NaN is never inside
+            return False
+        if self.min is not None and value < self.min:
+            return False
+        return not (self.max is not None and value > self.max)
+
+    def describe(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"{self.min:g}..{self.max:g}"
+        if self.min is not None:
+            return f">= {self.min:g}"
+        return f"<= {self.max:g}"
+
+
+class Camera(_Strict):
+    views: list[View] = Field(min_length=1, description="views in which the exercise is assessed")
+    setup: str = Field(min_length=10, description="one line: where to put the laptop")
+
+
+class Prescription(_Strict):
+    """What the clinic sheet prescribes; shown to the patient and used by programs."""
+
+    sets: int | None = Field(default=None, ge=1)
+    reps: int | None = Field(default=None, ge=1)
+    hold_s: float | None = Field(default=None, gt=0, description="target hold per repetition")
+    hold_max_s: float | None = Field(default=None, gt=0)
+    repeats: int | None = Field(default=None, ge=1, description="holds per side")
+    both_sides: bool = False
+    per_day: int | None = Field(default=None, ge=1)
+    rest_s: float = Field(default=30.0, ge=0)
+    note: str = ""
+
+
+class Readiness(_Strict):
+    """The gate before anything is counted."""
+
+    landmarks: list[str] = Field(min_length=1, description="body parts that must be reliably seen")
+    min_visibility: float = Field(default=0.5, gt=0, le=1)
+    positions: list[dict[str, Band]] = Field(
+        min_length=1,
+        description="accepted start positions (signal -> band); any one, held for min_s, is enough",
+    )
+    min_s: float = Field(default=0.5, ge=0, description="time the start position must be held")
+
+
+class RepPhases(_Strict):
+    signal: str
+    start: Band
+    end: Band
+    min_phase_s: float = Field(default=0.25, ge=0)
+    min_rep_s: float | None = Field(default=None, gt=0, description="faster reps are flagged")
+    max_rep_s: float = Field(default=30.0, gt=0, description="longer excursions are not reps")
+
+    @model_validator(mode="after")
+    def _bands_apart(self) -> RepPhases:
+        s, e = self.start, self.end
+        rising = s.max is not None and e.min is not None and e.min > s.max
+        falling = s.min is not None and e.max is not None and e.max < s.min
+        if not (rising or falling):
+            raise ValueError(
+                "rep bands must be separated: either start.max < end.min (the signal rises) "
+                "or start.min > end.max (the signal falls)"
+            )
+        return self
+
+    @property
+    def rising(self) -> bool:
+        return self.start.max is not None and self.end.min is not None and self.end.min > self.start.max
+
+
+class HoldSpec(_Strict):
+    signal: str
+    target: Band
+    min_hold_s: float = Field(default=2.0, ge=0, description="shorter stays are not holds")
+    max_break_s: float = Field(default=0.6, ge=0, description="shorter dips do not end a hold")
+
+
+class Rule(_Strict):
+    id: str
+    severity: Severity = "warning"
+    message: str = Field(min_length=3, description="the cue the patient hears")
+    signal: str
+    ok: Band = Field(description="the rule passes while the signal is inside this band")
+    phases: list[Phase] = Field(min_length=1)
+    views: list[View] = Field(min_length=1, description="views in which the rule can be judged")
+    min_persist_s: float = Field(default=0.3, ge=0, description="shorter breaks are ignored")
+    check: Literal["throughout", "reached"] = Field(
+        default="throughout",
+        description="'throughout': the signal must stay in 'ok' during the phases; 'reached': it "
+        "must get into 'ok' at least once during each rep (depth, full extension)",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"rule id {v!r} must be snake_case")
+        return v
+
+
+class ExerciseSpec(_Strict):
+    id: str
+    title: str
+    kind: Literal["reps", "hold"]
+    summary: str = Field(min_length=10, description="what it is for, in one or two sentences")
+    how_to: list[str] = Field(min_length=1, description="the steps, in our own words")
+    camera: Camera
+    start_position: str = Field(min_length=5)
+    sides: SideMode = "none"
+    side_detector: str | None = Field(
+        default=None, description="how the working side is found when sides is 'both'"
+    )
+    signals: list[str] = Field(min_length=1, description="every signal the spec uses")
+    ready: Readiness
+    reps: RepPhases | None = None
+    hold: HoldSpec | None = None
+    rules: list[Rule] = Field(default_factory=list)
+    prescription: Prescription
+    key_signal: str = Field(description="the angle plotted and shown in the overlay")
+
+    @field_validator("id")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"exercise id {v!r} must be snake_case")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExerciseSpec:
+        if self.kind == "reps" and self.reps is None:
+            raise ValueError("kind 'reps' needs a 'reps' section")
+        if self.kind == "hold" and self.hold is None:
+            raise ValueError("kind 'hold' needs a 'hold' section")
+        used = {self.key_signal, *(name for pos in self.ready.positions for name in pos)}
+        if self.reps:
+            used.add(self.reps.signal)
+        if self.hold:
+            used.add(self.hold.signal)
+        used.update(r.signal for r in self.rules)
+        missing = sorted(used - set(self.signals))
+        if missing:
+            raise ValueError(f"signals used but not listed under 'signals': {', '.join(missing)}")
+        ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate rule ids: {', '.join(dupes)}")
+        if self.sides == "both" and self.side_detector is None:
+            raise ValueError("sides 'both' needs a 'side_detector'")
+        return self
