@@ -88,10 +88,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         model_path = _model_path(args.model)
         bar, update = _progress_bar(info.duration_s, sys.stderr.isatty() and not args.quiet)
-        with bar, MediaPipePoseBackend(model_path, num_poses=2) as backend:
-            analysis = run_frames(
-                spec, iter_frames(path), backend, side=args.side, progress=update, source=path.name
-            )
+        try:
+            with bar, MediaPipePoseBackend(model_path) as backend:
+                analysis = run_frames(
+                    spec, iter_frames(path), backend, side=args.side, progress=update,
+                    source=path.name,
+                )
+        except VideoError as exc:
+            raise UserError(str(exc)) from None
         if not analysis.states:
             raise UserError(f"{path} contains no decodable video frames (empty or truncated)")
         duration = max(info.duration_s, analysis.states[-1].t_s)

@@ -86,8 +86,8 @@ def iter_frames(path: Path) -> Iterator[tuple[float, RgbImage]]:
     """Yield ``(t_s, rgb)`` for every decodable frame, upright, timestamps strictly increasing.
 
     Frames whose timestamp does not advance (broken muxing) are skipped rather than reordered. A
-    decoding error part-way (a truncated file) ends the iteration after the frames already read;
-    :func:`probe` has already rejected files with none.
+    decoding error part-way (a truncated or damaged file) raises :class:`VideoError` naming how far
+    decoding got, after the frames already yielded, so a caller can keep what it has.
     """
     try:
         container = av.open(str(path))
@@ -100,8 +100,10 @@ def iter_frames(path: Path) -> Iterator[tuple[float, RgbImage]]:
         fallback_dt = 1.0 / (float(stream.average_rate or 0) or 30.0)
         last_t = -np.inf
         t0: float | None = None
+        decoded = 0
         try:
             for index, frame in enumerate(container.decode(stream)):
+                decoded = index + 1
                 if frame.pts is not None:
                     t = float(frame.pts * time_base)
                 else:
@@ -114,8 +116,18 @@ def iter_frames(path: Path) -> Iterator[tuple[float, RgbImage]]:
                 last_t = t
                 rotation = int(getattr(frame, "rotation", 0) or 0)
                 yield t, _upright(frame.to_ndarray(format="rgb24"), rotation)
-        except av.error.FFmpegError:
-            return  # truncated tail: keep what was decoded
+        except av.error.FFmpegError as exc:
+            where = f"{last_t:.1f} s" if decoded else "the start"
+            raise VideoError(
+                f"{path} is truncated or damaged: decoding stopped after {decoded} frames, "
+                f"at {where} ({_short(exc)})"
+            ) from None
+        expected = int(stream.frames or 0)
+        if expected and decoded < 0.9 * expected:
+            # The index promises frames whose data is missing: a file cut short while copying.
+            raise VideoError(
+                f"{path} is truncated: {decoded} of {expected} frames could be decoded"
+            )
 
 
 class VideoWriter:

@@ -27,7 +27,7 @@ class HoldTimer:
         self._start_s = math.nan
         self._last_good_s = math.nan
         self._counted_s = 0.0
-        self._side = "none"
+        self._side_votes: dict[str, int] = {}
         self._last_t = math.nan
 
     @property
@@ -43,13 +43,15 @@ class HoldTimer:
         """Feed one frame; returns the hold that this frame ended, if any."""
         finished = None
         if in_position:
-            if not self.active or side != self._side:
-                finished = self._finish()
-                self._start_s, self._counted_s, self._side = t_s, 0.0, side
+            if not self.active:
+                self._start_s, self._counted_s = t_s, 0.0
+                self._side_votes = {}
             elif not math.isnan(self._last_good_s) and self._last_t == self._last_good_s:
                 # Consecutive good frames: count the time between them.
                 self._counted_s += t_s - self._last_good_s
             self._last_good_s = t_s
+            # The side is the majority over the hold: one misread frame must not split it.
+            self._side_votes[side] = self._side_votes.get(side, 0) + 1
         elif self.active and t_s - self._last_good_s > self._spec.max_break_s:
             finished = self._finish()
         self._last_t = t_s
@@ -58,7 +60,8 @@ class HoldTimer:
     def _finish(self) -> Hold | None:
         if not self.active:
             return None
-        hold = Hold(self._start_s, self._last_good_s, self._counted_s, self._side)
+        side = max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
+        hold = Hold(self._start_s, self._last_good_s, self._counted_s, side)
         self._start_s = math.nan
         self._counted_s = 0.0
         return hold if hold.duration_s >= self._spec.min_hold_s else None

@@ -24,7 +24,7 @@ from formcheck.specs.schema import ExerciseSpec
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
 # The working side of two-sided exercises is the majority over this window, so it does not flicker.
-SIDE_WINDOW_S = 1.0
+SIDE_WINDOW_S = 2.0
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class ViewTracker:
     """Steady view and near side over the last ``window_s`` seconds (medians and majorities), so
     one noisy frame does not flip the view or the side."""
 
-    def __init__(self, window_s: float = 1.5) -> None:
+    def __init__(self, window_s: float = 3.0) -> None:
         self._window_s = window_s
         self._samples: deque[tuple[float, float, str]] = deque()
 

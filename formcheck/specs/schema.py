@@ -96,7 +96,8 @@ class RepPhases(_Strict):
     end: Band
     min_phase_s: float = Field(default=0.25, ge=0)
     min_rep_s: float | None = Field(default=None, gt=0, description="faster reps are flagged")
-    max_rep_s: float = Field(default=30.0, gt=0, description="longer excursions are not reps")
+    # A minute: a slow, heavy hinge can take half of it; longer means the person stopped.
+    max_rep_s: float = Field(default=60.0, gt=0, description="longer excursions are not reps")
 
     @model_validator(mode="after")
     def _bands_apart(self) -> RepPhases:

@@ -1,0 +1,53 @@
+"""``formcheck bench``: how fast the bare model runs, and how fast the whole analysis runs.
+
+Both figures are over the same decoded frames held in memory, so decoding costs neither. The model
+figure includes what any use of the model needs (wrapping the image, converting the landmarks);
+the pipeline figure adds signals, smoothing, view and side tracking, and the engine. Each is the
+best of ``repeats`` runs, with a fresh landmarker per run (VIDEO mode needs increasing timestamps).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from formcheck.engine.session import ExerciseSession
+from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.video import iter_frames
+
+
+def benchmark(video: Path, spec: ExerciseSpec, model: Path, repeats: int = 3) -> dict[str, Any]:
+    frames = list(iter_frames(video))
+    if not frames:
+        raise ValueError(f"{video} has no frames")
+    model_s: list[float] = []
+    pipeline_s: list[float] = []
+    for _ in range(max(1, repeats)):
+        with MediaPipePoseBackend(model) as backend:
+            start = time.perf_counter()
+            for t_s, rgb in frames:
+                backend.detect(rgb, t_s)
+            model_s.append(time.perf_counter() - start)
+        with MediaPipePoseBackend(model) as backend:
+            session = ExerciseSession(spec)
+            start = time.perf_counter()
+            for t_s, rgb in frames:
+                session.update(t_s, backend.detect(rgb, t_s))
+            session.finish()
+            pipeline_s.append(time.perf_counter() - start)
+    n = len(frames)
+    model_fps = n / min(model_s)
+    pipeline_fps = n / min(pipeline_s)
+    h, w = frames[0][1].shape[:2]
+    return {
+        "video": video.name,
+        "exercise": spec.id,
+        "frames": n,
+        "resolution_wh": [w, h],
+        "model_fps": round(model_fps, 1),
+        "pipeline_fps": round(pipeline_fps, 1),
+        "ratio": round(pipeline_fps / model_fps, 3),
+        "repeats": repeats,
+    }

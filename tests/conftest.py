@@ -1,0 +1,37 @@
+"""Shared fixtures: where the real clips live, and when tests that need them skip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CLIPS_DIR = REPO.parent / "shared" / "clips"
+
+
+def clips_manifest() -> list[dict[str, Any]]:
+    path = CLIPS_DIR / "manifest.json"
+    if not path.exists():
+        return []
+    data: list[dict[str, Any]] = json.loads(path.read_text())
+    return data
+
+
+@pytest.fixture
+def clips_dir() -> Path:
+    if not (CLIPS_DIR / "manifest.json").exists():
+        pytest.skip(f"real clips not available: {CLIPS_DIR} is absent")
+    return CLIPS_DIR
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    from formcheck.pose.model_store import ModelInstallError, resolve_model
+
+    try:
+        return resolve_model()
+    except ModelInstallError as exc:
+        pytest.skip(f"pose model not installed: {exc}")

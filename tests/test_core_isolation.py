@@ -1,0 +1,30 @@
+"""The core never imports cv2, streamlit or mediapipe: checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE_MODULES = [
+    "formcheck.landmarks",
+    "formcheck.signals.catalog",
+    "formcheck.signals.filters",
+    "formcheck.signals.view",
+    "formcheck.specs.loader",
+    "formcheck.engine.session",
+    "formcheck.feedback",
+    "formcheck.results",
+    "formcheck.analyze",
+    "formcheck.pose.replay",
+]
+
+
+def test_core_imports_no_edge_libraries():
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in CORE_MODULES)
+        + "bad = [m for m in ('cv2', 'streamlit', 'mediapipe', 'av') if m in sys.modules]\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

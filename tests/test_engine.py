@@ -1,0 +1,237 @@
+"""Engine scenarios on synthetic signals: each row names the situation it stands for."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.engine.holds import HoldTimer
+from formcheck.engine.reps import RepCounter
+from formcheck.engine.rules import RuleMonitor
+from formcheck.engine.session import ExerciseSession
+from formcheck.specs.loader import load_spec
+from formcheck.specs.schema import Band, HoldSpec, RepPhases, Rule
+from tests.factories import side_view_squat_frame
+
+SQUAT_BANDS = RepPhases(
+    signal="knee_flexion_deg", start=Band(max=30), end=Band(min=60), min_phase_s=0.2
+)
+
+
+def _wave(segments: list[tuple[float, float]], fps: float = 30.0) -> list[tuple[float, float]]:
+    """Piecewise-linear signal: [(duration_s, value_at_end), ...] starting at the first value."""
+    out: list[tuple[float, float]] = []
+    t, v = 0.0, segments[0][1]
+    for duration, target in segments:
+        n = max(1, round(duration * fps))
+        for k in range(1, n + 1):
+            out.append((t + k / fps, v + (target - v) * k / n))
+        t += n / fps
+        v = target
+    return out
+
+
+def _count(samples: list[tuple[float, float]], bands: RepPhases = SQUAT_BANDS) -> int:
+    counter = RepCounter(bands)
+    return sum(1 for t, v in samples if counter.update(t, v) is not None)
+
+
+THREE_SQUATS = _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3)
+
+REP_SCENARIOS = [
+    # three clean squats
+    ("three_squats", THREE_SQUATS, 3),
+    # hovering around the lower threshold (between 25 and 35) never reaches the end band
+    ("hover_at_start_threshold", [(i / 30, 30 + 5 * math.sin(i)) for i in range(300)], 0),
+    # hovering around the upper threshold: in and out of the end band, never back to start
+    ("hover_at_end_threshold", [(1 + i / 30, 60 + 5 * math.sin(i)) for i in range(300)], 0),
+    # a dip into the end band shorter than the debounce (0.1 s < 0.2 s) counts nothing
+    ("dip_shorter_than_debounce", _wave([(1, 5), (0.02, 90), (0.1, 90), (0.02, 5), (1, 5)]), 0),
+    # a partial squat that turns back before the end band counts nothing
+    ("partial_rep", _wave([(1, 5), (1, 50), (1, 5), (1, 5)]), 0),
+    # the same three squats with a 1-second dropout (no pose) at the bottom of the second
+    (
+        "dropout_at_bottom",
+        [(t, math.nan if 4.7 < t < 5.6 else v) for t, v in THREE_SQUATS],
+        3,
+    ),
+    # a person who starts at the bottom (box squat from sitting) is not counted without readiness
+    # reset; the counter alone only counts returns after an outward move
+    ("no_rep_without_start", _wave([(1, 90), (1, 90)]), 0),
+]
+
+
+@pytest.mark.parametrize(("name", "samples", "expected"), REP_SCENARIOS, ids=[s[0] for s in REP_SCENARIOS])
+def test_rep_scenarios(name, samples, expected):
+    assert _count(samples) == expected
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_irregular_timestamps_give_the_same_count(seed):
+    # Variable frame rate and dropped frames: keep a random 60% of frames with jittered times.
+    rng = np.random.default_rng(seed)
+    kept = [(t + rng.uniform(-0.004, 0.004), v) for t, v in THREE_SQUATS if rng.random() < 0.6]
+    assert _count(kept) == 3
+
+
+@pytest.mark.parametrize("fps", [10.0, 15.0, 24.0, 30.0, 60.0])
+def test_frame_rate_does_not_change_the_count(fps):
+    samples = _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3, fps=fps)
+    assert _count(samples) == 3
+
+
+def test_falling_signal_counts_like_a_bridge():
+    bands = RepPhases(signal="hip_flexion_deg", start=Band(min=32), end=Band(max=20))
+    samples = _wave([(1, 45)] + [(1, 5), (0.5, 5), (1, 45), (0.5, 45)] * 2)
+    assert _count(samples, bands) == 2
+
+
+def test_rep_timestamps_follow_the_signal():
+    counter = RepCounter(SQUAT_BANDS)
+    reps = [r for t, v in THREE_SQUATS if (r := counter.update(t, v)) is not None]
+    first = reps[0]
+    # Leaves the start band (30 deg) a third of the way down, at 1.0 + 0.3 s.
+    assert first.start_s == pytest.approx(1.3, abs=0.05)
+    # Re-enters it two thirds of the way up: 1.0 + 1.0 + 0.5 + 0.7 s.
+    assert first.end_s == pytest.approx(3.2, abs=0.05)
+    assert first.peak_value == pytest.approx(90.0)
+
+
+def test_bands_must_not_touch():
+    with pytest.raises(ValueError, match="rep bands must be separated"):
+        RepPhases(signal="x", start=Band(max=40), end=Band(min=40))
+
+
+# -- holds -------------------------------------------------------------------------------------
+
+HOLD = HoldSpec(signal="x", target=Band(min=85), min_hold_s=2.0, max_break_s=0.6)
+
+
+def _hold_run(pattern: list[tuple[float, bool]], fps: float = 30.0):
+    timer = HoldTimer(HOLD)
+    holds = []
+    t = 0.0
+    for duration, ok in pattern:
+        for _ in range(round(duration * fps)):
+            t += 1 / fps
+            if (h := timer.update(t, ok, "left")) is not None:
+                holds.append(h)
+    if (h := timer.close()) is not None:
+        holds.append(h)
+    return holds
+
+
+HOLD_SCENARIOS = [
+    # a steady 10-second hold
+    ("steady_hold", [(1, False), (10, True), (1, False)], [10.0]),
+    # a 0.3 s wobble out of position pauses the clock but does not split the hold
+    ("short_break_pauses_clock", [(5, True), (0.3, False), (5, True)], [10.0]),
+    # a 2 s break ends the hold: two holds
+    ("long_break_splits", [(5, True), (2, False), (5, True)], [5.0, 5.0]),
+    # 1.5 s in position is shorter than min_hold_s: not a hold
+    ("too_short", [(1, False), (1.5, True), (2, False)], []),
+]
+
+
+@pytest.mark.parametrize(("name", "pattern", "expected"), HOLD_SCENARIOS, ids=[s[0] for s in HOLD_SCENARIOS])
+def test_hold_scenarios(name, pattern, expected):
+    holds = _hold_run(pattern)
+    assert [h.duration_s for h in holds] == pytest.approx(expected, abs=0.08)
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+RULE = Rule(
+    id="neutral_spine",
+    message="Keep your back straight.",
+    signal="spine_flexion_deg",
+    ok=Band(max=35),
+    phases=["end"],
+    views=["side"],
+    min_persist_s=0.5,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_s", "expected_faults"),
+    [
+        # a 0.3 s excursion is shorter than the persistence: no fault
+        ("blip", 0.3, 0),
+        # a 1 s excursion is a fault, dated from its start
+        ("sustained", 1.0, 1),
+    ],
+)
+def test_rule_persistence(name, bad_s, expected_faults):
+    monitor = RuleMonitor(RULE)
+    faults = []
+    t = 0.0
+    for duration, value in [(1.0, 20.0), (bad_s, 50.0), (2.0, 20.0)]:
+        for _ in range(round(duration * 30)):
+            t += 1 / 30
+            if (f := monitor.update(t, value, True)) is not None:
+                faults.append(f)
+    assert len(faults) == expected_faults
+    if faults:
+        assert faults[0].start_s == pytest.approx(1.0 + 1 / 30, abs=0.02)
+        assert faults[0].end_s == pytest.approx(1.0 + bad_s + 1 / 30, abs=0.02)
+
+
+# -- the whole session on synthetic people ----------------------------------------------------
+
+
+def _squat_frames(knee_wave, lean_extra=0.0, start_t=0.0):
+    return [
+        (t + start_t, side_view_squat_frame(t + start_t, v, trunk_lean_deg=v / 2 + lean_extra))
+        for t, v in knee_wave
+    ]
+
+
+def test_session_counts_squats_after_readiness_only():
+    spec = load_spec("box_squat")
+    # Scenario: the person squats twice while still walking into view (no pose), then stands,
+    # then does three squats. Only the three count.
+    session = ExerciseSession(spec)
+    for i in range(60):
+        session.update(i / 30, None)
+    for t, frame in _squat_frames(THREE_SQUATS, start_t=2.0):
+        session.update(t, frame)
+    result = session.finish()
+    assert len(result.reps) == 3
+    assert result.view == "side"
+    assert all(r.good for r in result.reps)
+
+
+def test_session_marks_rounded_back_reps_faulty():
+    spec = load_spec("hip_hinge")
+    wave = _wave([(1, 5)] + [(1.5, 100), (1.0, 100), (1.5, 5), (0.5, 5)] * 2)
+    session = ExerciseSession(spec)
+    for t, v in wave:
+        frame = side_view_squat_frame(t, 10.0, trunk_lean_deg=v)
+        # A rounded back: the ear drops 50 deg off the hip-shoulder line in the second hinge.
+        if t > 4.0 and v > 60:
+            from formcheck.landmarks import INDEX
+
+            for side in ("left", "right"):
+                sh = frame.xy_px[INDEX[f"{side}_shoulder"]]
+                hip = frame.xy_px[INDEX[f"{side}_hip"]]
+                d = sh - hip
+                d = d / np.linalg.norm(d)
+                rot = np.array([[math.cos(0.9), -math.sin(0.9)], [math.sin(0.9), math.cos(0.9)]])
+                frame.xy_px[INDEX[f"{side}_ear"]] = sh + 50 * (rot @ d)
+        session.update(t, frame)
+    result = session.finish()
+    assert [r.faults for r in result.reps] == [(), ("neutral_spine",)]
+    assert [f.rule for f in result.faults] == ["neutral_spine"]
+
+
+def test_session_cannot_assess_with_hidden_legs():
+    spec = load_spec("box_squat")
+    session = ExerciseSession(spec)
+    state = None
+    for t, frame in _squat_frames(_wave([(1, 5), (1, 5)])):
+        frame.visibility[:] = 0.1
+        state = session.update(t, frame)
+    assert state is not None and not state.assessable
+    assert state.reason == "low_confidence"

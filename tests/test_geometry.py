@@ -1,0 +1,147 @@
+"""Geometry and signal conventions, with hand-computed answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.landmarks import INDEX, LANDMARK_NAMES, MIRROR
+from formcheck.signals.catalog import SIGNALS, SignalContext
+from formcheck.signals.geometry import (
+    flexion_deg,
+    incline_from_vertical_deg,
+    interior_angle_deg,
+    line_angle_deg,
+    signed_offset_from_line,
+)
+from formcheck.signals.view import body_yaw_deg, classify_view, near_side
+from tests.factories import side_view_squat_frame
+
+P = np.array
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c", "expected"),
+    [
+        # straight line
+        (P([0, 0]), P([0, 1]), P([0, 2]), 180.0),
+        # right angle
+        (P([1, 0]), P([0, 0]), P([0, 1]), 90.0),
+        # mirrored right angle gives the same interior angle
+        (P([-1, 0]), P([0, 0]), P([0, 1]), 90.0),
+        # 45 degrees
+        (P([1, 0]), P([0, 0]), P([1, 1]), 45.0),
+        # 3D points work the same way
+        (P([1, 0, 0]), P([0, 0, 0]), P([0, 0, 1]), 90.0),
+    ],
+)
+def test_interior_angle(a, b, c, expected):
+    assert interior_angle_deg(a, b, c) == pytest.approx(expected)
+    assert flexion_deg(a, b, c) == pytest.approx(180.0 - expected)
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        # NaN anywhere gives NaN
+        (P([math.nan, 0]), P([0, 0]), P([0, 1])),
+        # zero-length segment gives NaN
+        (P([0, 0]), P([0, 0]), P([0, 1])),
+    ],
+)
+def test_interior_angle_undefined(points):
+    assert math.isnan(interior_angle_deg(*points))
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "expected"),
+    [
+        (P([0, 10]), P([0, 0]), 0.0),  # upright (image y down)
+        (P([0, 0]), P([10, 0]), 90.0),  # horizontal, facing right
+        (P([0, 0]), P([-10, 0]), 90.0),  # horizontal, facing left: same incline
+        (P([0, 10]), P([10, 0]), 45.0),
+        (P([0, 0]), P([0, 10]), 180.0),  # upside down
+        (P([0, 0]), P([math.nan, 0]), math.nan),
+    ],
+)
+def test_incline_from_vertical(lower, upper, expected):
+    got = incline_from_vertical_deg(lower, upper)
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("u", "v", "expected"),
+    [(P([1, 0]), P([-1, 0]), 0.0), (P([1, 0]), P([0, 1]), 90.0), (P([1, 1]), P([-1, 0]), 45.0)],
+)
+def test_line_angle_is_undirected(u, v, expected):
+    assert line_angle_deg(u, v) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        # walking down the screen, screen-left (-x) is the walker's right-hand side
+        (P([-2.0, 5.0]), 2.0),
+        (P([3.0, 5.0]), -3.0),
+        (P([0.0, 5.0]), 0.0),
+    ],
+)
+def test_signed_offset(p, expected):
+    assert signed_offset_from_line(p, P([0.0, 0.0]), P([0.0, 10.0])) == pytest.approx(expected)
+
+
+def test_mirror_table_is_an_involution():
+    for name in LANDMARK_NAMES:
+        assert MIRROR[MIRROR[name]] == name
+    assert MIRROR["left_knee"] == "right_knee"
+    assert MIRROR["mouth_left"] == "mouth_right"
+    assert MIRROR["nose"] == "nose"
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+@pytest.mark.parametrize("near", ["left", "right"])
+@pytest.mark.parametrize("knee_deg", [0.0, 45.0, 90.0, 120.0])
+def test_knee_flexion_same_whichever_way_the_person_faces(facing, near, knee_deg):
+    frame = side_view_squat_frame(0.0, knee_deg, facing=facing, near=near)
+    for view in ("side", "front"):  # 2D image and 3D world agree on a side-on figure
+        ctx = SignalContext(view, near)
+        assert SIGNALS["knee_flexion_deg"].fn(frame, ctx) == pytest.approx(knee_deg, abs=1e-6)
+    # The mirrored frame (labels swapped) measures the same on the other side.
+    mirrored = frame.mirrored()
+    other = "left" if near == "right" else "right"
+    got = SIGNALS["knee_flexion_deg"].fn(mirrored, SignalContext("side", other))
+    assert got == pytest.approx(knee_deg, abs=1e-6)
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_trunk_incline_and_view(facing):
+    frame = side_view_squat_frame(0.0, 90.0, trunk_lean_deg=30.0, facing=facing)
+    ctx = SignalContext("side", "left")
+    assert SIGNALS["trunk_incline_deg"].fn(frame, ctx) == pytest.approx(30.0, abs=1e-6)
+    assert classify_view(body_yaw_deg(frame)) == "side"
+    assert near_side(frame) == "left"
+
+
+def test_spine_flexion_zero_when_ear_shoulder_hip_in_line():
+    frame = side_view_squat_frame(0.0, 60.0, trunk_lean_deg=40.0)
+    assert SIGNALS["spine_flexion_deg"].fn(frame, SignalContext("side", "left")) == pytest.approx(
+        0.0, abs=1e-6
+    )
+
+
+def test_signal_is_nan_when_a_landmark_is_nan():
+    frame = side_view_squat_frame(0.0, 60.0)
+    frame.xy_px[INDEX["left_knee"]] = math.nan
+    assert math.isnan(SIGNALS["knee_flexion_deg"].fn(frame, SignalContext("side", "left")))
+
+
+@pytest.mark.parametrize(
+    ("yaw_deg", "view"), [(0, "front"), (29, "front"), (40, "diagonal"), (60, "side"), (90, "side")]
+)
+def test_classify_view(yaw_deg, view):
+    assert classify_view(yaw_deg) == view
