@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from formcheck.specs.schema import ExerciseSpec
 
 EXIT_USER_ERROR = 2
 
@@ -23,7 +27,7 @@ def _err(message: str) -> None:
     print(f"formcheck: error: {message}", file=sys.stderr)
 
 
-def _load_spec(exercise_id: str):  # type: ignore[no-untyped-def]
+def _load_spec(exercise_id: str) -> ExerciseSpec:
     from formcheck.specs.loader import SpecError, load_spec
 
     try:
@@ -41,7 +45,7 @@ def _model_path(model: str | None) -> Path:
         raise UserError(str(exc)) from None
 
 
-def _progress_bar(total_s: float, enabled: bool):  # type: ignore[no-untyped-def]
+def _progress_bar(total_s: float, enabled: bool) -> tuple[Any, Callable[[float], None]]:
     """A tqdm bar in video seconds, shown only on a terminal."""
     from tqdm import tqdm
 
@@ -91,7 +95,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         try:
             with bar, MediaPipePoseBackend(model_path) as backend:
                 analysis = run_frames(
-                    spec, iter_frames(path), backend, side=args.side, progress=update,
+                    spec,
+                    iter_frames(path),
+                    backend,
+                    side=args.side,
+                    progress=update,
                     source=path.name,
                 )
         except VideoError as exc:
@@ -120,7 +128,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(data: dict) -> None:  # type: ignore[type-arg]
+def _print_summary(data: dict[str, Any]) -> None:
     reps = data["reps"]
     print(
         f"{data['exercise']}: {reps['count']} reps ({reps['good']} good, {reps['faulty']} faulty), "
@@ -131,7 +139,9 @@ def _print_summary(data: dict) -> None:  # type: ignore[type-arg]
         faults = ", ".join(r["faults"]) or "ok"
         print(f"  rep {r['index']}: {r['start_s']:.1f}-{r['end_s']:.1f} s  {faults}")
     for h in data["holds"]:
-        print(f"  hold ({h['side']}): {h['start_s']:.1f}-{h['end_s']:.1f} s, {h['duration_s']:.1f} s")
+        print(
+            f"  hold ({h['side']}): {h['start_s']:.1f}-{h['end_s']:.1f} s, {h['duration_s']:.1f} s"
+        )
     for f in data["faults"]:
         print(f"  fault {f['rule']}: {f['start_s']:.1f}-{f['end_s']:.1f} s")
 

@@ -6,8 +6,8 @@ spec can say ``"far knee"`` or ``"working hip"`` without caring which way the pe
 
 Coordinates:
 - ``xy_px``: image position in pixels of the upright frame (x right, y down).
-- ``world_xyz_m``: the model's metric 3D estimate, origin between the hips (x right, y down, z toward
-  the camera is negative), roughly view independent.
+- ``world_xyz_m``: the model's metric 3D estimate, origin between the hips (x right, y down,
+  z smaller toward the camera), roughly view independent.
 - ``visibility``: the model's 0..1 confidence that the point is visible.
 """
 

@@ -1,6 +1,7 @@
 """The analysis result as JSON: the shape reports, the app and tests read.
 
-Its JSON Schema is ``formcheck/schemas/result.schema.json``; a test validates real output against it.
+Its JSON Schema is ``formcheck/schemas/result.schema.json``; a test validates real output
+against it.
 """
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
         ],
         "assessable_fraction": _r(result.assessable_frames / result.frames if result.frames else 0),
         "stopped_for_pain": stopped_for_pain,
-        "processing": {"fps": _r(processing_fps, 1), "seconds": _r(run.processing_s, 2), "model": run.model},
+        "processing": {
+            "fps": _r(processing_fps, 1),
+            "seconds": _r(run.processing_s, 2),
+            "model": run.model,
+        },
     }
 
 

@@ -104,10 +104,7 @@ def iter_frames(path: Path) -> Iterator[tuple[float, RgbImage]]:
         try:
             for index, frame in enumerate(container.decode(stream)):
                 decoded = index + 1
-                if frame.pts is not None:
-                    t = float(frame.pts * time_base)
-                else:
-                    t = index * fallback_dt
+                t = float(frame.pts * time_base) if frame.pts is not None else index * fallback_dt
                 if t0 is None:
                     t0 = t
                 t -= t0  # clips that start at a non-zero pts still start at 0 s
@@ -115,7 +112,8 @@ def iter_frames(path: Path) -> Iterator[tuple[float, RgbImage]]:
                     continue
                 last_t = t
                 rotation = int(getattr(frame, "rotation", 0) or 0)
-                yield t, _upright(frame.to_ndarray(format="rgb24"), rotation)
+                rgb: RgbImage = frame.to_ndarray(format="rgb24")  # type: ignore[assignment]
+                yield t, _upright(rgb, rotation)
         except av.error.FFmpegError as exc:
             where = f"{last_t:.1f} s" if decoded else "the start"
             raise VideoError(
@@ -148,7 +146,7 @@ class VideoWriter:
     def write(self, rgb: RgbImage, t_s: float) -> None:
         h, w = self._stream.height, self._stream.width
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
-        ms = max(int(round(t_s * 1000)), self._last_ms + 1)
+        ms = max(round(t_s * 1000), self._last_ms + 1)
         self._last_ms = ms
         frame.pts = ms
         frame.time_base = Fraction(1, 1000)

@@ -37,6 +37,7 @@ def side_view_squat_frame(
     hip = knee + THIGH_M * np.array([-sign * math.sin(half), math.cos(half)])
     shoulder = hip + TORSO_M * np.array([sign * math.sin(lean), math.cos(lean)])
     ear = shoulder + 0.18 * np.array([sign * math.sin(lean), math.cos(lean)])
+
     # (x forward-up metres) -> image pixels (y down), feet at y=900.
     def img(p: np.ndarray) -> np.ndarray:
         return np.array([400 + p[0] * PX_PER_M, 900 - p[1] * PX_PER_M])

@@ -58,7 +58,9 @@ def truncated_video(tmp_path: Path) -> Path:
         s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
         rng = np.random.default_rng(0)
         for _ in range(30):
-            f = av.VideoFrame.from_ndarray(rng.integers(0, 255, (64, 64, 3), np.uint8), format="rgb24")
+            f = av.VideoFrame.from_ndarray(
+                rng.integers(0, 255, (64, 64, 3), np.uint8), format="rgb24"
+            )
             for pkt in s.encode(f):
                 c.mux(pkt)
         for pkt in s.encode():
@@ -124,8 +126,16 @@ def test_analyze_real_clip_writes_valid_json_and_replays(tmp_path, model_path):
         pytest.skip(f"real clips not available: {CLIPS_DIR} is absent")
     out, lms, video = tmp_path / "r.json", tmp_path / "r.npz", tmp_path / "r.mp4"
     proc = run_cli(
-        "analyze", str(clip), "--exercise", "box_squat", "--json", str(out),
-        "--save-landmarks", str(lms), "--annotate", str(video),
+        "analyze",
+        str(clip),
+        "--exercise",
+        "box_squat",
+        "--json",
+        str(out),
+        "--save-landmarks",
+        str(lms),
+        "--annotate",
+        str(video),
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())

@@ -63,7 +63,9 @@ REP_SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "samples", "expected"), REP_SCENARIOS, ids=[s[0] for s in REP_SCENARIOS])
+@pytest.mark.parametrize(
+    ("name", "samples", "expected"), REP_SCENARIOS, ids=[s[0] for s in REP_SCENARIOS]
+)
 def test_rep_scenarios(name, samples, expected):
     assert _count(samples) == expected
 
@@ -135,7 +137,9 @@ HOLD_SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "pattern", "expected"), HOLD_SCENARIOS, ids=[s[0] for s in HOLD_SCENARIOS])
+@pytest.mark.parametrize(
+    ("name", "pattern", "expected"), HOLD_SCENARIOS, ids=[s[0] for s in HOLD_SCENARIOS]
+)
 def test_hold_scenarios(name, pattern, expected):
     holds = _hold_run(pattern)
     assert [h.duration_s for h in holds] == pytest.approx(expected, abs=0.08)

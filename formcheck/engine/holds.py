@@ -60,7 +60,9 @@ class HoldTimer:
     def _finish(self) -> Hold | None:
         if not self.active:
             return None
-        side = max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
+        side = (
+            max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
+        )
         hold = Hold(self._start_s, self._last_good_s, self._counted_s, side)
         self._start_s = math.nan
         self._counted_s = 0.0

@@ -68,6 +68,19 @@ class RepCounter:
             self._band_since = self._left_start_s = t_s
             self._peak, self._peak_s = value, t_s
 
+    def finish(self) -> Rep | None:
+        """End of the recording: a rep that is back in the start band but not yet for
+        ``min_phase_s`` (the clip stopped as the person stood up) is complete."""
+        returning = self.phase in ("end", "return") and self._band == "start"
+        if (
+            returning
+            and self._confirmed != "start"
+            and self._band_since - self._left_start_s <= self._spec.max_rep_s
+        ):
+            self.phase = "start"
+            return Rep(self._left_start_s, self._band_since, self._peak, self._peak_s)
+        return None
+
     def update(self, t_s: float, value: float) -> Rep | None:
         if math.isnan(value):
             return None

@@ -66,7 +66,9 @@ class RuleMonitor:
     def _close(self, end_s: float) -> Fault | None:
         if not self.active:
             return None
-        fault = Fault(self.rule.id, self._active_since, end_s, self.rule.severity, self.rule.message)
+        fault = Fault(
+            self.rule.id, self._active_since, end_s, self.rule.severity, self.rule.message
+        )
         self._active_since = math.nan
         return fault
 

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer
-from formcheck.engine.reps import RepCounter
+from formcheck.engine.reps import Rep, RepCounter
 from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor
 from formcheck.landmarks import PoseFrame
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
@@ -257,29 +257,7 @@ class ExerciseSession:
                     if view in tracker.rule.views:
                         tracker.update(signals.get(tracker.rule.signal, math.nan))
             if rep is not None:
-                faults = set(self._rep_faults)
-                for tracker in self._reach:
-                    if not tracker.passed_and_reset():
-                        faults.add(tracker.rule.id)
-                        self._faults.append(
-                            Fault(
-                                tracker.rule.id,
-                                rep.start_s,
-                                rep.end_s,
-                                tracker.rule.severity,
-                                tracker.rule.message,
-                            )
-                        )
-                event = RepEvent(
-                    len(self._rep_events) + 1,
-                    rep.start_s,
-                    rep.end_s,
-                    rep.peak_value,
-                    tuple(sorted(faults)),
-                )
-                self._rep_events.append(event)
-                new_reps.append(event)
-                self._rep_faults.clear()
+                new_reps.append(self._complete_rep(rep))
             elif phase == "start":
                 self._rep_faults.clear()
                 for tracker in self._reach:
@@ -290,9 +268,35 @@ class ExerciseSession:
                 phase = "hold"
         return phase, in_position
 
+    def _complete_rep(self, rep: Rep) -> RepEvent:
+        """Record a finished rep with every rule it broke."""
+        faults = set(self._rep_faults)
+        for tracker in self._reach:
+            if not tracker.passed_and_reset():
+                faults.add(tracker.rule.id)
+                self._faults.append(
+                    Fault(
+                        tracker.rule.id,
+                        rep.start_s,
+                        rep.end_s,
+                        tracker.rule.severity,
+                        tracker.rule.message,
+                    )
+                )
+        event = RepEvent(
+            len(self._rep_events) + 1, rep.start_s, rep.end_s, rep.peak_value, tuple(sorted(faults))
+        )
+        self._rep_events.append(event)
+        self._rep_faults.clear()
+        return event
+
     def finish(self) -> SessionResult:
         """Close what is under way (a hold, an open fault) and return the whole result."""
         t = self._last_t if not math.isnan(self._last_t) else 0.0
+        if self._reps is not None and self._ready:
+            rep = self._reps.finish()
+            if rep is not None:
+                self._complete_rep(rep)
         for monitor in self._monitors:
             fault = monitor.close(t)
             if fault:

@@ -52,11 +52,13 @@ class MediaPipePoseBackend:
 
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
         h, w = rgb.shape[:2]
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        image = self._mp.Image(
+            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
+        )
         with self._lock:
             # VIDEO mode rejects a timestamp that does not increase; frames that arrive out of
             # order (threads, a looping fake camera) are nudged forward by a millisecond.
-            ms = max(int(round(t_s * 1000)), self._last_ms + 1)
+            ms = max(round(t_s * 1000), self._last_ms + 1)
             self._last_ms = ms
             result = self._landmarker.detect_for_video(image, ms)
         if not result.pose_landmarks:

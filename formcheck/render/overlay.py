@@ -24,7 +24,9 @@ NEUTRAL = (240, 240, 240)
 PANEL = (25, 25, 25)
 
 
-def _put(img: RgbImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]) -> None:
+def _put(
+    img: RgbImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]
+) -> None:
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
 
@@ -53,7 +55,9 @@ def draw_overlay(
             cv2.line(img, pa, pb, color, max(2, int(3 * scale)), cv2.LINE_AA)
         for i in range(len(pts)):
             if pose.visibility[i] >= min_visibility and i >= 11:
-                cv2.circle(img, (int(pts[i, 0]), int(pts[i, 1])), max(2, int(4 * scale)), NEUTRAL, -1)
+                cv2.circle(
+                    img, (int(pts[i, 0]), int(pts[i, 1])), max(2, int(4 * scale)), NEUTRAL, -1
+                )
         # The key angle, written beside the joint it is measured at.
         key = state.signals.get(spec.key_signal, math.nan)
         side = state.side if state.side in ("left", "right") else "left"
@@ -63,17 +67,32 @@ def draw_overlay(
         name = f"{side}_{anchor}"
         if not math.isnan(key) and name in INDEX:
             p = pts[INDEX[name]]
-            _put(img, f"{key:.0f}{SIGNALS[spec.key_signal].unit[:3]}", (int(p[0]) + 8, int(p[1])), 0.6 * scale * 1.4, NEUTRAL)
+            _put(
+                img,
+                f"{key:.0f}{SIGNALS[spec.key_signal].unit[:3]}",
+                (int(p[0]) + 8, int(p[1])),
+                0.6 * scale * 1.4,
+                NEUTRAL,
+            )
     # Status panel.
     panel_h = int(70 * scale * 1.3)
     cv2.rectangle(img, (0, 0), (w, panel_h), PANEL, -1)
     if spec.kind == "reps":
-        line1 = f"{spec.title}  reps {state.rep_count}  (good {state.good_reps}, faulty {state.faulty_reps})"
+        line1 = (
+            f"{spec.title}  reps {state.rep_count}"
+            f"  (good {state.good_reps}, faulty {state.faulty_reps})"
+        )
     else:
         target = spec.prescription.hold_s
         goal = f" / {target:.0f} s" if target else ""
         line1 = f"{spec.title}  hold {state.hold_s:4.1f} s{goal}"
     _put(img, line1, (8, int(26 * scale * 1.3)), 0.6 * scale * 1.3, NEUTRAL)
     if cue:
-        _put(img, cue, (8, int(56 * scale * 1.3)), 0.5 * scale * 1.3, BAD if state.active_faults else (250, 210, 80))
+        _put(
+            img,
+            cue,
+            (8, int(56 * scale * 1.3)),
+            0.5 * scale * 1.3,
+            BAD if state.active_faults else (250, 210, 80),
+        )
     return img

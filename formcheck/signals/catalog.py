@@ -1,7 +1,7 @@
 """The named signals a spec may use: one number per frame, each with its convention.
 
 A signal is a function of one :class:`PoseFrame` and a :class:`SignalContext` (camera view, working
-side). Angles of movements that happen in the body's sagittal plane (knee, hip, trunk) are measured on
+side). Angles of movements in the body's sagittal plane (knee, hip, trunk) are measured on
 the image when the camera sees that plane square-on (side view), where 2D is exact up to the
 landmarks' own error, and on the model's 3D world landmarks otherwise, where 2D would be
 foreshortened. Lengths are in body units (thigh or torso length), never pixels.
@@ -180,8 +180,9 @@ def pelvis_twist_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Lying on the back, side view: elevation of the hips above the shoulders, in degrees.
 
-    The angle of the shoulder->hip line above the image horizontal; positive when the hips are higher
-    than the shoulders (the pelvis lifting off the floor), negative when the shoulders are lifted.
+    The angle of the shoulder->hip line above the image horizontal; positive when the hips are
+    higher than the shoulders (the pelvis lifting off the floor), negative when the shoulders are
+    lifted.
     """
     sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
     hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
@@ -192,13 +193,17 @@ def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 
 
 def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Front view: how far the knee sits inside (+) or outside (-) the hip-ankle line, in thigh
-    lengths, taken horizontally in the image at the knee's height. The worse (larger |value|) knee
-    of the working sides is returned with its sign."""
+    """Front view: how far the knee sits inside (+) or outside (-) the line from the hip to the
+    toes, in thigh lengths, taken horizontally in the image at the knee's height. The worse
+    (larger |value|) knee of the working sides is returned with its sign.
+
+    The line ends at the toes, not the ankle, because a knee that properly tracks over turned-out
+    toes in a deep or wide squat sits outside the hip-ankle line; over the toes it reads ~0.
+    """
     mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
     worst = math.nan
     for s in _sides(ctx):
-        hip, knee, ankle = frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee"), frame.xy(f"{s}_ankle")
+        hip, knee, ankle = frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee"), frame.xy(f"{s}_foot_index")
         thigh = distance(hip, knee)
         dy = ankle[1] - hip[1]
         if not (thigh > 0 and abs(dy) > 1e-6):
@@ -214,8 +219,8 @@ def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
 def hip_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     """Height of the hip midpoint above the ankle midpoint in the image, in torso lengths (2D).
 
-    Standing tall it is about 1.6 to 1.9; it falls as the hips sink, whatever the view. Torso length is
-    the unit because it keeps its image length in every view while the legs fold.
+    Standing tall it is about 1.6 to 1.9; it falls as the hips sink, whatever the view. Torso
+    length is the unit because it keeps its image length in every view while the legs fold.
     """
     hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
     ankle = midpoint(frame.xy("left_ankle"), frame.xy("right_ankle"))
@@ -229,8 +234,12 @@ def hip_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
 SIGNALS: dict[str, SignalDef] = {
     d.name: d
     for d in (
-        SignalDef("knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg),
-        SignalDef("hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg),
+        SignalDef(
+            "knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg
+        ),
+        SignalDef(
+            "hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg
+        ),
         SignalDef(
             "max_hip_flexion_deg",
             "deg",
@@ -247,7 +256,9 @@ SIGNALS: dict[str, SignalDef] = {
             spine_flexion_deg,
         ),
         SignalDef("knee_gap_thigh", "thigh", "knee opening", ("hip", "knee"), knee_gap_thigh),
-        SignalDef("ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh),
+        SignalDef(
+            "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh
+        ),
         SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
         SignalDef("pelvis_twist_deg", "deg", "pelvis twist", ("shoulder", "hip"), pelvis_twist_deg),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
@@ -255,7 +266,11 @@ SIGNALS: dict[str, SignalDef] = {
             "knee_valgus_thigh", "thigh", "knee in/out", ("hip", "knee", "ankle"), knee_valgus_thigh
         ),
         SignalDef(
-            "hip_height_torso", "torso", "hip height", ("shoulder", "hip", "ankle"), hip_height_torso
+            "hip_height_torso",
+            "torso",
+            "hip height",
+            ("shoulder", "hip", "ankle"),
+            hip_height_torso,
         ),
     )
 }
@@ -335,7 +350,9 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 def pulled_leg_side(frame: PoseFrame) -> str:
     """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
     flex = {
-        s: flexion_deg(frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee"))
+        s: flexion_deg(
+            frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee")
+        )
         for s in ("left", "right")
     }
     return "left" if flex["left"] >= flex["right"] else "right"

@@ -1,9 +1,9 @@
 """Causal smoothing of signals, with gaps handled.
 
 Live feedback can only use the past, so every filter here is causal. The One Euro filter (Casiez,
-Roussel and Vogel, CHI 2012; the ``OneEuroFilter`` package) smooths hard when a signal is still and
-follows quickly when it moves, which is what rep counting wants: little jitter at the top of a squat,
-little lag on the way down.
+Roussel and Vogel, CHI 2012; the ``OneEuroFilter`` package) smooths hard when a signal is still
+and follows quickly when it moves, which is what rep counting wants: little jitter at the top of a
+squat, little lag on the way down.
 """
 
 from __future__ import annotations

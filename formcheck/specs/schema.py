@@ -113,7 +113,11 @@ class RepPhases(_Strict):
 
     @property
     def rising(self) -> bool:
-        return self.start.max is not None and self.end.min is not None and self.end.min > self.start.max
+        return (
+            self.start.max is not None
+            and self.end.min is not None
+            and self.end.min > self.start.max
+        )
 
 
 class HoldSpec(_Strict):
