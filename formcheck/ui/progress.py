@@ -77,7 +77,9 @@ def hold_round_text(prescription: Prescription, done: dict[str, int]) -> str:
     """
     repeats = prescription.repeats or 1
     if prescription.both_sides:
-        parts = [f"{side} {min(done.get(side, 0), repeats)} of {repeats}" for side in ("left", "right")]
+        parts = [
+            f"{side} {min(done.get(side, 0), repeats)} of {repeats}" for side in ("left", "right")
+        ]
         return "Holds done: " + ", ".join(parts)
     total = sum(done.values())
     return f"Holds done: {min(total, repeats)} of {repeats}"
