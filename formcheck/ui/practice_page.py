@@ -1,0 +1,250 @@
+"""Practice page: the patient does an exercise in front of the laptop camera with live feedback.
+
+The camera stream runs through :mod:`formcheck.ui.webrtc` (the seam that tests replace) into a
+:class:`~formcheck.ui.live.LiveProcessor` kept in the browser session's state. The processor works
+on streamlit-webrtc's thread; this page only reads its snapshots, from a fragment that reruns every
+:data:`REFRESH_S` seconds while the camera plays, so the metrics stay current without rerunning the
+whole page (which would also redraw the video component).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import streamlit as st
+
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.ui import webrtc
+from formcheck.ui.library import prescription_lines, views_text
+from formcheck.ui.live import ENDED, LiveProcessor, LiveSnapshot, LiveSummary
+from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
+from formcheck.ui.resources import live_backend, model_path_or_none, specs_or_stop
+from formcheck.ui.review import signal_label
+from formcheck.ui.speech import speech_html
+
+REFRESH_S = 0.5
+PROCESSOR_KEY = "live_processor"
+WAS_PLAYING_KEY = "practice_was_playing"
+SIDE_WORDS = {"left": "Left", "right": "Right", "both": "Both", "none": "-"}
+
+
+def _setup_card(spec: ExerciseSpec) -> None:
+    with st.container(border=True):
+        st.markdown(f"**Set-up: {spec.title}**")
+        a, b = st.columns(2)
+        with a:
+            st.markdown(f"**Where to put the laptop.** {spec.camera.setup}")
+            st.caption(f"The camera should see you {views_text(spec.camera.views)}.")
+        with b:
+            st.markdown(f"**Start position.** {spec.start_position}")
+            lines = prescription_lines(spec.prescription, spec.kind)
+            if lines:
+                st.caption("Today: " + " ".join(lines))
+
+
+def _processor(spec: ExerciseSpec, side: str) -> LiveProcessor | None:
+    """This browser session's processor, created once and reset when the exercise changes."""
+    proc: LiveProcessor | None = st.session_state.get(PROCESSOR_KEY)
+    if proc is None:
+        model_path, problem = model_path_or_none()
+        if model_path is None:
+            st.error(problem)
+            return None
+        proc = LiveProcessor(
+            spec, live_backend(str(model_path)), side=side, model_name=model_path.name
+        )
+        st.session_state[PROCESSOR_KEY] = proc
+    elif proc.spec.id != spec.id or proc.side != side:
+        proc.reset(spec, side)
+    return proc
+
+
+def _speak(snap: LiveSnapshot) -> None:
+    if not snap.cue_text or not snap.cue_seq:
+        return
+    html = speech_html(snap.cue_text, snap.cue_seq)
+    # The same document stays in place until the next cue, so each cue is spoken once.
+    if hasattr(st, "iframe"):
+        st.iframe(html, height=1)
+    else:  # Streamlit before st.iframe existed
+        import streamlit.components.v1 as components
+
+        components.html(html, height=1)
+
+
+def _live_metrics(spec: ExerciseSpec, snap: LiveSnapshot) -> None:
+    if spec.kind == "reps":
+        a, b, c = st.columns(3)
+        a.metric("Reps", snap.rep_count)
+        b.metric("Good reps", snap.good_reps)
+        c.metric("Faulty reps", snap.faulty_reps)
+        d, e = st.columns(2)
+        sets = rep_sets(spec.prescription, snap.rep_count)
+        d.metric("Set", sets.label if sets else "-")
+        e.metric("Side", SIDE_WORDS.get(snap.side, snap.side))
+        if sets:
+            st.caption(sets.detail)
+    else:
+        target = spec.prescription.hold_s
+        a, b, c = st.columns(3)
+        a.metric("Hold", f"{snap.hold_s:.0f} s")
+        b.metric("Holds", len(snap.hold_sides))
+        c.metric("Side", SIDE_WORDS.get(snap.side, snap.side))
+        if target:
+            st.progress(
+                min(snap.hold_s / target, 1.0), text=f"Hold {snap.hold_s:.0f} of {target:g} s"
+            )
+        st.caption(hold_round_text(spec.prescription, holds_by_side(snap.hold_sides)))
+
+
+def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
+    if not playing and snap.status == "waiting":
+        st.info("Press START under the video to turn the camera on and begin.")
+        return
+    if snap.status == "waiting":
+        st.info("Waiting for the camera...")
+        return
+    if not snap.assessable and snap.why_not:
+        st.warning(f"Not checking yet: {snap.why_not}")
+    if snap.cue_text and snap.cue_key != snap.reason:
+        show = {"error": st.error, "warning": st.warning}.get(snap.cue_severity or "", st.info)
+        show(snap.cue_text)
+    elif snap.assessable:
+        st.success("Looking good - keep going.")
+    details = [f"checking {snap.fps:.0f} frames a second"]
+    if not math.isnan(snap.key_value):
+        details.insert(0, f"{signal_label(spec.key_signal)}: {snap.key_value:.0f}")
+    st.caption("; ".join(details))
+
+
+def _live_panel(proc: LiveProcessor, spec: ExerciseSpec, speak: bool, playing: bool) -> None:
+    # Rerun just this panel on a timer while the camera plays; when it does not, nothing changes
+    # and the timer is off.
+    @st.fragment(run_every=REFRESH_S if playing else None)
+    def panel() -> None:
+        snap = proc.snapshot()
+        _live_metrics(spec, snap)
+        _live_status(spec, snap, playing)
+        if speak:
+            _speak(snap)
+
+    panel()
+
+
+def _summary(spec: ExerciseSpec, summary: LiveSummary) -> None:
+    result = summary.result
+    if summary.stopped_for_pain:
+        st.error(
+            "You stopped because it hurt, and the session has ended. Rest now. Tell your "
+            "physiotherapist about it before you do this exercise again."
+        )
+    else:
+        st.success(f"Session finished after {summary.duration_s:.0f} s.")
+    if spec.kind == "reps":
+        good = sum(1 for r in result.reps if r.good)
+        a, b, c = st.columns(3)
+        a.metric("Reps", len(result.reps))
+        b.metric("Good reps", good)
+        c.metric("Faulty reps", len(result.reps) - good)
+    else:
+        a, b = st.columns(2)
+        a.metric("Holds", len(result.holds))
+        longest = max((h.duration_s for h in result.holds), default=0.0)
+        b.metric("Longest hold", f"{longest:.0f} s")
+        for side, count in sorted(holds_by_side(h.side for h in result.holds).items()):
+            st.caption(f"{SIDE_WORDS.get(side, side)} side: {count} hold(s)")
+    messages: dict[str, tuple[str, int]] = {}
+    for fault in result.faults:
+        text, n = messages.get(fault.rule, (fault.message, 0))
+        messages[fault.rule] = (text, n + 1)
+    if messages:
+        st.markdown("**To work on next time**")
+        st.markdown("\n".join(f"- {text} ({n}x)" for text, n in messages.values()))
+    st.download_button(
+        "Download session report (JSON)",
+        json.dumps(summary.report, indent=2),
+        f"{spec.id}_session.json",
+        "application/json",
+        on_click="ignore",
+    )
+
+
+def _stop_for_pain(proc: LiveProcessor) -> None:
+    proc.stop_for_pain()
+
+
+def _new_session(proc: LiveProcessor) -> None:
+    proc.reset()
+
+
+def render() -> None:
+    """Draw the Practice page."""
+    st.title("Practice")
+    specs = specs_or_stop()
+    ids = list(specs)
+    wanted = st.query_params.get("exercise")
+    left, right = st.columns(2)
+    with left:
+        exercise = st.selectbox(
+            "Exercise",
+            ids,
+            index=ids.index(wanted) if wanted in ids else 0,
+            format_func=lambda i: specs[i].title,
+            key="practice_exercise",
+        )
+    spec = specs[exercise]
+    side = "auto"
+    if spec.sides != "none":
+        with right:
+            side = st.selectbox("Working side", ["auto", "left", "right"], key="practice_side")
+    _setup_card(spec)
+    proc = _processor(spec, side)
+    if proc is None:
+        return
+
+    video_col, panel_col = st.columns([3, 2], gap="large")
+    with panel_col:
+        # on_click runs before the next script run, so that run already turns the camera off.
+        st.button(
+            "Stop - this hurts",
+            type="primary",
+            icon=":material/front_hand:",
+            on_click=_stop_for_pain,
+            args=(proc,),
+            disabled=proc.status in ENDED,
+            width="stretch",
+            key="practice_pain",
+        )
+        speak = st.toggle("Speak cues aloud", value=True, key="practice_speak")
+    with video_col:
+        try:
+            playing = webrtc.start_camera_stream(
+                "practice-camera",
+                proc.process_newest,
+                desired_playing=False if proc.status == "stopped_for_pain" else None,
+            )
+        except ValueError as exc:  # a malformed $FORMCHECK_ICE_SERVERS
+            st.error(f"The camera connection is misconfigured: {exc}")
+            return
+        st.caption("The video is analysed on this computer and is not recorded or sent anywhere.")
+
+    # Act on the stream's edges, not its level: while START is still connecting the stream is
+    # not "playing" yet, and that must not end a session. START after a finished session begins
+    # a new one; STOP (or a lost connection) ends the one under way.
+    was_playing = st.session_state.get(WAS_PLAYING_KEY, False)
+    st.session_state[WAS_PLAYING_KEY] = playing
+    if playing and not was_playing and proc.status == "finished":
+        proc.reset()
+    elif was_playing and not playing and proc.status == "running":
+        proc.finish()
+
+    with panel_col:
+        summary = proc.summary()
+        if proc.status in ENDED and summary is not None:
+            _summary(spec, summary)
+            st.button(
+                "Start a new session", on_click=_new_session, args=(proc,), key="practice_new"
+            )
+        else:
+            _live_panel(proc, spec, speak, playing)

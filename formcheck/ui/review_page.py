@@ -1,0 +1,248 @@
+"""Review page: a clinician analyses a recorded clip and gets the video, plots, tables and files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from formcheck.feedback import reason_text
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.ui.plots import timeline_figure
+from formcheck.ui.resources import model_path_or_none, specs_or_stop
+from formcheck.ui.review import (
+    MAX_UPLOAD_MB,
+    VIDEO_SUFFIXES,
+    Review,
+    analyse_video,
+    fault_rows,
+    hold_rows,
+    hold_totals,
+    list_samples,
+    not_assessed,
+    prune_uploads,
+    rep_rows,
+    samples_dir,
+    upload_dir,
+    upload_problem,
+    user_message,
+)
+from formcheck.video import VideoError, probe
+
+UPLOAD = "Upload a clip"
+SAMPLE = "Use a sample video"
+RESULT_KEY = "review_result"
+UPLOAD_PATH_KEY = "review_upload_path"
+
+
+def _saved_upload() -> tuple[Path, str, str] | None:
+    """The uploaded clip saved to disk as ``(path, name, identity)``, or ``None`` with a message."""
+    uploaded = st.file_uploader(
+        f"Upload a clip ({', '.join(VIDEO_SUFFIXES)}; up to {MAX_UPLOAD_MB} MB)",
+        # No ``type=`` filter: Streamlit would then reject other files with a bare exception;
+        # the check below says what is wrong in plain words instead.
+        max_upload_size=MAX_UPLOAD_MB,
+        key="review_upload",
+    )
+    if uploaded is None:
+        return None
+    # The browser enforces the size limit; both are checked here so every path gets one message.
+    problem = upload_problem(uploaded.name, uploaded.size)
+    if problem:
+        st.error(problem)
+        return None
+    folder = upload_dir()
+    path = folder / f"{uploaded.file_id}{Path(uploaded.name).suffix.lower()}"
+    if path.exists():
+        path.touch()  # still in use: keep it from being pruned
+    else:
+        previous = st.session_state.get(UPLOAD_PATH_KEY)
+        if previous:
+            Path(previous).unlink(missing_ok=True)  # this session's earlier clip
+        prune_uploads(folder, keep=path)
+        uploaded.seek(0)  # it may have been read before, when an earlier copy was pruned
+        with path.open("wb") as out:
+            shutil.copyfileobj(uploaded, out)
+        st.session_state[UPLOAD_PATH_KEY] = str(path)
+    return path, uploaded.name, uploaded.file_id
+
+
+def _choose_clip() -> tuple[Path, str, str] | None:
+    folder = samples_dir()
+    samples = list_samples(folder)
+    if samples:
+        kind = st.radio("Clip", [SAMPLE, UPLOAD], horizontal=True, key="review_source")
+    else:
+        kind = UPLOAD
+        st.caption(f"No sample videos in `{folder.name}/` yet, so upload a clip.")
+    if kind == SAMPLE:
+        path = st.selectbox(
+            "Sample video", samples, format_func=lambda p: p.name, key="review_sample"
+        )
+        return (path, path.name, str(path)) if path else None
+    return _saved_upload()
+
+
+def _check_video(path: Path, name: str) -> bool:
+    """Decode the clip's first frame; show what it is, or why it cannot be used."""
+    try:
+        info = probe(path)
+    except VideoError as exc:
+        st.error(f"This file cannot be analysed: {user_message(exc, path, name)}")
+        return False
+    st.caption(
+        f"{name}: {info.duration_s:.1f} s, {info.width}x{info.height}, {info.fps:.0f} frames/s"
+    )
+    return True
+
+
+def _run_analysis(spec: ExerciseSpec, path: Path, name: str, side: str) -> Review | None:
+    model_path, problem = model_path_or_none()
+    if model_path is None:
+        st.error(problem)
+        return None
+    bar = st.progress(0.0, text="Starting")
+    shown = {"pct": -1}
+
+    def progress(fraction: float, text: str) -> None:
+        pct = int(fraction * 100)
+        if pct != shown["pct"]:  # one message per percent is plenty for the browser
+            shown["pct"] = pct
+            bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+    try:
+        review = analyse_video(spec, path, model_path, source=name, side=side, progress=progress)
+    except VideoError as exc:
+        bar.empty()
+        st.error(f"This file cannot be analysed: {user_message(exc, path, name)}")
+        return None
+    bar.empty()
+    return review
+
+
+def _summary_metrics(review: Review) -> None:
+    data = review.report
+    cols = st.columns(4)
+    if review.spec.kind == "reps":
+        cols[0].metric("Reps", data["reps"]["count"])
+        cols[1].metric("Good reps", data["reps"]["good"])
+        cols[2].metric("Faulty reps", data["reps"]["faulty"])
+    else:
+        holds = review.result.holds
+        cols[0].metric("Holds", len(holds))
+        cols[1].metric("Longest hold", f"{max((h.duration_s for h in holds), default=0):.1f} s")
+        target = review.spec.prescription.hold_s
+        cols[2].metric("Target", f"{target:g} s" if target else "-")
+    cols[3].metric("Frames judged", f"{data['assessable_fraction']:.0%}")
+    st.caption(
+        f"Camera view: {data['view']}; working side: {data['side']}; "
+        f"{data['frames']} frames over {data['duration_s']:.1f} s."
+    )
+    missing = not_assessed(review.analysis.states)
+    if missing and missing[0][1] > 0.2:
+        reason, share = missing[0]
+        st.info(
+            f"{share:.0%} of the frames could not be judged, mostly because: "
+            f"{reason_text(reason, review.spec)}"
+        )
+
+
+def _table(rows: list[dict[str, Any]], empty: str) -> None:
+    if rows:
+        # Times to a tenth of a second; whole numbers stay whole.
+        st.table(pd.DataFrame(rows).style.format(precision=1), hide_index=True)
+    else:
+        st.markdown(empty)
+
+
+def _show(review: Review) -> None:
+    spec = review.spec
+    st.subheader(f"{spec.title}: {review.source}")
+    _summary_metrics(review)
+    video_col, plot_col = st.columns([2, 3], gap="large")
+    with video_col:
+        if review.annotated_mp4:
+            st.video(review.annotated_mp4, format="video/mp4")
+        else:
+            st.warning(review.annotate_error or "No annotated video.")
+    with plot_col:
+        st.plotly_chart(
+            timeline_figure(spec, review.analysis.states, review.result),
+            width="stretch",
+            key="review_timeline",
+        )
+    if spec.kind == "reps":
+        st.markdown("**Reps**")
+        _table(rep_rows(spec, review.result), "No reps were counted in this clip.")
+    if spec.kind == "hold" or review.result.holds:
+        st.markdown("**Holds per side**")
+        _table(hold_totals(review.result), "No holds in this clip.")
+    if review.result.holds:
+        with st.expander("Every hold"):
+            _table(hold_rows(spec, review.result), "No holds.")
+    with st.expander(f"Fault intervals ({len(review.result.faults)})"):
+        _table(fault_rows(review.result), "No faults.")
+    st.markdown("**Downloads**")
+    a, b, c = st.columns(3)
+    stem = review.stem()
+    a.download_button(
+        "Result (JSON)", review.json_bytes(), f"{stem}.json", "application/json", on_click="ignore"
+    )
+    b.download_button(
+        "Angles per frame (CSV)",
+        review.csv_bytes(),
+        f"{stem}_frames.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+    if review.annotated_mp4:
+        c.download_button(
+            "Annotated video (MP4)",
+            review.annotated_mp4,
+            f"{stem}_annotated.mp4",
+            "video/mp4",
+            on_click="ignore",
+        )
+
+
+def render() -> None:
+    """Draw the Review page."""
+    st.title("Review a recording")
+    st.markdown(
+        "For clinicians: analyse a recorded clip of an exercise. You get the video with the "
+        "skeleton and angles drawn on it, the key angle over time, every rep with its faults, "
+        "hold times per side, and the results as files. The clip is analysed on this computer."
+    )
+    specs = specs_or_stop()
+    ids = list(specs)
+    left, right = st.columns(2)
+    with left:
+        exercise = st.selectbox(
+            "Exercise", ids, format_func=lambda i: specs[i].title, key="review_exercise"
+        )
+    spec = specs[exercise]
+    side = "auto"
+    if spec.sides != "none":
+        with right:
+            side = st.selectbox("Working side", ["auto", "left", "right"], key="review_side")
+    clip = _choose_clip()
+    if clip is None:
+        return
+    path, name, identity = clip
+    if not _check_video(path, name):
+        return
+    key = (identity, spec.id, side)
+    stored: tuple[tuple[str, str, str], Review] | None = st.session_state.get(RESULT_KEY)
+    if st.button("Analyse", type="primary", key="review_analyse"):
+        review = _run_analysis(spec, path, name, side)
+        if review is None:
+            return
+        stored = (key, review)
+        st.session_state[RESULT_KEY] = stored
+    if stored is not None and stored[0] == key:
+        _show(stored[1])
+    elif stored is not None:
+        st.caption("The last result was for another clip, exercise or side: press Analyse.")

@@ -1,0 +1,227 @@
+"""Fixtures for the real-browser tests: the app as a subprocess, headless Chromium, a fake webcam.
+
+Everything here is bounded: the server gets a fixed time to become healthy and is always killed,
+and the browser is closed even when a test fails. Tests skip (with the reason) when the real clips,
+Debian's Chromium, ffmpeg, Playwright or the pose model are missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CLIPS_DIR = REPO.parent / "shared" / "clips"
+SQUAT_CLIP = CLIPS_DIR / "squat_barbell_back_side.mp4"  # labelled: 3 reps, side view, 8.5 s
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("FORMCHECK_SCREENSHOT_DIR", REPO / "docs" / "screenshots"))
+
+# The fake webcam: the squat clip letterboxed to 640x480 at 15 fps, with the first frame held for
+# LEAD_S before and the last frame held for TAIL_S after. Chromium loops the file; the still tail
+# keeps the second pass (and its reps) well outside the test's observation window.
+FAKE_FPS = 15
+LEAD_S = 2
+TAIL_S = 30
+SERVER_START_TIMEOUT_S = 120
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+def _requirements_missing() -> str | None:
+    if not SQUAT_CLIP.exists():
+        return f"real clips not available: {SQUAT_CLIP} is absent"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is absent (apt-get install chromium)"
+    if shutil.which("ffmpeg") is None:
+        return "ffmpeg is not installed (needed to make the fake webcam file)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    from formcheck.pose.model_store import ModelInstallError, resolve_model
+
+    try:
+        resolve_model()
+    except ModelInstallError as exc:
+        return f"pose model not installed: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_requirements() -> None:
+    """Skip the browser tests, saying why, when something they need is missing."""
+    missing = _requirements_missing()
+    if missing:
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
+def fake_camera_y4m(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The squat clip as a raw .y4m file that Chromium plays as its webcam."""
+    out = tmp_path_factory.mktemp("fake-camera") / "squat.y4m"
+    video_filter = (
+        "scale=-2:480,pad=640:480:(ow-iw)/2:(oh-ih)/2,"
+        f"fps={FAKE_FPS},"
+        f"tpad=start_mode=clone:start_duration={LEAD_S}:stop_mode=clone:stop_duration={TAIL_S}"
+    )
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(SQUAT_CLIP),
+            "-vf",
+            video_filter,
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
+        check=True,
+        timeout=180,
+    )
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server's process group, then kill it if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port; yields its base URL and always stops it."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    # The server's uploads land in its temporary folder: a throwaway one, not the machine's.
+    env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("server-tmp"))}
+    with log_path.open("wb") as log:
+        # A new session (process group) so that teardown reaches any child processes too.
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"streamlit exited early:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT_S} s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser(fake_camera_y4m: Path) -> Iterator[Any]:
+    """Headless Debian Chromium with the fake webcam."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={fake_camera_y4m}"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page with camera permission, closed after the test (which ends its stream)."""
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Callable[[Any, str], Path]:
+    """Save a page screenshot under ``docs/screenshots`` (or ``$FORMCHECK_SCREENSHOT_DIR``)."""
+
+    def take(page: Any, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / name
+        # Streamlit scrolls inside its main container, not the document, so a "full page" shot
+        # would stop at the viewport: grow the viewport to the content for the picture instead.
+        size = page.viewport_size
+        height = page.evaluate(
+            """() => { const m = document.querySelector('[data-testid="stMain"]');
+                       return m ? m.scrollHeight : document.body.scrollHeight; }"""
+        )
+        page.set_viewport_size({"width": size["width"], "height": min(max(height, 600), 4000)})
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            page.set_viewport_size(size)
+        return path
+
+    return take

@@ -1,0 +1,73 @@
+"""Reading and driving a Streamlit page in Playwright: metrics, select boxes, component iframes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_METRICS_JS = """
+() => Array.from(document.querySelectorAll('[data-testid="stMetric"]')).map(m => [
+  (m.querySelector('[data-testid="stMetricLabel"]') || {innerText: ''}).innerText.trim(),
+  (m.querySelector('[data-testid="stMetricValue"]') || {innerText: ''}).innerText.trim(),
+])
+"""
+
+
+def wait_until(
+    probe: Callable[[], T | None],
+    timeout_s: float,
+    what: str,
+    interval_s: float = 0.25,
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def metric(page: Any, label: str) -> str | None:
+    """The value shown by the ``st.metric`` whose label is exactly ``label`` (first match)."""
+    for name, value in page.evaluate(_METRICS_JS):
+        if name == label:
+            return str(value)
+    return None
+
+
+def metric_int(page: Any, label: str) -> int | None:
+    """:func:`metric` as an integer, ``None`` while absent or not a number."""
+    value = metric(page, label)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def choose(page: Any, select_label: str, option: str) -> None:
+    """Pick ``option`` in the ``st.selectbox`` labelled ``select_label``."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=select_label).first
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def button_in_frames(page: Any, name: str, timeout_s: float) -> Any:
+    """A button named ``name`` inside any frame (component iframes included), once it exists.
+
+    The name is matched ignoring case: streamlit-webrtc's "Start" is upper-cased only by CSS.
+    """
+
+    def find() -> Any:
+        for frame in page.frames:
+            button = frame.get_by_role("button", name=name)
+            if button.count():
+                return button.first
+        return None
+
+    return wait_until(find, timeout_s, f"a {name!r} button in the page or its iframes")

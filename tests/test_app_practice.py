@@ -1,0 +1,152 @@
+"""Practice page under AppTest, with the webrtc seam and the pose model replaced by fakes.
+
+The fake stream reports whether it "plays"; frames are pushed into the session's processor by the
+test, as streamlit-webrtc's worker thread would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from formcheck.ui import practice_page, webrtc
+from formcheck.ui.live import LiveProcessor
+from tests.test_app_live import FPS, FakeBackend
+
+PAGE = "from formcheck.ui.practice_page import render\nrender()\n"
+BLACK = np.zeros((480, 640, 3), np.uint8)
+
+
+@dataclass
+class FakeStream:
+    """Stands in for ``webrtc.start_camera_stream``; records how the page called it."""
+
+    playing: bool = False
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, key: str, on_frames: Any, desired_playing: bool | None = None) -> bool:
+        self.calls.append({"key": key, "on_frames": on_frames, "desired_playing": desired_playing})
+        return self.playing
+
+
+@pytest.fixture
+def stream(monkeypatch: pytest.MonkeyPatch) -> FakeStream:
+    fake = FakeStream()
+    monkeypatch.setattr(webrtc, "start_camera_stream", fake)
+    monkeypatch.setattr(practice_page, "model_path_or_none", lambda: (Path("fake.task"), None))
+    monkeypatch.setattr(practice_page, "live_backend", lambda _path: FakeBackend())
+    return fake
+
+
+def app() -> AppTest:
+    return AppTest.from_string(PAGE, default_timeout=60)
+
+
+def processor(at: AppTest) -> LiveProcessor:
+    proc = at.session_state["live_processor"]
+    assert isinstance(proc, LiveProcessor)
+    return proc
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_setup_card_and_idle_panel(stream: FakeStream) -> None:
+    at = app().run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Set-up: Box squat" in text and "Where to put the laptop." in text
+    assert "Start position." in text
+    assert stream.calls[-1]["desired_playing"] is None
+    assert stream.calls[-1]["on_frames"] == processor(at).process_newest
+    assert metrics(at)["Reps"] == "0"
+    assert any("Press START" in i.value for i in at.info)
+    pain = at.button(key="practice_pain")
+    assert pain.label == "Stop - this hurts" and not pain.disabled
+
+
+def test_exercise_query_parameter_and_change(stream: FakeStream) -> None:
+    at = app()
+    at.query_params["exercise"] = "glute_bridge"
+    at.run()
+    assert at.selectbox(key="practice_exercise").value == "glute_bridge"
+    assert processor(at).spec.id == "glute_bridge"
+    at.selectbox(key="practice_exercise").set_value("supine_figure_four_stretch").run()
+    assert not at.exception
+    assert processor(at).spec.id == "supine_figure_four_stretch"
+    labels = metrics(at)
+    assert "Hold" in labels and "Reps" not in labels, "a stretch shows the hold timer"
+    assert at.selectbox(key="practice_side").value == "auto"
+
+
+def test_live_counts_then_summary_when_stopped(stream: FakeStream) -> None:
+    stream.playing = True
+    at = app().run()
+    proc = processor(at)
+    for i in range(12 * FPS):
+        proc.process(BLACK, i / FPS)  # what the worker thread does with camera frames
+    at.run()
+    assert metrics(at)["Reps"] == "3"
+    assert metrics(at)["Set"] == "1 of 3"
+    stream.playing = False  # the user pressed STOP
+    at.run()
+    assert not at.exception
+    assert proc.status == "finished"
+    assert any("Session finished" in s.value for s in at.success)
+    assert metrics(at)["Reps"] == "3"
+    assert [getattr(b, "label", None) for b in at.get("download_button")] == [
+        "Download session report (JSON)"
+    ]
+    stream.playing = True  # START again: a new session
+    at.run()
+    assert proc.status == "waiting" and metrics(at)["Reps"] == "0"
+
+
+def test_stop_this_hurts(stream: FakeStream) -> None:
+    stream.playing = True
+    at = app().run()
+    proc = processor(at)
+    for i in range(5 * FPS):
+        proc.process(BLACK, i / FPS)
+    at.button(key="practice_pain").click().run()
+    assert not at.exception
+    assert proc.status == "stopped_for_pain"
+    assert stream.calls[-1]["desired_playing"] is False, "the camera is turned off in that run"
+    assert any("You stopped because it hurt" in e.value for e in at.error)
+    summary = proc.summary()
+    assert summary is not None and summary.report["stopped_for_pain"] is True
+    assert at.button(key="practice_pain").disabled
+    at.button(key="practice_new").click().run()
+    assert proc.status == "waiting"
+    assert stream.calls[-1]["desired_playing"] is None
+
+
+def test_spoken_cue_is_embedded_once_per_cue(stream: FakeStream) -> None:
+    stream.playing = True
+    at = app().run()
+    proc = processor(at)
+    proc._backend = FakeBackend(person=False)
+    proc.process(BLACK, 0.0)
+    at.run()
+    frames = at.get("iframe")
+    assert len(frames) == 1
+    assert any("Step into the picture" in w.value for w in at.warning)
+    at.toggle(key="practice_speak").set_value(False).run()
+    assert not at.get("iframe")
+
+
+def test_without_a_live_server_the_seam_explains_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real seam this time: under AppTest there is no browser session to stream with.
+    monkeypatch.setattr(practice_page, "model_path_or_none", lambda: (Path("fake.task"), None))
+    monkeypatch.setattr(practice_page, "live_backend", lambda _path: FakeBackend())
+    at = app().run()
+    assert not at.exception
+    assert not webrtc.live_server()
+    assert any("The camera needs the app served in a browser" in i.value for i in at.info)
+    assert metrics(at)["Reps"] == "0"
