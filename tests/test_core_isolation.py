@@ -16,6 +16,7 @@ CORE_MODULES = [
     "formcheck.results",
     "formcheck.analyze",
     "formcheck.pose.replay",
+    "formcheck.pose.selection",
 ]
 
 

@@ -61,11 +61,9 @@ def analyse(clip: dict[str, Any], model: Path):
     return replay_series(spec, landmarks(clip["file"], model)).result
 
 
-# The core issue's target is 90% exact. Measured today: 10 of 12 (83%); the two misses are
-# explained in README ("Accuracy on real clips"): a second person taking over in a split-screen
-# clip, and a small clamshell opening made before the start position was reached. This floor
-# catches regressions; raising it to 0.9 is open work.
-REP_EXACT_FLOOR = 0.8
+# The core issue's target: 90% exact. Measured: 11 of 12; the miss (a small clamshell opening
+# made before the start position) is explained in README ("Accuracy on real clips").
+REP_EXACT_FLOOR = 0.9
 
 
 @pytest.mark.skipif(not REP_CLIPS, reason=f"real clips not available: {CLIPS_DIR} is absent")

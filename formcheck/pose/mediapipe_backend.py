@@ -1,9 +1,16 @@
 """MediaPipe Tasks PoseLandmarker behind the :class:`PoseBackend` protocol (an edge module).
 
-Only this module imports mediapipe. It runs the landmarker in VIDEO mode, which tracks the person
+Only this module imports mediapipe. Frames go to a landmarker in VIDEO mode, which tracks the person
 from frame to frame and needs strictly increasing integer millisecond timestamps; those come from
 the frames' own ``t_s``. A lock makes one instance safe to share between the WebRTC callback thread
 and the page.
+
+One person or several: a single-person landmarker tracks far more steadily (on a side-view barbell
+squat, asking for two people lost the pose in 31 of 255 frames and made the knee angle jump; one
+person lost 1 frame). So the single-person landmarker is used unless a periodic people count (an
+IMAGE-mode call every ``scan_every_s``) finds a second person. Then a two-person landmarker takes
+over and :class:`ActivePersonSelector` follows whoever is exercising, until the scans see one
+person again.
 """
 
 from __future__ import annotations
@@ -11,11 +18,34 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from formcheck.landmarks import NUM_LANDMARKS, PoseFrame
+from formcheck.pose.selection import ActivePersonSelector
+
+# Two scans in a row with a single person switch back to the steadier single-person landmarker.
+_SINGLE_AFTER_SCANS = 2
+
+
+class _VideoLandmarker:
+    """One VIDEO-mode landmarker with its own strictly increasing millisecond clock."""
+
+    def __init__(self, factory: Any, num_poses: int) -> None:
+        self._landmarker = factory(num_poses)
+        self._last_ms = -1
+
+    def detect(self, mp: Any, image: Any, t_s: float) -> Any:
+        # VIDEO mode rejects a timestamp that does not increase; frames that arrive out of order
+        # (threads, a looping fake camera) are nudged forward by a millisecond.
+        ms = max(round(t_s * 1000), self._last_ms + 1)
+        self._last_ms = ms
+        return self._landmarker.detect_for_video(image, ms)
+
+    def close(self) -> None:
+        self._landmarker.close()
 
 
 class MediaPipePoseBackend:
@@ -23,14 +53,13 @@ class MediaPipePoseBackend:
 
     Args:
         model_path: A ``pose_landmarker_full.task`` bundle (see ``formcheck models install``).
-        num_poses: How many people the model looks for; with more than one, the largest person
-            (by landmark bounding box) is returned. Keep 1: on a side-view barbell squat, 2 lost
-            the pose in 31 of 255 frames and made the knee angle jump, where 1 lost 1 frame
-            (VIDEO mode tracks a single person far more steadily).
         min_confidence: Detection, presence and tracking confidence floors.
+        scan_every_s: How often to count the people in view; 0 turns multi-person handling off.
     """
 
-    def __init__(self, model_path: Path, num_poses: int = 1, min_confidence: float = 0.5) -> None:
+    def __init__(
+        self, model_path: Path, min_confidence: float = 0.5, scan_every_s: float = 1.5
+    ) -> None:
         # Imported here so that importing this module is cheap and the core never pulls it in.
         # MediaPipe's C++ logging would otherwise print start-up chatter on every run.
         os.environ.setdefault("GLOG_minloglevel", "2")
@@ -38,17 +67,41 @@ class MediaPipePoseBackend:
         from mediapipe.tasks.python import vision
 
         self._mp = mp
-        options = vision.PoseLandmarkerOptions(
-            base_options=mp.tasks.BaseOptions(model_asset_path=str(model_path)),
-            running_mode=vision.RunningMode.VIDEO,
-            num_poses=num_poses,
-            min_pose_detection_confidence=min_confidence,
-            min_pose_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-        )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+
+        def options(num_poses: int, mode: Any) -> Any:
+            return vision.PoseLandmarkerOptions(
+                base_options=mp.tasks.BaseOptions(model_asset_path=str(model_path)),
+                running_mode=mode,
+                num_poses=num_poses,
+                min_pose_detection_confidence=min_confidence,
+                min_pose_presence_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
+            )
+
+        def video_factory(num_poses: int) -> Any:
+            return vision.PoseLandmarker.create_from_options(
+                options(num_poses, vision.RunningMode.VIDEO)
+            )
+
+        self._video_factory = video_factory
+        self._single = _VideoLandmarker(video_factory, 1)
+        self._multi: _VideoLandmarker | None = None
+        self._scanner: Any = None
+        if scan_every_s > 0:
+            self._scanner = vision.PoseLandmarker.create_from_options(
+                options(3, vision.RunningMode.IMAGE)
+            )
+        self._scan_every_s = scan_every_s
+        self._next_scan_s = 0.0
+        self._single_scans = 0
+        self._multi_mode = False
+        self._selector = ActivePersonSelector()
         self._lock = threading.Lock()
-        self._last_ms = -1
+
+    @property
+    def following_one_of_several(self) -> bool:
+        """True while more than one person is in view and the most active one is followed."""
+        return self._multi_mode
 
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
         h, w = rgb.shape[:2]
@@ -56,39 +109,59 @@ class MediaPipePoseBackend:
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
         )
         with self._lock:
-            # VIDEO mode rejects a timestamp that does not increase; frames that arrive out of
-            # order (threads, a looping fake camera) are nudged forward by a millisecond.
-            ms = max(round(t_s * 1000), self._last_ms + 1)
-            self._last_ms = ms
-            result = self._landmarker.detect_for_video(image, ms)
-        if not result.pose_landmarks:
+            self._maybe_scan(image, t_s)
+            if self._multi_mode:
+                if self._multi is None:
+                    self._multi = _VideoLandmarker(self._video_factory, 2)
+                result = self._multi.detect(self._mp, image, t_s)
+            else:
+                result = self._single.detect(self._mp, image, t_s)
+            if not result.pose_landmarks:
+                return None
+            people = [_image_xy(p, w, h) for p in result.pose_landmarks]
+            chosen = self._selector.select(t_s, people)
+        if chosen is None:
             return None
-        best = 0
-        if len(result.pose_landmarks) > 1:
-            areas = []
-            for person in result.pose_landmarks:
-                xs = [p.x for p in person]
-                ys = [p.y for p in person]
-                areas.append((max(xs) - min(xs)) * (max(ys) - min(ys)))
-            best = int(np.argmax(areas))
-        image_lms = result.pose_landmarks[best]
-        world_lms = result.pose_world_landmarks[best]
-        xy = np.empty((NUM_LANDMARKS, 2))
-        world = np.empty((NUM_LANDMARKS, 3))
-        vis = np.empty(NUM_LANDMARKS)
-        for i, (p, q) in enumerate(zip(image_lms, world_lms, strict=True)):
-            xy[i, 0] = p.x * w
-            xy[i, 1] = p.y * h
-            world[i] = (q.x, q.y, q.z)
-            vis[i] = p.visibility if p.visibility is not None else 0.0
-        return PoseFrame(t_s, xy, world, vis, (w, h))
+        world = np.array([(q.x, q.y, q.z) for q in result.pose_world_landmarks[chosen]])
+        vis = np.array(
+            [
+                p.visibility if p.visibility is not None else 0.0
+                for p in result.pose_landmarks[chosen]
+            ]
+        )
+        return PoseFrame(t_s, people[chosen], world, vis, (w, h))
+
+    def _maybe_scan(self, image: Any, t_s: float) -> None:
+        if self._scanner is None or t_s < self._next_scan_s:
+            return
+        self._next_scan_s = t_s + self._scan_every_s
+        count = len(self._scanner.detect(image).pose_landmarks)
+        if count >= 2:
+            self._multi_mode = True
+            self._single_scans = 0
+        elif self._multi_mode:
+            self._single_scans += 1
+            if self._single_scans >= _SINGLE_AFTER_SCANS:
+                self._multi_mode = False
 
     def close(self) -> None:
         with self._lock:
-            self._landmarker.close()
+            self._single.close()
+            if self._multi is not None:
+                self._multi.close()
+            if self._scanner is not None:
+                self._scanner.close()
 
     def __enter__(self) -> MediaPipePoseBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _image_xy(landmarks: Any, w: int, h: int) -> npt.NDArray[np.float64]:
+    xy = np.empty((NUM_LANDMARKS, 2))
+    for i, p in enumerate(landmarks):
+        xy[i, 0] = p.x * w
+        xy[i, 1] = p.y * h
+    return xy
