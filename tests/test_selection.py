@@ -61,3 +61,26 @@ def test_two_people_moving_alike_do_not_flicker():
 
 def test_nobody_in_view():
     assert ActivePersonSelector().select(0.0, []) is None
+
+
+class _NoModel:
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("times_s", "expected_ms"),
+    [
+        # a normal stream keeps its own spacing
+        ([0.0, 0.033, 0.066], [0, 33, 66]),
+        # a frame with the same timestamp is nudged forward by 1 ms
+        ([0.0, 0.033, 0.033], [0, 33, 34]),
+        # a new stream restarting at 0 continues one frame later, then keeps its real spacing
+        ([5.0, 5.033, 0.0, 0.1, 0.2], [5000, 5033, 5066, 5166, 5266]),
+    ],
+)
+def test_landmarker_clock(times_s, expected_ms):
+    from formcheck.pose.mediapipe_backend import _VideoLandmarker
+
+    clock = _VideoLandmarker(lambda n: _NoModel(), 1)
+    assert [clock.clock_ms(t) for t in times_s] == expected_ms

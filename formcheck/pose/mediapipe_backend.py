@@ -30,19 +30,34 @@ from formcheck.pose.selection import ActivePersonSelector
 _SINGLE_AFTER_SCANS = 2
 
 
+# A timestamp this far behind the last one starts a new stream (a new live session restarting
+# its clock at 0, or the next clip) rather than being a late frame of the current one.
+_NEW_STREAM_BACK_S = 0.5
+
+
 class _VideoLandmarker:
     """One VIDEO-mode landmarker with its own strictly increasing millisecond clock."""
 
     def __init__(self, factory: Any, num_poses: int) -> None:
         self._landmarker = factory(num_poses)
         self._last_ms = -1
+        self._offset_ms = 0
+
+    def clock_ms(self, t_s: float) -> int:
+        """The landmarker's timestamp for a frame at ``t_s``: strictly increasing, spacing kept."""
+        ms = round(t_s * 1000) + self._offset_ms
+        if ms <= self._last_ms - _NEW_STREAM_BACK_S * 1000:
+            # A new stream: continue the landmarker's clock one nominal frame later.
+            self._offset_ms += self._last_ms + 33 - ms
+            ms = self._last_ms + 33
+        # VIDEO mode rejects a timestamp that does not increase; a slightly late frame (threads,
+        # rounding) is nudged forward by a millisecond.
+        ms = max(ms, self._last_ms + 1)
+        self._last_ms = ms
+        return ms
 
     def detect(self, mp: Any, image: Any, t_s: float) -> Any:
-        # VIDEO mode rejects a timestamp that does not increase; frames that arrive out of order
-        # (threads, a looping fake camera) are nudged forward by a millisecond.
-        ms = max(round(t_s * 1000), self._last_ms + 1)
-        self._last_ms = ms
-        return self._landmarker.detect_for_video(image, ms)
+        return self._landmarker.detect_for_video(image, self.clock_ms(t_s))
 
     def close(self) -> None:
         self._landmarker.close()

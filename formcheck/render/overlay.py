@@ -27,7 +27,10 @@ PANEL = (25, 25, 25)
 def _put(
     img: RgbImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]
 ) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    # A drop shadow at the same thickness: OpenCV 5's font advances wider at a larger thickness,
+    # so a thick outline would run past the end of the text.
+    shadow = (org[0] + 1, org[1] + 1)
+    cv2.putText(img, text, shadow, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
 
 
