@@ -154,12 +154,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     except SpecError as exc:
         raise UserError(str(exc)) from None
     for spec in specs.values():
-        print(f"{spec.id:32s} {spec.kind:5s} {'/'.join(spec.camera.views):22s} {spec.title}")
+        kind = "timer" if spec.guided else spec.kind
+        print(f"{spec.id:32s} {kind:5s} {'/'.join(spec.camera.views):22s} {spec.title}")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from formcheck.specs.loader import SpecError, load_spec_file, specs_dir
+    from formcheck.programs import ProgramError, load_program_file, programs_dir
+    from formcheck.specs.loader import SpecError, load_all_specs, load_spec_file, specs_dir
 
     folder = Path(args.folder) if args.folder else specs_dir()
     files = sorted(folder.glob("*.yaml"))
@@ -173,7 +175,103 @@ def cmd_validate(args: argparse.Namespace) -> int:
             failures += 1
             print(f"INVALID {exc}", file=sys.stderr)
     print(f"{len(files) - failures} of {len(files)} specs valid")
+    pfolder = Path(args.programs) if args.programs else programs_dir()
+    pfiles = sorted(pfolder.glob("*.yaml")) if pfolder.is_dir() else []
+    if pfiles:
+        try:
+            specs = load_all_specs(folder)
+        except SpecError:
+            specs = {}
+        pfail = 0
+        for f in pfiles:
+            try:
+                load_program_file(f, specs)
+            except ProgramError as exc:
+                pfail += 1
+                print(f"INVALID {exc}", file=sys.stderr)
+        print(f"{len(pfiles) - pfail} of {len(pfiles)} programs valid")
+        failures += pfail
     return 1 if failures else 0
+
+
+def cmd_program(args: argparse.Namespace) -> int:
+    from formcheck.programs import ProgramError, ProgramRunner, load_program_file
+    from formcheck.specs.loader import SpecError, load_all_specs
+
+    try:
+        specs = load_all_specs()
+        program = load_program_file(Path(args.program), specs)
+    except (SpecError, ProgramError) as exc:
+        raise UserError(str(exc)) from None
+    if args.ignore_rest:
+        program = program.model_copy(
+            update={"exercises": [e.model_copy(update={"rest_s": 0.0}) for e in program.exercises]}
+        )
+    if len(args.inputs) > len(program.exercises):
+        raise UserError(
+            f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
+            f"{program.id}: give at most one per exercise, in program order"
+        )
+    runner = ProgramRunner(program, specs)
+    offset = 0.0
+    for index, name in enumerate(args.inputs):
+        if name == "-":
+            runner.skip_exercise()  # no recording of this exercise
+            continue
+        frames = _program_frames(Path(name), args.model)
+        end = offset
+        for t_s, pose in frames:
+            if runner.exercise_index != index:
+                break  # this exercise is done; the rest of its recording is not needed
+            end = offset + t_s
+            runner.update(end, pose)
+        if runner.exercise_index == index:
+            runner.skip_exercise()
+        # The next recording starts a second after this one ended, on one program clock.
+        offset = end + 1.0
+    data = runner.summary()
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    for ex in data["exercises"]:
+        status = "done" if ex["completed"] else "not finished"
+        print(f"{ex['exercise']}: {status}")
+        for b in ex["blocks"]:
+            got = f"{b['reps']} reps" if b["reps"] is not None else f"held {b['hold_s']:.1f} s"
+            faults = ", ".join(b["faults"]) or "ok"
+            mark = "" if b["completed"] else " (incomplete)"
+            print(f"  set {b['set']} {b['side']:5s} {got}{mark}  {faults}")
+        rom = ex["range_of_motion"]
+        if rom and rom["tighter_side"] not in (None, "even"):
+            print(f"  tighter side: {rom['tighter_side']} (by {rom['difference']})")
+    return 0
+
+
+def _program_frames(path: Path, model: str | None) -> list[tuple[float, Any]]:
+    """(t_s, pose) of one recording: saved landmarks (.npz) or a video run through the model."""
+    from formcheck.landmarks import LandmarkSeries
+
+    if path.suffix == ".npz":
+        try:
+            series = LandmarkSeries.load(path)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return [(float(series.t_s[i]), series.frame(i)) for i in range(len(series))]
+    from formcheck.video import VideoError, iter_frames, probe
+
+    try:
+        probe(path)
+    except VideoError as exc:
+        raise UserError(str(exc)) from None
+    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
+
+    out = []
+    try:
+        with MediaPipePoseBackend(_model_path(model)) as backend:
+            for t_s, rgb in iter_frames(path):
+                out.append((t_s, backend.detect(rgb, t_s)))
+    except VideoError as exc:
+        raise UserError(str(exc)) from None
+    return out
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
@@ -201,6 +299,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from formcheck.evaluate import evaluate_dir, format_table
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UserError(f"no such folder: {folder}")
+    if not any(folder.glob("*.truth.json")):
+        raise UserError(f"no truth files (*.truth.json) in {folder}")
+    report = evaluate_dir(folder, _model_path(args.model))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_table(report))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from formcheck.synth.catalog import regenerate, sha256
+
+    for path in regenerate(Path(args.out_dir), args.names or None):
+        print(f"{sha256(path)[:16]}  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="formcheck", description="Check physiotherapy exercise form in a video."
@@ -221,9 +342,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list-exercises", help="list exercise ids")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("validate-specs", help="check every exercise spec")
+    p = sub.add_parser("validate-specs", help="check every exercise spec and program")
     p.add_argument("folder", nargs="?", help="folder of specs (default: exercise_specs/)")
+    p.add_argument("--programs", metavar="FOLDER", help="folder of programs (default: programs/)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "program",
+        help="run a program over recordings, one per exercise",
+        description="Run a program (programs/*.yaml) over recordings of its exercises. Give one "
+        "recording per exercise, in the program's order: a video, or a .npz landmark file saved "
+        "by 'analyze --save-landmarks'. Within a recording the runner counts sets, switches "
+        "sides and times the rest as it would live; when a recording ends, whatever of that "
+        "exercise is left is reported as not finished, and the next recording goes to the next "
+        "exercise. '-' in place of a recording skips that exercise; fewer recordings than "
+        "exercises leave the rest not started.",
+    )
+    p.add_argument("program", help="a program file, e.g. programs/low_back_starter.yaml")
+    p.add_argument("inputs", nargs="+", metavar="RECORDING", help="video, .npz or '-', in order")
+    p.add_argument(
+        "--ignore-rest",
+        action="store_true",
+        help="no rest pauses (the recordings already contain the rests)",
+    )
+    p.add_argument("--json", metavar="OUT", help="write the program result as JSON")
+    p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
+    p.set_defaults(func=cmd_program)
 
     p = sub.add_parser("models", help="manage the pose model")
     msub = p.add_subparsers(dest="models_command", required=True)
@@ -238,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH")
     p.add_argument("--repeats", type=int, default=3)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("evaluate", help="score the analysis on rendered clips with truth files")
+    p.add_argument("folder", help="folder of clips with <clip>.truth.json beside them")
+    p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
+    p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("synth", help="render the sample clips (sample_videos/) from their seeds")
+    p.add_argument("out_dir")
+    p.add_argument("names", nargs="*", help="only these clips")
+    p.set_defaults(func=cmd_synth)
     return parser
 
 

@@ -47,7 +47,7 @@ class CuePicker:
         self, spec: ExerciseSpec, repeat_cooldown_s: float = 6.0, min_gap_s: float = 2.0
     ) -> None:
         self._spec = spec
-        self._rules = {r.id: r for r in spec.rules}
+        self._rules = {r.id: r for r in [*spec.rules, *spec.implicit_rules()]}
         self._repeat_cooldown_s = repeat_cooldown_s
         self._min_gap_s = min_gap_s
         self._last_said: dict[str, float] = {}

@@ -7,6 +7,8 @@ against it.
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -28,9 +30,58 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
+def _rn(x: float, nd: int = 2) -> float | None:
+    """Rounded, or ``None`` (JSON null) when there is no value."""
+    return None if math.isnan(x) else round(float(x), nd)
+
+
+def side_summary(result: SessionResult) -> dict[str, dict[str, Any]]:
+    """Per working side: reps, holds, time held and range of motion (median and best of the
+    per-rep / per-hold values), for the sides that were worked."""
+    better_high = result.rom_better != "lower"
+    out: dict[str, dict[str, Any]] = {}
+    sides = sorted({r.side for r in result.reps} | {h.side for h in result.holds})
+    for side in sides:
+        reps = [r for r in result.reps if r.side == side]
+        holds = [h for h in result.holds if h.side == side]
+        roms = [v for v in [*(r.rom for r in reps), *(h.rom for h in holds)] if not math.isnan(v)]
+        best = (max(roms) if better_high else min(roms)) if roms else math.nan
+        out[side] = {
+            "reps": len(reps),
+            "holds": len(holds),
+            "hold_s": _r(sum(h.duration_s for h in holds)),
+            "rom_median": _rn(statistics.median(roms)) if roms else None,
+            "rom_best": _rn(best),
+        }
+    return out
+
+
+def compare_sides(result: SessionResult, sides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Which side is tighter: the one whose median range of motion is worse, when both sides have
+    one and they differ by more than the spec's ``same_within``."""
+    left = sides.get("left", {}).get("rom_median")
+    right = sides.get("right", {}).get("rom_median")
+    tighter: str | None = None
+    difference: float | None = None
+    if left is not None and right is not None:
+        difference = round(abs(left - right), 2)
+        if difference > result.rom_same_within:
+            left_worse = left < right if result.rom_better != "lower" else left > right
+            tighter = "left" if left_worse else "right"
+        else:
+            tighter = "even"
+    return {
+        "signal": result.rom_signal,
+        "better": result.rom_better,
+        "tighter_side": tighter,
+        "difference": difference,
+    }
+
+
 def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False) -> dict[str, Any]:
     """The result as plain JSON-able data."""
     good = sum(1 for r in result.reps if r.good)
+    sides = side_summary(result)
     processing_fps = result.frames / run.processing_s if run.processing_s > 0 else 0.0
     return {
         "schema_version": SCHEMA_VERSION,
@@ -52,6 +103,8 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                     "end_s": _r(r.end_s),
                     "peak": _r(r.peak_value, 2),
                     "faults": list(r.faults),
+                    "side": r.side,
+                    "rom": _rn(r.rom),
                 }
                 for r in result.reps
             ],
@@ -62,9 +115,22 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                 "end_s": _r(h.end_s),
                 "duration_s": _r(h.duration_s),
                 "side": h.side,
+                "rom": _rn(h.rom),
             }
             for h in result.holds
         ],
+        "short_holds": [
+            {
+                "start_s": _r(h.start_s),
+                "end_s": _r(h.end_s),
+                "duration_s": _r(h.duration_s),
+                "side": h.side,
+                "rom": _rn(h.rom),
+            }
+            for h in result.short_holds
+        ],
+        "sides": sides,
+        "range_of_motion": compare_sides(result, sides) if result.rom_signal else None,
         "faults": [
             {
                 "rule": f.rule,

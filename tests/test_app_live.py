@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from fractions import Fraction
@@ -23,6 +24,13 @@ FPS = 15
 STAND_S = 1.5  # standing still before the first rep, so the start position is seen
 REP_S = 3.0  # down 1.2 s, bottom 0.3 s, up 1.2 s, standing 0.3 s
 BLACK = np.zeros((480, 640, 3), np.uint8)
+
+
+def _run(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine on its own thread: the browser tests (Playwright's sync API) may leave an
+    event loop running on this one when the whole suite runs in one process."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def squat_knee_deg(t_s: float, reps: int = 3) -> float:
@@ -192,12 +200,12 @@ def test_process_newest_judges_only_the_latest_frame(squat: ExerciseSpec) -> Non
     proc = LiveProcessor(squat, backend)
     first = [_video_frame(90000)]
     queued = [_video_frame(90000 + k * 6000) for k in (1, 2, 3)]  # 15 fps in a 90 kHz clock
-    out1 = asyncio.run(proc.process_newest(first))
-    out2 = asyncio.run(proc.process_newest(queued))
+    out1 = _run(proc.process_newest(first))
+    out2 = _run(proc.process_newest(queued))
     assert len(out1) == len(out2) == 1
     assert backend.times == [0.0, pytest.approx(3 / 15)]
     assert out2[0].to_ndarray(format="rgb24").shape == BLACK.shape
-    assert asyncio.run(proc.process_newest([])) == []
+    assert _run(proc.process_newest([])) == []
 
 
 def test_frame_time_from_pts() -> None:

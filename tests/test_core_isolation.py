@@ -17,6 +17,9 @@ CORE_MODULES = [
     "formcheck.analyze",
     "formcheck.pose.replay",
     "formcheck.pose.selection",
+    "formcheck.programs",
+    "formcheck.engine.rules",
+    "formcheck.engine.holds",
 ]
 
 

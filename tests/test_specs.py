@@ -20,6 +20,55 @@ CORE_IDS = {
 }
 
 
+SHEET_IDS = {
+    "side_lying_leg_abduction",
+    "knee_to_chest",
+    "knee_to_chest_hold",
+    "seated_figure_four_stretch",
+    "pigeon_stretch",
+    "childs_pose",
+    "hip_flexor_kneeling_stretch",
+    "hip_flexor_standing_stretch",
+    "quad_stretch_standing",
+    "quad_stretch_prone",
+    "hamstring_stretch_supine",
+    "hamstring_stretch_standing",
+    "calf_stretch_wall",
+    "seated_butterfly",
+    "transverse_abdominis",
+    "quad_self_massage",
+    "low_back_roll_out",
+    "low_back_stretch_step2",
+    "low_back_exercise_step3",
+}
+
+
+def test_every_sheet_exercise_has_a_spec():
+    specs = load_all_specs()
+    assert set(specs) >= SHEET_IDS
+    # Exercises the camera cannot judge are guided timers that say why.
+    for sid in ("transverse_abdominis", "quad_self_massage", "low_back_roll_out"):
+        assert specs[sid].guided and specs[sid].hold and specs[sid].hold.guided_reason
+    # Title-only items from sheet 000 say what they were mapped to.
+    for sid in ("quad_self_massage", "low_back_roll_out", "low_back_stretch_step2"):
+        assert specs[sid].source is not None and specs[sid].source.sheet == "000"
+    # based_on copies the base's checks.
+    step2, base = specs["low_back_stretch_step2"], specs["knee_to_chest_hold"]
+    assert step2.hold == base.hold and step2.rules == base.rules and step2.title != base.title
+
+
+def test_every_stretch_checks_bouncing():
+    for spec in load_all_specs().values():
+        if (
+            spec.kind == "hold"
+            and not spec.guided
+            and spec.id.startswith(
+                ("hip_flexor", "quad_stretch", "hamstring", "calf", "childs", "pigeon", "seated_")
+            )
+        ):
+            assert "no_bouncing" in {r.id for r in spec.rules}, spec.id
+
+
 def test_every_spec_loads():
     specs = load_all_specs()
     assert set(specs) >= CORE_IDS
@@ -83,6 +132,33 @@ INVALID = [
     ("missing_reps", lambda d: d.pop("reps"), "kind 'reps' needs a 'reps' section"),
     # a negative persistence time
     ("negative_time", _set(["rules", "0", "min_persist_s"], -1), "rules.0.min_persist_s"),
+    # a steady (bounce/stillness) rule without its window and swing
+    ("steady_without_params", _set(["rules", "0", "check"], "steady"), "needs a 'steady' section"),
+    # steady parameters on a rule that does not use them
+    (
+        "steady_params_on_throughout",
+        _set(["rules", "0", "steady"], {"window_s": 4, "swing": 5}),
+        "only for rules with check 'steady'",
+    ),
+    # the tempo fault id is the engine's own
+    ("reserved_rule_id", lambda d: d["rules"][0].update(id="too_fast"), "reserved for the tempo"),
+    # a guided timer must say what the camera cannot see
+    (
+        "guided_without_reason",
+        lambda d: d.update(
+            kind="hold",
+            hold={"signal": "knee_flexion_deg", "target": {"min": 60}, "mode": "guided"},
+        ),
+        "needs a 'guided_reason'",
+    ),
+    # a range-of-motion signal that is not declared
+    (
+        "rom_undeclared",
+        lambda d: d.update(rom={"signal": "hip_flexion_deg", "better": "higher", "label": "hip"}),
+        "not listed under 'signals'",
+    ),
+    # based_on names a spec that does not exist
+    ("based_on_unknown", lambda d: d.update(based_on="no_such_spec"), "based_on: no spec"),
 ]
 
 

@@ -8,9 +8,14 @@ after a longer break, and is kept if it lasted at least ``min_hold_s``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 
 from formcheck.specs.schema import HoldSpec
+
+# A stay in position shorter than a hold but at least this long is kept as an attempt (a pulsed
+# stretch, a hold let go too early): half a second is longer than any landmark flicker.
+MIN_ATTEMPT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,16 @@ class Hold:
     end_s: float
     duration_s: float  # time actually in position, breaks excluded
     side: str
+    rom: float = math.nan  # median of the spec's range-of-motion signal while in position
+
+
+@dataclass
+class _Samples:
+    values: list[float] = field(default_factory=list)
+
+    def median(self) -> float:
+        good = [v for v in self.values if not math.isnan(v)]
+        return statistics.median(good) if good else math.nan
 
 
 class HoldTimer:
@@ -29,6 +44,8 @@ class HoldTimer:
         self._counted_s = 0.0
         self._side_votes: dict[str, int] = {}
         self._last_t = math.nan
+        self._rom = _Samples()
+        self.short_holds: list[Hold] = []  # stays in position shorter than min_hold_s
 
     @property
     def active(self) -> bool:
@@ -39,10 +56,16 @@ class HoldTimer:
         """Seconds counted in the hold under way, 0 when none."""
         return self._counted_s if self.active else 0.0
 
-    def update(self, t_s: float, in_position: bool, side: str) -> Hold | None:
-        """Feed one frame; returns the hold that this frame ended, if any."""
+    def update(
+        self, t_s: float, in_position: bool, side: str, rom: float = math.nan
+    ) -> Hold | None:
+        """Feed one frame; returns the hold that this frame ended, if any.
+
+        ``rom`` is the range-of-motion signal now; its median over the hold is reported.
+        """
         finished = None
         if in_position:
+            self._rom.values.append(rom)
             if not self.active:
                 self._start_s, self._counted_s = t_s, 0.0
                 self._side_votes = {}
@@ -63,10 +86,15 @@ class HoldTimer:
         side = (
             max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
         )
-        hold = Hold(self._start_s, self._last_good_s, self._counted_s, side)
+        hold = Hold(self._start_s, self._last_good_s, self._counted_s, side, self._rom.median())
         self._start_s = math.nan
         self._counted_s = 0.0
-        return hold if hold.duration_s >= self._spec.min_hold_s else None
+        self._rom = _Samples()
+        if hold.duration_s >= self._spec.min_hold_s:
+            return hold
+        if hold.duration_s >= MIN_ATTEMPT_S:
+            self.short_holds.append(hold)
+        return None
 
     def close(self) -> Hold | None:
         """End of the session: the hold under way, if long enough."""

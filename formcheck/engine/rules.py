@@ -100,3 +100,42 @@ class ReachTracker:
         passed = self._best_gap == 0.0 or math.isinf(self._best_gap)
         self._best_gap = math.inf
         return passed
+
+
+class SwingCounter:
+    """Oscillation of one signal: reversals of at least ``swing`` in the last ``window_s`` seconds.
+
+    A zigzag with hysteresis: the signal must come back by ``swing`` from its latest extreme before
+    a reversal is counted, so landmark jitter smaller than the swing counts nothing, and a slow
+    steady drift in one direction (easing further into a stretch) counts nothing either. The
+    frequency is reversals / (2 * window): two reversals make one cycle.
+    """
+
+    def __init__(self, window_s: float, swing: float) -> None:
+        self._window_s = window_s
+        self._swing = swing
+        self._direction = 0  # +1 rising, -1 falling, 0 not yet moved by a swing
+        self._extreme = math.nan
+        self._lo = math.nan  # range seen before the first swing
+        self._hi = math.nan
+        self._reversals: list[float] = []
+
+    def update(self, t_s: float, value: float) -> float:
+        """Feed one sample; returns the oscillation frequency in Hz over the window."""
+        if not math.isnan(value):
+            if self._direction == 0:
+                self._lo = value if math.isnan(self._lo) else min(self._lo, value)
+                self._hi = value if math.isnan(self._hi) else max(self._hi, value)
+                if value - self._lo >= self._swing:
+                    self._direction, self._extreme = 1, value
+                elif self._hi - value >= self._swing:
+                    self._direction, self._extreme = -1, value
+            elif (value - self._extreme) * self._direction > 0:
+                self._extreme = value
+            elif abs(value - self._extreme) >= self._swing:
+                self._reversals.append(t_s)
+                self._direction = -self._direction
+                self._extreme = value
+        while self._reversals and t_s - self._reversals[0] > self._window_s:
+            self._reversals.pop(0)
+        return len(self._reversals) / (2.0 * self._window_s)

@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer
 from formcheck.engine.reps import Rep, RepCounter
-from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor
+from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor, SwingCounter
 from formcheck.landmarks import PoseFrame
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import TOO_FAST, ExerciseSpec
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
 # The working side of two-sided exercises is the majority over this window, so it does not flicker.
 SIDE_WINDOW_S = 2.0
+# A rushed rep keeps its "slow down" cue active this long after it ends, so the cue can be heard.
+TEMPO_CUE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ class RepEvent:
     end_s: float
     peak_value: float
     faults: tuple[str, ...]
+    side: str = "none"
+    rom: float = math.nan  # furthest value of the spec's range-of-motion signal in the rep
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
 
     @property
     def good(self) -> bool:
@@ -74,6 +82,11 @@ class SessionResult:
     assessable_frames: int
     view: str
     side: str
+    # Stays in position shorter than the spec's min_hold_s (pulsed stretches, early let-go).
+    short_holds: list[Hold] = field(default_factory=list)
+    rom_signal: str | None = None
+    rom_better: str | None = None
+    rom_same_within: float = 0.0
 
 
 class ExerciseSession:
@@ -91,7 +104,16 @@ class ExerciseSession:
         self._filters = {name: CausalOneEuro() for name in spec.signals}
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
-        self._monitors = [RuleMonitor(r) for r in spec.rules if r.check == "throughout"]
+        self._monitors = [RuleMonitor(r) for r in spec.rules if r.check in ("throughout", "steady")]
+        # Steady rules judge the oscillation frequency (Hz) of their signal, counted on every
+        # assessable frame so that a bounce is seen from its first swing.
+        self._swings = {
+            r.id: SwingCounter(r.steady.window_s, r.steady.swing)
+            for r in spec.rules
+            if r.check == "steady" and r.steady is not None
+        }
+        self._tempo_until = -math.inf
+        self._rom_best = math.nan
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
         self._ready = False
         self._start_since = math.nan
@@ -107,6 +129,7 @@ class ExerciseSession:
         self._view_counts: Counter[str] = Counter()
         self._side_counts: Counter[str] = Counter()
         self._last_t = math.nan
+        self._last_side = "none"
 
     # -- side and view -------------------------------------------------------------------------
 
@@ -174,24 +197,38 @@ class ExerciseSession:
         in_position = False
         if assessable:
             self._assessable += 1
+            self._last_side = side
             self._view_counts[view] += 1
             self._side_counts[side] += 1
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
+            if self._reps is not None and phase != "start":
+                self._track_rep_rom(signals)
         # Rules see every frame so that a fault closes when assessment stops.
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
-            fault = monitor.update(t_s, signals.get(monitor.rule.signal, math.nan), applicable)
+            value = signals.get(monitor.rule.signal, math.nan)
+            swings = self._swings.get(monitor.rule.id)
+            if swings is not None:
+                value = swings.update(t_s, value if assessable else math.nan)
+            fault = monitor.update(t_s, value, applicable)
             if fault:
                 new_faults.append(fault)
             if monitor.active:
                 self._rep_faults.add(monitor.rule.id)
         if self._hold is not None:
+            # Only errors stop the clock (the position no longer stretches what it should);
+            # warnings are coaching cues while the clock runs.
             hold_ok = in_position and not any(
-                m.active for m in self._monitors if "hold" in m.rule.phases
+                m.active
+                for m in self._monitors
+                if "hold" in m.rule.phases and m.rule.severity == "error"
             )
-            finished = self._hold.update(t_s, hold_ok, side)
+            finished = self._hold.update(t_s, hold_ok, side, self._rom_now(signals))
             if finished:
                 new_holds.append(finished)
+        active = [m.rule.id for m in self._monitors if m.active]
+        if t_s < self._tempo_until:
+            active.append(TOO_FAST)
         self._faults.extend(new_faults)
         self._holds.extend(new_holds)
         return FrameState(
@@ -208,7 +245,7 @@ class ExerciseSession:
             faulty_reps=sum(1 for r in self._rep_events if not r.good),
             hold_s=self._hold.current_s if self._hold else 0.0,
             in_position=in_position,
-            active_faults=[m.rule.id for m in self._monitors if m.active],
+            active_faults=active,
             new_reps=new_reps,
             new_holds=new_holds,
             new_faults=new_faults,
@@ -257,9 +294,10 @@ class ExerciseSession:
                     if view in tracker.rule.views:
                         tracker.update(signals.get(tracker.rule.signal, math.nan))
             if rep is not None:
-                new_reps.append(self._complete_rep(rep))
+                new_reps.append(self._complete_rep(rep, side))
             elif phase == "start":
                 self._rep_faults.clear()
+                self._rom_best = math.nan
                 for tracker in self._reach:
                     tracker.passed_and_reset()
         if self._hold is not None and self.spec.hold is not None:
@@ -268,9 +306,27 @@ class ExerciseSession:
                 phase = "hold"
         return phase, in_position
 
-    def _complete_rep(self, rep: Rep) -> RepEvent:
-        """Record a finished rep with every rule it broke."""
+    def _rom_now(self, signals: dict[str, float]) -> float:
+        return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
+
+    def _track_rep_rom(self, signals: dict[str, float]) -> None:
+        value = self._rom_now(signals)
+        if math.isnan(value) or self.spec.rom is None:
+            return
+        higher = self.spec.rom.better == "higher"
+        if math.isnan(self._rom_best) or (value > self._rom_best) == higher:
+            self._rom_best = value
+
+    def _complete_rep(self, rep: Rep, side: str = "none") -> RepEvent:
+        """Record a finished rep with every rule it broke, its tempo and its range."""
         faults = set(self._rep_faults)
+        tempo = self.spec.reps
+        if tempo and tempo.min_rep_s is not None and rep.end_s - rep.start_s < tempo.min_rep_s:
+            faults.add(TOO_FAST)
+            self._tempo_until = rep.end_s + TEMPO_CUE_S
+            self._faults.append(
+                Fault(TOO_FAST, rep.start_s, rep.end_s, "warning", tempo.too_fast_message)
+            )
         for tracker in self._reach:
             if not tracker.passed_and_reset():
                 faults.add(tracker.rule.id)
@@ -284,10 +340,17 @@ class ExerciseSession:
                     )
                 )
         event = RepEvent(
-            len(self._rep_events) + 1, rep.start_s, rep.end_s, rep.peak_value, tuple(sorted(faults))
+            len(self._rep_events) + 1,
+            rep.start_s,
+            rep.end_s,
+            rep.peak_value,
+            tuple(sorted(faults)),
+            side,
+            self._rom_best,
         )
         self._rep_events.append(event)
         self._rep_faults.clear()
+        self._rom_best = math.nan
         return event
 
     def finish(self) -> SessionResult:
@@ -296,7 +359,7 @@ class ExerciseSession:
         if self._reps is not None and self._ready:
             rep = self._reps.finish()
             if rep is not None:
-                self._complete_rep(rep)
+                self._complete_rep(rep, self._last_side)
         for monitor in self._monitors:
             fault = monitor.close(t)
             if fault:
@@ -317,4 +380,8 @@ class ExerciseSession:
             assessable_frames=self._assessable,
             view=view,
             side=side,
+            short_holds=list(self._hold.short_holds) if self._hold else [],
+            rom_signal=self.spec.rom.signal if self.spec.rom else None,
+            rom_better=self.spec.rom.better if self.spec.rom else None,
+            rom_same_within=self.spec.rom.same_within if self.spec.rom else 0.0,
         )

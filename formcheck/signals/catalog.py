@@ -362,3 +362,205 @@ SIGNALS["pelvis_off_floor_deg"] = SignalDef(
     "pelvis_off_floor_deg", "deg", "pelvis down", ("shoulder", "hip"), pelvis_off_floor_deg
 )
 SIDE_DETECTORS["pulled_leg"] = pulled_leg_side
+
+
+# -- signals for the stretches of the clinic sheets ---------------------------------------------
+
+
+def _other(side: str) -> str:
+    return {"left": "right", "right": "left"}.get(side, side)
+
+
+def opposite_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Knee flexion (as :func:`knee_flexion_deg`) of the leg that is *not* the working side: the
+    front leg of a half-kneeling hip-flexor stretch whose kneeling leg is stretched. With
+    ``side="both"`` it is the two-leg mean."""
+    return knee_flexion_deg(frame, SignalContext(ctx.view, _other(ctx.side)))
+
+
+def opposite_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Hip flexion (as :func:`hip_flexion_deg`) of the leg that is not the working side."""
+    return hip_flexion_deg(frame, SignalContext(ctx.view, _other(ctx.side)))
+
+
+def thigh_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Working thigh (knee -> hip) against straight up, 0..180: 0 when the knee points straight at
+    the floor under the hip (standing quad stretch), 90 with the thigh horizontal. Image 2D in
+    side view, world 3D otherwise."""
+    img = _use_image(ctx)
+    return _per_side_mean(
+        frame,
+        ctx,
+        lambda s: incline_from_vertical_deg(
+            _p(frame, f"{s}_knee", img), _p(frame, f"{s}_hip", img)
+        ),
+    )
+
+
+def ankle_dorsiflexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Ankle dorsiflexion: 90 minus the angle between the shin (ankle -> knee) and the foot
+    (heel -> toes). 0 standing with the shin upright over a flat foot; positive as the shin leans
+    over the toes or the toes are raised on a wall (the calf lengthens), negative pointing the
+    foot. Image 2D in side view, world 3D otherwise."""
+    img = _use_image(ctx)
+
+    def one(s: str) -> float:
+        shin = _p(frame, f"{s}_knee", img) - _p(frame, f"{s}_ankle", img)
+        foot = _p(frame, f"{s}_foot_index", img) - _p(frame, f"{s}_heel", img)
+        return 90.0 - angle_between_deg(shin, foot)
+
+    return _per_side_mean(frame, ctx, one)
+
+
+def hand_reach_leg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Standing forward bends: how far down the legs the lower hand reaches, in leg lengths,
+    measured vertically in the image: 0 at hip height, 1 at the ankles, above 1 past them.
+    The hip and ankle heights are the two-side means, so it does not depend on the side."""
+    hip_y = (frame.xy("left_hip")[1] + frame.xy("right_hip")[1]) / 2
+    ankle_y = (frame.xy("left_ankle")[1] + frame.xy("right_ankle")[1]) / 2
+    leg = float(ankle_y - hip_y)
+    if not leg > 0:
+        return math.nan
+    wrist_y = max(float(frame.xy("left_wrist")[1]), float(frame.xy("right_wrist")[1]))
+    return (wrist_y - float(hip_y)) / leg
+
+
+def knee_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Sitting with the soles together (butterfly): how high the knees sit above the feet, the
+    two-knee mean, in torso lengths, vertically in the image. Lower means the knees have dropped
+    further toward the floor."""
+    knee_y = (frame.xy("left_knee")[1] + frame.xy("right_knee")[1]) / 2
+    ankle_y = (frame.xy("left_ankle")[1] + frame.xy("right_ankle")[1]) / 2
+    sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
+    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+    torso = distance(sho, hip)
+    if not torso > 0:
+        return math.nan
+    return float(ankle_y - knee_y) / torso
+
+
+def ankle_on_knee_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Figure-four positions: the distance from the crossed ankle to the other knee, the smaller of
+    the two crossings, in thigh lengths (3D). Resting the ankle on the knee reads below ~0.5."""
+    thigh = _thigh_len_world(frame)
+    if not thigh > 0:
+        return math.nan
+    return (
+        min(
+            distance(frame.world("left_ankle"), frame.world("right_knee")),
+            distance(frame.world("right_ankle"), frame.world("left_knee")),
+        )
+        / thigh
+    )
+
+
+for _d in (
+    SignalDef(
+        "opposite_knee_flexion_deg",
+        "deg",
+        "other knee bend",
+        ("hip", "knee", "ankle"),
+        opposite_knee_flexion_deg,
+    ),
+    SignalDef(
+        "opposite_hip_flexion_deg",
+        "deg",
+        "other hip bend",
+        ("shoulder", "hip", "knee"),
+        opposite_hip_flexion_deg,
+    ),
+    SignalDef(
+        "thigh_incline_deg", "deg", "thigh from vertical", ("hip", "knee"), thigh_incline_deg
+    ),
+    SignalDef(
+        "ankle_dorsiflexion_deg",
+        "deg",
+        "ankle bend",
+        ("knee", "ankle", "heel", "foot_index"),
+        ankle_dorsiflexion_deg,
+    ),
+    SignalDef(
+        "hand_reach_leg", "leg", "reach down the leg", ("hip", "ankle", "wrist"), hand_reach_leg
+    ),
+    SignalDef(
+        "knee_height_torso", "torso", "knee height", ("shoulder", "hip", "knee"), knee_height_torso
+    ),
+    SignalDef(
+        "ankle_on_knee_thigh", "thigh", "ankle on knee", ("knee", "ankle"), ankle_on_knee_thigh
+    ),
+):
+    SIGNALS[_d.name] = _d
+
+
+def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
+    return flexion_deg(
+        frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee")
+    )
+
+
+def _knee_flexion_world(frame: PoseFrame, s: str) -> float:
+    return flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
+
+
+def kneeling_leg_side(frame: PoseFrame) -> str:
+    """Half-kneeling stretches: the leg whose hip is bent less (the thigh down to the kneeling
+    knee, the other one forward at about 90 deg) is the one whose hip flexors are stretched."""
+    return (
+        "left"
+        if _hip_flexion_world(frame, "left") < _hip_flexion_world(frame, "right")
+        else "right"
+    )
+
+
+def bent_knee_side(frame: PoseFrame) -> str:
+    """Quad stretches: the leg whose knee is bent more (heel drawn to the buttock)."""
+    return (
+        "left"
+        if _knee_flexion_world(frame, "left") > _knee_flexion_world(frame, "right")
+        else "right"
+    )
+
+
+def straight_leg_side(frame: PoseFrame) -> str:
+    """Calf stretches: the straighter leg is the one stretched (the other knee bends forward)."""
+    return (
+        "left"
+        if _knee_flexion_world(frame, "left") < _knee_flexion_world(frame, "right")
+        else "right"
+    )
+
+
+def rear_leg_side(frame: PoseFrame) -> str:
+    """Split-stance stretches: the leg whose ankle is further back, "forward" being the mean
+    direction of the two feet (heel -> toes) on the floor, in 3D."""
+    fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
+        frame.world("right_foot_index") - frame.world("right_heel")
+    )
+    fwd = np.array([fwd[0], 0.0, fwd[2]])
+    left = float(np.dot(frame.world("left_ankle"), fwd))
+    right = float(np.dot(frame.world("right_ankle"), fwd))
+    return "left" if left < right else "right"
+
+
+SIDE_DETECTORS |= {
+    "kneeling_leg": kneeling_leg_side,
+    "bent_knee": bent_knee_side,
+    "straight_leg": straight_leg_side,
+    "rear_leg": rear_leg_side,
+}
+
+
+def body_lean_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The line from the working side's ankle to the shoulder midpoint against straight up, 0..180:
+    about 0 standing tall, growing as the whole body leans forward from that ankle (leaning in to
+    a wall over a straight back leg). Image 2D in side view, world 3D otherwise."""
+    img = _use_image(ctx)
+    sho = midpoint(_p(frame, "left_shoulder", img), _p(frame, "right_shoulder", img))
+    return _per_side_mean(
+        frame, ctx, lambda s: incline_from_vertical_deg(_p(frame, f"{s}_ankle", img), sho)
+    )
+
+
+SIGNALS["body_lean_deg"] = SignalDef(
+    "body_lean_deg", "deg", "lean from the ankle", ("ankle", "shoulder"), body_lean_deg
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -35,8 +36,7 @@ def _format_validation(path: Path, err: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def load_spec_file(path: Path) -> ExerciseSpec:
-    """Read and validate one spec file, raising :class:`SpecError` with file, key and reason."""
+def _read_mapping(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -45,6 +45,38 @@ def load_spec_file(path: Path) -> ExerciseSpec:
         raise SpecError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path.name}: a spec must be a mapping of keys to values")
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve_base(path: Path, data: dict[str, Any], seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Apply ``based_on``: the named spec (same folder) gives every key this file leaves out."""
+    base_id = data.get("based_on")
+    if base_id is None:
+        return data
+    if not isinstance(base_id, str) or base_id in seen or base_id == path.stem:
+        raise SpecError(f"{path.name}: based_on: {base_id!r} is not a usable spec id (a cycle?)")
+    base_path = path.with_name(f"{base_id}.yaml")
+    if not base_path.exists():
+        raise SpecError(f"{path.name}: based_on: no spec {base_id!r} in {path.parent}")
+    base = _resolve_base(base_path, _read_mapping(base_path), (*seen, path.stem))
+    base.pop("source", None)  # the base's own provenance is not this spec's
+    return _merge(base, data)
+
+
+def load_spec_file(path: Path) -> ExerciseSpec:
+    """Read and validate one spec file, raising :class:`SpecError` with file, key and reason."""
+    data = _resolve_base(path, _read_mapping(path))
     try:
         spec = ExerciseSpec.model_validate(data)
     except ValidationError as exc:

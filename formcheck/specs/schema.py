@@ -8,7 +8,15 @@ Vocabulary:
 - A rep goes ``start`` -> ``outward`` -> ``end`` -> ``return`` -> ``start``: the signal leaves the
   start band, reaches the end band and comes back. The two bands must not touch; the gap between
   them is the hysteresis that keeps a person hovering at one threshold from counting reps.
-- A hold is time spent continuously in the target band while every hold rule passes.
+- A hold is time spent continuously in the target band while no hold rule of severity ``error``
+  is failing (warnings are cues; they do not stop the clock).
+- A *guided timer* is a hold (``hold.mode: guided``) for an exercise whose point the camera cannot
+  see (a deep abdominal contraction, pressure on a foam roller): the clock runs while the person is
+  in the start position and keeps still, and ``hold.guided_reason`` says what cannot be checked.
+- A ``steady`` rule measures oscillation: reversals of the smoothed signal of at least
+  ``steady.swing`` (signal units), counted over the last ``steady.window_s`` seconds and expressed
+  as a frequency in Hz (two reversals are one cycle). Its ``ok`` band is in Hz. Bouncing in a
+  stretch is a few swings of several degrees a second; keeping still is ``ok: {max: 0}``.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ Severity = Literal["error", "warning", "info"]
 SideMode = Literal["none", "both", "left", "right"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Fault id of a rep faster than the spec's ``reps.min_rep_s``.
+TOO_FAST = "too_fast"
 
 
 class _Strict(BaseModel):
@@ -95,7 +105,14 @@ class RepPhases(_Strict):
     start: Band
     end: Band
     min_phase_s: float = Field(default=0.25, ge=0)
-    min_rep_s: float | None = Field(default=None, gt=0, description="faster reps are flagged")
+    min_rep_s: float | None = Field(
+        default=None, gt=0, description="faster reps are flagged with the fault 'too_fast'"
+    )
+    too_fast_message: str = Field(
+        default="Slow down - take your time over each repetition.",
+        min_length=3,
+        description="the cue after a rushed rep",
+    )
     # A minute: a slow, heavy hinge can take half of it; longer means the person stopped.
     max_rep_s: float = Field(default=60.0, gt=0, description="longer excursions are not reps")
 
@@ -125,6 +142,46 @@ class HoldSpec(_Strict):
     target: Band
     min_hold_s: float = Field(default=2.0, ge=0, description="shorter stays are not holds")
     max_break_s: float = Field(default=0.6, ge=0, description="shorter dips do not end a hold")
+    mode: Literal["position", "guided"] = Field(
+        default="position",
+        description="'position': the target band is the stretch itself; 'guided': a timer that "
+        "only checks the start position and stillness, because the camera cannot see the point",
+    )
+    guided_reason: str | None = Field(
+        default=None, description="for 'guided': what the camera cannot see, in plain words"
+    )
+
+    @model_validator(mode="after")
+    def _guided_says_why(self) -> HoldSpec:
+        if self.mode == "guided" and not (self.guided_reason and len(self.guided_reason) >= 10):
+            raise ValueError("hold mode 'guided' needs a 'guided_reason' saying what is not seen")
+        return self
+
+
+class Steadiness(_Strict):
+    """Parameters of a ``steady`` rule (see the module docstring)."""
+
+    window_s: float = Field(default=4.0, gt=0, description="seconds of signal looked at")
+    swing: float = Field(gt=0, description="smallest reversal counted, in the signal's unit")
+
+
+class RomSpec(_Strict):
+    """The range-of-motion measure reported per rep and per hold, to follow progress."""
+
+    signal: str
+    better: Literal["higher", "lower"] = Field(description="which way is more range")
+    label: str = Field(min_length=3, description="what the number is, in plain words")
+    same_within: float = Field(
+        default=0.0, ge=0, description="sides closer than this are reported as even"
+    )
+
+
+class SheetSource(_Strict):
+    """Where an exercise comes from, when the sheet gives only a title."""
+
+    sheet: str = Field(min_length=1, description="which clinic sheet")
+    title: str = Field(min_length=3, description="the title as the sheet lists it")
+    mapping: str = Field(min_length=10, description="what it is mapped to, and why")
 
 
 class Rule(_Strict):
@@ -136,11 +193,21 @@ class Rule(_Strict):
     phases: list[Phase] = Field(min_length=1)
     views: list[View] = Field(min_length=1, description="views in which the rule can be judged")
     min_persist_s: float = Field(default=0.3, ge=0, description="shorter breaks are ignored")
-    check: Literal["throughout", "reached"] = Field(
+    check: Literal["throughout", "reached", "steady"] = Field(
         default="throughout",
         description="'throughout': the signal must stay in 'ok' during the phases; 'reached': it "
-        "must get into 'ok' at least once during each rep (depth, full extension)",
+        "must get into 'ok' at least once during each rep (depth, full extension); 'steady': its "
+        "oscillation frequency in Hz (see 'steady') must stay in 'ok' (no bouncing, keep still)",
     )
+    steady: Steadiness | None = None
+
+    @model_validator(mode="after")
+    def _steady_params(self) -> Rule:
+        if self.check == "steady" and self.steady is None:
+            raise ValueError("check 'steady' needs a 'steady' section (window_s, swing)")
+        if self.check != "steady" and self.steady is not None:
+            raise ValueError("'steady' is only for rules with check 'steady'")
+        return self
 
     @field_validator("id")
     @classmethod
@@ -169,6 +236,33 @@ class ExerciseSpec(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     prescription: Prescription
     key_signal: str = Field(description="the angle plotted and shown in the overlay")
+    rom: RomSpec | None = Field(default=None, description="range of motion to report")
+    based_on: str | None = Field(
+        default=None, description="id of the spec this one copies; its keys are the defaults"
+    )
+    source: SheetSource | None = None
+
+    @property
+    def guided(self) -> bool:
+        """A guided timer: the camera checks position and stillness, not the exercise itself."""
+        return self.hold is not None and self.hold.mode == "guided"
+
+    def implicit_rules(self) -> list[Rule]:
+        """Rules the engine adds by itself: ``too_fast`` when the reps have a ``min_rep_s``."""
+        if self.reps is None or self.reps.min_rep_s is None:
+            return []
+        return [
+            Rule(
+                id=TOO_FAST,
+                severity="warning",
+                message=self.reps.too_fast_message,
+                signal=self.reps.signal,
+                ok=Band(min=self.reps.min_rep_s),
+                phases=["start", "outward", "end", "return"],
+                views=list(self.camera.views),
+                check="reached",
+            )
+        ]
 
     @field_validator("id")
     @classmethod
@@ -188,11 +282,15 @@ class ExerciseSpec(_Strict):
             used.add(self.reps.signal)
         if self.hold:
             used.add(self.hold.signal)
+        if self.rom:
+            used.add(self.rom.signal)
         used.update(r.signal for r in self.rules)
         missing = sorted(used - set(self.signals))
         if missing:
             raise ValueError(f"signals used but not listed under 'signals': {', '.join(missing)}")
         ids = [r.id for r in self.rules]
+        if TOO_FAST in ids:
+            raise ValueError(f"rule id {TOO_FAST!r} is reserved for the tempo check (min_rep_s)")
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate rule ids: {', '.join(dupes)}")

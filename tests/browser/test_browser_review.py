@@ -23,6 +23,10 @@ def test_review_upload_shows_reps_table(
     page.goto(f"{app_url}/review")
     page.get_by_text("Review a recording").first.wait_for()
     choose(page, "Exercise", "Box squat")
+    # With sample videos present the page offers them first; this test uploads a clip.
+    upload_option = page.get_by_text("Upload a clip", exact=True)
+    if upload_option.count():
+        upload_option.first.click()
     page.locator('input[type="file"]').set_input_files(str(SQUAT_CLIP))
     # The clip is decoded as soon as it arrives and described in a caption.
     page.get_by_text(f"{SQUAT_CLIP.name}:").wait_for(timeout=60_000)

@@ -1,0 +1,295 @@
+"""Score the analysis against rendered clips whose truth is known (``formcheck evaluate DIR``).
+
+For every ``<clip>.truth.json`` in a folder (written by :mod:`formcheck.synth`), the clip is run
+through the real pose model and the engine, and compared with the truth:
+
+- reps: is the count exact?
+- holds: each true hold (time the true hold signal is in the spec's target band, minus time inside
+  an injected fault) against the engine's hold with the most overlap, absolute error in seconds;
+- faults, per rule: an injected interval is found if the engine reports that rule overlapping it
+  (recall); a reported fault that overlaps no injected interval of its rule, or any fault on a
+  clean clip, is a false positive (precision);
+- angles: RMSE in degrees of ``FrameState.signals[name]`` against the same signal computed from
+  the true landmarks with the true view and the side the engine used, at the same timestamp;
+- detection: the fraction of frames with a pose.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formcheck.analyze import Analysis, run_frames
+from formcheck.signals.catalog import SIGNALS, SignalContext
+from formcheck.specs.loader import load_spec
+from formcheck.specs.schema import ExerciseSpec
+
+TRUTH_SUFFIX = ".truth.json"
+OVERLAP_SLACK_S = 0.25
+SAGITTAL = (
+    "knee_flexion_deg",
+    "hip_flexion_deg",
+    "spine_flexion_deg",
+    "min_hip_flexion_deg",
+    "max_hip_flexion_deg",
+    "trunk_incline_deg",
+)
+
+
+@dataclass
+class ClipScore:
+    name: str
+    exercise: str
+    view: str
+    fault: str | None
+    magnitude: float
+    reps_true: int
+    reps_found: int
+    hold_errors_s: list[float]
+    fault_tp: dict[str, int]  # reported faults overlapping an injected interval
+    fault_fp: dict[str, int]
+    fault_found: dict[str, int]  # injected intervals found
+    fault_injected: dict[str, int]
+    angle_sq: dict[str, tuple[float, int]]  # sum of squared errors, samples
+    detection_rate: float
+    reported_faults: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clip": self.name,
+            "exercise": self.exercise,
+            "view": self.view,
+            "fault": self.fault,
+            "magnitude": self.magnitude,
+            "reps_true": self.reps_true,
+            "reps_found": self.reps_found,
+            "reps_exact": self.reps_true == self.reps_found,
+            "hold_abs_err_s": [round(e, 3) for e in self.hold_errors_s],
+            "fault_injected": self.fault_injected,
+            "fault_found": self.fault_found,
+            "fault_false_positives": self.fault_fp,
+            "reported_faults": self.reported_faults,
+            "angle_rmse_deg": {
+                k: round(math.sqrt(s / n), 2) for k, (s, n) in self.angle_sq.items() if n
+            },
+            "detection_rate": round(self.detection_rate, 4),
+        }
+
+
+def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
+    return a0 <= b1 + OVERLAP_SLACK_S and b0 <= a1 + OVERLAP_SLACK_S
+
+
+def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, float]]:
+    """(side, seconds) of each scripted hold, counted the way the engine should count it."""
+    if spec.hold is None:
+        return []
+    dt = 1.0 / float(truth["fps"])
+    out = []
+    for h in truth["holds"]:
+        total = 0.0
+        for f in truth["frames"]:
+            t = float(f["t_s"])
+            if not (h["start_s"] - dt <= t <= h["end_s"] + dt):
+                continue
+            value = f["signals"]["left"][spec.hold.signal]
+            faulted = any(x["start_s"] <= t <= x["end_s"] for x in truth["faults"])
+            if spec.hold.target.contains(value) and not faulted:
+                total += dt
+        out.append((str(h.get("side", "none")), total))
+    return out
+
+
+def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) -> ClipScore:
+    res = analysis.result
+    fps = float(truth["fps"])
+    frames = truth["frames"]
+    # Holds: each true hold against the engine's hold overlapping it most.
+    hold_errors = []
+    for (_side, seconds), h in zip(_true_holds(spec, truth), truth["holds"], strict=True):
+        best = 0.0
+        best_overlap = 0.0
+        for eh in res.holds:
+            ov = min(eh.end_s, h["end_s"]) - max(eh.start_s, h["start_s"])
+            if ov > best_overlap:
+                best_overlap, best = ov, eh.duration_s
+        hold_errors.append(abs(best - seconds))
+    # Faults per rule.
+    # The engine may report rules that are not in the spec's list (e.g. ``too_fast`` reps).
+    rules = (
+        {r.id for r in spec.rules}
+        | {f.rule for f in res.faults}
+        | {f["rule"] for f in truth["faults"]}
+    )
+    injected = {r: [f for f in truth["faults"] if f["rule"] == r] for r in rules}
+    tp = dict.fromkeys(rules, 0)
+    fp = dict.fromkeys(rules, 0)
+    found = dict.fromkeys(rules, 0)
+    for f in res.faults:
+        hit = any(_overlaps(f.start_s, f.end_s, i["start_s"], i["end_s"]) for i in injected[f.rule])
+        if hit:
+            tp[f.rule] += 1
+        else:
+            fp[f.rule] += 1
+    for r, ivs in injected.items():
+        for i in ivs:
+            if any(
+                f.rule == r and _overlaps(f.start_s, f.end_s, i["start_s"], i["end_s"])
+                for f in res.faults
+            ):
+                found[r] += 1
+    # Angles: the engine's smoothed signal against the truth with the engine's side.
+    angle_sq: dict[str, tuple[float, int]] = {}
+    wanted = [n for n in spec.signals if SIGNALS[n].unit == "deg"]
+    for state in analysis.states:
+        if not state.signals or state.side not in ("left", "right", "both"):
+            continue
+        i = round(state.t_s * fps)
+        if not 0 <= i < len(frames):
+            continue
+        from formcheck.synth.clip import truth_frame  # numpy only; no cv2 or av
+
+        pf = truth_frame(truth, i)
+        ctx = SignalContext(truth["view"], state.side)
+        for name in wanted:
+            got = state.signals.get(name, math.nan)
+            want = SIGNALS[name].fn(pf, ctx)
+            if math.isnan(got) or math.isnan(want):
+                continue
+            s, n = angle_sq.get(name, (0.0, 0))
+            angle_sq[name] = (s + (got - want) ** 2, n + 1)
+    return ClipScore(
+        name=str(truth["clip"]),
+        exercise=spec.id,
+        view=str(truth["view"]),
+        fault=truth.get("fault"),
+        magnitude=float(truth.get("magnitude") or 0.0),
+        reps_true=len(truth["reps"]),
+        reps_found=len(res.reps),
+        hold_errors_s=hold_errors,
+        fault_tp=tp,
+        fault_fp=fp,
+        fault_found=found,
+        fault_injected={r: len(v) for r, v in injected.items()},
+        angle_sq=angle_sq,
+        detection_rate=res.frames_with_pose / res.frames if res.frames else 0.0,
+        reported_faults=[
+            {"rule": f.rule, "start_s": round(f.start_s, 2), "end_s": round(f.end_s, 2)}
+            for f in res.faults
+        ],
+    )
+
+
+def evaluate_clip(truth_path: Path, model_path: Path) -> ClipScore:
+    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
+    from formcheck.synth.clip import load_truth
+    from formcheck.video import iter_frames
+
+    truth = load_truth(truth_path)
+    spec = load_spec(truth["exercise"])
+    video = truth_path.parent / truth["clip"]
+    with MediaPipePoseBackend(model_path) as backend:
+        analysis = run_frames(spec, iter_frames(video), backend, source=video.name)
+    return score_clip(truth, analysis, spec)
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def summarize(scores: list[ClipScore]) -> dict[str, Any]:
+    rules = sorted({r for s in scores for r in s.fault_injected})
+    rep_clips = [s for s in scores if s.reps_true > 0 or load_spec(s.exercise).reps is not None]
+    holds = [e for s in scores for e in s.hold_errors_s]
+    sq: dict[str, list[float]] = {}
+    side_sq: dict[str, list[float]] = {}
+    for s in scores:
+        for k, (v, n) in s.angle_sq.items():
+            acc = sq.setdefault(k, [0.0, 0])
+            acc[0] += v
+            acc[1] += n
+            if s.view == "side":
+                acc = side_sq.setdefault(k, [0.0, 0])
+                acc[0] += v
+                acc[1] += n
+    return {
+        "clips": len(scores),
+        "reps_exact_rate": _ratio(
+            sum(s.reps_true == s.reps_found for s in rep_clips), len(rep_clips)
+        ),
+        "hold_abs_err_s": {
+            "mean": round(float(np.mean(holds)), 3) if holds else None,
+            "max": round(max(holds), 3) if holds else None,
+        },
+        "fault_precision": {
+            r: _ratio(
+                sum(s.fault_tp.get(r, 0) for s in scores),
+                sum(s.fault_tp.get(r, 0) + s.fault_fp.get(r, 0) for s in scores),
+            )
+            for r in rules
+        },
+        "fault_recall": {
+            r: _ratio(
+                sum(s.fault_found.get(r, 0) for s in scores),
+                sum(s.fault_injected.get(r, 0) for s in scores),
+            )
+            for r in rules
+        },
+        "fault_false_positives": {r: sum(s.fault_fp.get(r, 0) for s in scores) for r in rules},
+        "angle_rmse_deg": {k: round(math.sqrt(v / n), 2) for k, (v, n) in sq.items() if n},
+        "side_view_sagittal_rmse_deg": {
+            k: round(math.sqrt(v / n), 2) for k, (v, n) in side_sq.items() if n and k in SAGITTAL
+        },
+        "detection_rate": {
+            "min": round(min(s.detection_rate for s in scores), 4),
+            "mean": round(float(np.mean([s.detection_rate for s in scores])), 4),
+        }
+        if scores
+        else None,
+    }
+
+
+def evaluate_dir(folder: Path, model_path: Path) -> dict[str, Any]:
+    """Evaluate every clip with a truth file in ``folder``."""
+    paths = sorted(folder.glob(f"*{TRUTH_SUFFIX}"))
+    scores = [evaluate_clip(p, model_path) for p in paths]
+    return {"per_clip": [s.to_json() for s in scores], "total": summarize(scores)}
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{'clip':44s} {'reps':>7s} {'hold err':>9s} {'faults found/inj (fp)':>24s} "
+        f"{'det':>6s}  angle rmse"
+    ]
+    for c in report["per_clip"]:
+        reps = f"{c['reps_found']}/{c['reps_true']}"
+        hold = ",".join(f"{e:.2f}" for e in c["hold_abs_err_s"]) or "-"
+        faults = (
+            " ".join(
+                f"{r}:{c['fault_found'][r]}/{c['fault_injected'][r]}"
+                f"({c['fault_false_positives'][r]})"
+                for r in c["fault_injected"]
+                if c["fault_injected"][r] or c["fault_false_positives"][r]
+            )
+            or "-"
+        )
+        ang = " ".join(f"{k.replace('_deg', '')}={v:.1f}" for k, v in c["angle_rmse_deg"].items())
+        lines.append(
+            f"{c['clip']:44s} {reps:>7s} {hold:>9s} {faults:>24s} "
+            f"{c['detection_rate']:>6.1%}  {ang}"
+        )
+    t = report["total"]
+    lines.append("")
+    lines.append(
+        f"reps exact rate: {t['reps_exact_rate']}   hold abs err (s): {t['hold_abs_err_s']}"
+    )
+    lines.append(f"fault precision: {t['fault_precision']}")
+    lines.append(f"fault recall:    {t['fault_recall']}")
+    lines.append(f"angle RMSE (deg): {t['angle_rmse_deg']}")
+    lines.append(f"side-view sagittal RMSE (deg): {t['side_view_sagittal_rmse_deg']}")
+    lines.append(f"detection rate: {t['detection_rate']}")
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""The committed sample set and the magnitude sweeps, each clip fixed by its seed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from formcheck.synth.clip import ClipSpec, render_clip
+
+SAMPLES: tuple[ClipSpec, ...] = (
+    ClipSpec("hip_hinge_side_clean", "hip_hinge", "side", 11),
+    ClipSpec("hip_hinge_side_rounded_45", "hip_hinge", "side", 12, "rounded_back", 45.0),
+    ClipSpec("box_squat_side_clean", "box_squat", "side", 21),
+    ClipSpec("box_squat_front_clean", "box_squat", "front", 22),
+    ClipSpec("box_squat_front_valgus_20", "box_squat", "front", 23, "knee_valgus", 20.0),
+    ClipSpec("glute_bridge_side_clean", "glute_bridge", "side", 31),
+    ClipSpec("clamshell_front_left_clean", "clamshell", "front", 41, options={"down_side": "left"}),
+    ClipSpec(
+        "clamshell_front_right_rollback_40",
+        "clamshell",
+        "front",
+        42,
+        "hips_roll_back",
+        40.0,
+        options={"down_side": "right"},
+    ),
+    ClipSpec("figure_four_side_clean", "supine_figure_four_stretch", "side", 51),
+    ClipSpec(
+        "figure_four_side_pelvis_lift_40",
+        "supine_figure_four_stretch",
+        "side",
+        52,
+        "pelvis_lift",
+        40.0,
+    ),
+)
+
+# fault -> (exercise, view, magnitudes to try)
+SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
+    "rounded_back": ("hip_hinge", "side", (0.0, 15.0, 30.0, 45.0, 60.0)),
+    "knee_valgus": ("box_squat", "front", (0.0, 5.0, 10.0, 15.0, 20.0, 30.0)),
+    "hips_roll_back": ("clamshell", "front", (0.0, 20.0, 30.0, 40.0, 55.0)),
+    "pelvis_lift": ("supine_figure_four_stretch", "side", (0.0, 20.0, 40.0, 60.0)),
+}
+
+
+def regenerate(out_dir: Path, names: list[str] | None = None) -> list[Path]:
+    """Render the sample clips (all, or those named) into ``out_dir``; returns written files."""
+    written: list[Path] = []
+    for spec in SAMPLES:
+        if names and spec.name not in names:
+            continue
+        written.extend(render_clip(spec, out_dir))
+    return written
+
+
+def sweep_specs(fault: str, seed: int = 900) -> list[ClipSpec]:
+    exercise, view, mags = SWEEPS[fault]
+    return [
+        ClipSpec(f"sweep_{fault}_{m:g}", exercise, view, seed + i, fault, m)
+        for i, m in enumerate(mags)
+    ]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

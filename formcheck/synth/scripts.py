@@ -1,0 +1,402 @@
+"""Exercise scripts: keyframed joint-angle trajectories with natural variation and known truth.
+
+A script is a :class:`Timeline` of parameter keyframes (smooth-step between them) plus the truth
+intervals it creates: reps (leaving the start position to being back in it), holds (in the
+stretch, with side) and injected faults (rule id and magnitude). ``pose_at`` turns the parameters
+of one instant into a :class:`Body`. Everything random comes from the seeded generator passed in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formcheck.synth import poses as P
+from formcheck.synth.body import ArmPose, Body, LegPose, unit
+
+
+@dataclass
+class Interval:
+    kind: str  # rep, hold, fault
+    start_s: float
+    end_s: float
+    rule: str | None = None
+    side: str | None = None
+    magnitude: float | None = None
+    unit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
+        for k in ("rule", "side", "magnitude", "unit"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = round(v, 3) if isinstance(v, float) else v
+        return d
+
+
+@dataclass
+class Timeline:
+    """Keyframes of named parameters; between keys each parameter follows a smooth step."""
+
+    params: dict[str, float]
+    keys: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    intervals: list[Interval] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.keys = [(0.0, dict(self.params))]
+
+    @property
+    def t(self) -> float:
+        return self.keys[-1][0]
+
+    def move(self, dur_s: float, **changes: float) -> tuple[float, float]:
+        t0 = self.t
+        vals = dict(self.keys[-1][1])
+        vals.update(changes)
+        self.keys.append((t0 + dur_s, vals))
+        return t0, t0 + dur_s
+
+    def pause(self, dur_s: float) -> tuple[float, float]:
+        return self.move(dur_s)
+
+    def at(self, t_s: float) -> dict[str, float]:
+        keys = self.keys
+        if t_s <= keys[0][0]:
+            return dict(keys[0][1])
+        for (ta, a), (tb, b) in itertools.pairwise(keys):
+            if t_s <= tb:
+                u = (t_s - ta) / (tb - ta) if tb > ta else 1.0
+                u = u * u * (3 - 2 * u)
+                return {k: a[k] + (b[k] - a[k]) * u for k in b}
+        return dict(keys[-1][1])
+
+
+@dataclass
+class Script:
+    exercise: str
+    timeline: Timeline
+    pose_at: Callable[[dict[str, float]], Body]
+    view: str
+    near_side: str
+    camera_height_m: float
+    camera_distance_m: float
+    fault: str | None
+    magnitude: float
+
+
+def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(rng.uniform(lo, hi))
+
+
+def _fault_span(
+    tl: Timeline, name: str, magnitude: float, frac: float = 0.5
+) -> list[tuple[float, float]]:
+    """Time spans where parameter ``name`` is at least ``frac`` of ``magnitude``."""
+    if magnitude <= 0:
+        return []
+    ts = np.arange(0.0, tl.t + 1e-9, 0.01)
+    on = np.array([abs(tl.at(float(t))[name]) >= frac * magnitude for t in ts])
+    spans, start = [], None
+    for t, o in zip(ts, on, strict=True):
+        if o and start is None:
+            start = float(t)
+        if not o and start is not None:
+            spans.append((start, float(t)))
+            start = None
+    if start is not None:
+        spans.append((start, float(ts[-1])))
+    return spans
+
+
+# -- hip hinge -------------------------------------------------------------------------------
+
+
+def hip_hinge(
+    rng: np.random.Generator, fault: str | None, magnitude: float, view: str, reps: int = 3
+) -> Script:
+    """Stand, fidget (a shallow nod of the trunk), then hinge ``reps`` times. ``rounded_back``
+    adds ``magnitude`` degrees of spinal flexion (60% thoracic, 40% neck) on every rep after the
+    first."""
+    tl = Timeline({"knee": 4.0, "pitch": 0.0, "round": 0.0, "arm": 0.0})
+    tl.pause(_u(rng, 0.8, 1.2))
+    tl.move(0.6, pitch=_u(rng, 10, 18), arm=10)  # looks down at the feet: not a rep
+    tl.move(0.6, pitch=0.0, arm=0)
+    tl.pause(_u(rng, 0.6, 1.0))
+    for i in range(reps):
+        depth = _u(rng, 78, 92)
+        faulty = fault == "rounded_back" and i >= 1
+        rnd = magnitude if faulty else 0.0
+        t0, _ = tl.move(
+            _u(rng, 1.2, 1.7), pitch=depth, knee=_u(rng, 14, 24), round=rnd, arm=depth * 0.8
+        )
+        tl.pause(_u(rng, 0.3, 0.8))
+        _, t1 = tl.move(_u(rng, 1.2, 1.7), pitch=0.0, knee=4.0, round=0.0, arm=0)
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.7, 1.1))
+    for a, b in _fault_span(tl, "round", magnitude if fault == "rounded_back" else 0):
+        tl.intervals.append(
+            Interval(
+                "fault", a, b, rule="neutral_spine", magnitude=magnitude, unit="deg spinal flexion"
+            )
+        )
+
+    def pose_at(p: dict[str, float]) -> Body:
+        arms = {
+            s: ArmPose(shoulder_flex_deg=p["arm"], shoulder_abd_deg=6, elbow_flex_deg=8)
+            for s in ("left", "right")
+        }
+        return P.stand(
+            knee_flex_deg=p["knee"],
+            trunk_pitch_deg=p["pitch"],
+            shank_share=0.25,
+            thoracic_flex_deg=0.6 * p["round"],
+            neck_flex_deg=0.4 * p["round"],
+            arms=arms,
+        )
+
+    return Script("hip_hinge", tl, pose_at, view, "left", 1.0, 3.0, fault, magnitude)
+
+
+# -- box squat -------------------------------------------------------------------------------
+
+
+def box_squat(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    reps: int = 3,
+    wobble_hz: float = 0.0,
+) -> Script:
+    """Stand, shift the arms forward, squat ``reps`` times to a knee-height box. ``knee_valgus``
+    turns both knees inward by up to ``magnitude`` degrees about the hip-ankle line as the squat
+    deepens (reps after the first), optionally wobbling at ``wobble_hz``."""
+    tl = Timeline({"knee": 4.0, "valgus": 0.0, "arm": 0.0})
+    tl.pause(_u(rng, 0.8, 1.2))
+    tl.move(0.5, knee=18.0, arm=40)  # settling the stance: a small dip, not a rep
+    tl.move(0.5, knee=4.0)
+    tl.pause(_u(rng, 0.6, 0.9))
+    for i in range(reps):
+        depth = _u(rng, 88, 102)
+        faulty = fault == "knee_valgus" and i >= 1
+        v = magnitude if faulty else 0.0
+        t0, _ = tl.move(_u(rng, 1.1, 1.6), knee=depth, valgus=v, arm=80)
+        tl.pause(_u(rng, 0.3, 0.7))
+        _, t1 = tl.move(_u(rng, 1.1, 1.6), knee=4.0, valgus=0.0, arm=40)
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.6, 1.0))
+    for a, b in _fault_span(tl, "valgus", magnitude if fault == "knee_valgus" else 0):
+        tl.intervals.append(
+            Interval(
+                "fault", a, b, rule="knee_wobble", magnitude=magnitude, unit="deg knee turned in"
+            )
+        )
+
+    def pose_at(p: dict[str, float]) -> Body:
+        arms = {
+            s: ArmPose(shoulder_flex_deg=p["arm"], shoulder_abd_deg=8, elbow_flex_deg=10)
+            for s in ("left", "right")
+        }
+        t = 0.0
+        if wobble_hz and p["valgus"] > 0:
+            t = p.get("_t", 0.0)
+        v = (
+            p["valgus"] * (0.5 + 0.5 * math.sin(2 * math.pi * wobble_hz * t))
+            if wobble_hz
+            else p["valgus"]
+        )
+        return P.stand(
+            knee_flex_deg=p["knee"],
+            trunk_pitch_deg=0.42 * p["knee"],
+            shank_share=0.4,
+            stance_half_m=0.14,
+            toe_out_deg=12,
+            valgus_deg=v,
+            arms=arms,
+        )
+
+    return Script("box_squat", tl, pose_at, view, "left", 1.0, 3.0, fault, magnitude)
+
+
+# -- glute bridge ----------------------------------------------------------------------------
+
+
+def glute_bridge(
+    rng: np.random.Generator, fault: str | None, magnitude: float, view: str, reps: int = 3
+) -> Script:
+    """Lie with straight legs, draw the knees up (getting into position), then bridge."""
+    tl = Timeline({"hip": 5.0, "knee": 6.0, "bridge": 0.0})
+    tl.pause(_u(rng, 0.6, 0.9))
+    tl.move(_u(rng, 1.0, 1.4), hip=50.0, knee=100.0)
+    tl.pause(_u(rng, 0.8, 1.1))
+    for _ in range(reps):
+        t0, _ = tl.move(_u(rng, 1.1, 1.5), bridge=_u(rng, 24, 28))
+        tl.pause(_u(rng, 0.5, 1.0))
+        _, t1 = tl.move(_u(rng, 1.1, 1.5), bridge=0.0)
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.6, 1.0))
+
+    def pose_at(p: dict[str, float]) -> Body:
+        arms = {
+            s: ArmPose(shoulder_flex_deg=-p["bridge"], shoulder_abd_deg=15, elbow_flex_deg=5)
+            for s in ("left", "right")
+        }
+        return P.supine(
+            hip_flex={"left": p["hip"], "right": p["hip"]},
+            knee_flex={"left": p["knee"], "right": p["knee"]},
+            bridge_deg=p["bridge"],
+            arms=arms,
+        )
+
+    return Script("glute_bridge", tl, pose_at, view, "left", 0.5, 2.6, fault, magnitude)
+
+
+# -- clamshell -------------------------------------------------------------------------------
+
+
+def clamshell(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    down_side: str = "left",
+    reps: int = 4,
+) -> Script:
+    """Lie on the side with straight legs, bend the knees up, then open the top knee ``reps``
+    times. ``hips_roll_back`` rolls the pelvis back by ``magnitude`` degrees while the knee opens
+    (reps after the first)."""
+    tl = Timeline({"hipf": 10.0, "knee": 10.0, "open": 0.0, "roll": 0.0})
+    tl.pause(_u(rng, 0.5, 0.8))
+    tl.move(_u(rng, 1.0, 1.3), hipf=45.0, knee=90.0)
+    tl.pause(_u(rng, 0.6, 0.9))
+    for i in range(reps):
+        faulty = fault == "hips_roll_back" and i >= 1
+        t0, _ = tl.move(_u(rng, 0.9, 1.3), open=_u(rng, 34, 44), roll=magnitude if faulty else 0.0)
+        tl.pause(_u(rng, 0.3, 0.7))
+        _, t1 = tl.move(_u(rng, 0.9, 1.3), open=0.0, roll=0.0)
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.5, 0.9))
+    for a, b in _fault_span(tl, "roll", magnitude if fault == "hips_roll_back" else 0):
+        tl.intervals.append(
+            Interval(
+                "fault",
+                a,
+                b,
+                rule="hips_stacked",
+                magnitude=magnitude,
+                unit="deg pelvis rolled back",
+            )
+        )
+
+    def pose_at(p: dict[str, float]) -> Body:
+        return P.side_lying(
+            down_side=down_side,
+            hip_flex_deg=p["hipf"],
+            knee_flex_deg=p["knee"],
+            open_deg=p["open"],
+            roll_back_deg=p["roll"],
+        )
+
+    return Script("clamshell", tl, pose_at, view, "left", 0.45, 2.4, fault, magnitude)
+
+
+# -- supine figure-four stretch --------------------------------------------------------------
+
+
+def figure_four(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    sides: tuple[str, ...] = ("right", "left"),
+    hold_s: float = 4.0,
+) -> Script:
+    """Lie with knees bent; for each side cross that ankle over the other knee, pull the
+    supporting thigh in and hold. ``pelvis_lift`` tilts the pelvis up by ``magnitude`` degrees in
+    the middle of each hold."""
+    tl = Timeline({"sup": 50.0, "cross": 0.0, "lift": 0.0, "which": 0.0})
+    tl.pause(_u(rng, 0.8, 1.1))
+    for side in sides:
+        w = 1.0 if side == "right" else -1.0
+        tl.move(0.01, which=w)
+        tl.move(_u(rng, 0.9, 1.2), cross=1.0)
+        ta, _ = tl.move(_u(rng, 0.9, 1.2), sup=_u(rng, 112, 120))
+        h = hold_s + _u(rng, -0.3, 0.3)
+        if fault == "pelvis_lift":
+            tl.pause(h * 0.3)
+            tl.move(0.5, lift=magnitude)
+            tl.pause(h * 0.4 - 1.0)
+            tl.move(0.5, lift=0.0)
+            tl.pause(h * 0.3)
+        else:
+            tl.pause(h)
+        tb, _ = tl.move(_u(rng, 0.9, 1.2), sup=50.0)
+        tl.move(_u(rng, 0.8, 1.0), cross=0.0)
+        tl.pause(_u(rng, 0.6, 0.9))
+        tl.intervals.append(Interval("hold", ta, tb, side=side))
+    for a, b in _fault_span(tl, "lift", magnitude if fault == "pelvis_lift" else 0):
+        tl.intervals.append(
+            Interval(
+                "fault", a, b, rule="pelvis_down", magnitude=magnitude, unit="deg pelvis tilted up"
+            )
+        )
+
+    def pose_at(p: dict[str, float]) -> Body:
+        crossed = "right" if p["which"] >= 0 else "left"
+        support = "left" if crossed == "right" else "right"
+        # The supporting leg by angles; the crossed ankle reaches for a point just outside the
+        # supporting knee, the crossed knee falling out to its own side.
+        legs = {
+            support: LegPose(
+                hip_flex_deg=p["sup"], hip_abd_deg=2.0, knee_flex_deg=95, ankle_flex_deg=10
+            )
+        }
+        legs[crossed] = LegPose(
+            hip_flex_deg=p["sup"], hip_abd_deg=2.0, knee_flex_deg=95, ankle_flex_deg=10
+        )
+        flat = P.supine(legs=legs, pelvis_lift_deg=p["lift"], anchor="neck_base")
+        j = flat.joints
+        sg = 1.0 if crossed == "left" else -1.0
+        lat = flat.pelvis_rot[:, 1] * sg
+        up = flat.pelvis_rot[:, 0]
+        rest = j[f"{support}_knee"] + 0.07 * lat + 0.05 * up
+        c = p["cross"]
+        # Blend from the foot on the floor (its own FK ankle) to resting on the knee. IK targets
+        # are given relative to the pelvis, the frame ``supine`` builds in before settling.
+        origin = j["pelvis"]
+        target = j[f"{crossed}_ankle"] * (1 - c) + rest * c - origin
+        hands = j[f"{support}_knee"] * 0.55 + j[f"{support}_hip"] * 0.45 + 0.06 * up - origin
+        body = P.supine(
+            legs={
+                support: legs[support],
+                crossed: LegPose(ankle=target, pole=unit(up + 1.2 * lat * c)),
+            },
+            pelvis_lift_deg=p["lift"],
+            anchor="neck_base",
+            arms={
+                s: ArmPose(
+                    wrist=hands,
+                    pole=unit(-up + (0.8 if s == "left" else -0.8) * flat.pelvis_rot[:, 1]),
+                )
+                for s in ("left", "right")
+            },
+        )
+        return body
+
+    return Script(
+        "supine_figure_four_stretch", tl, pose_at, view, "left", 0.5, 2.6, fault, magnitude
+    )
+
+
+SCRIPTS: dict[str, Callable[..., Script]] = {
+    "hip_hinge": hip_hinge,
+    "box_squat": box_squat,
+    "glute_bridge": glute_bridge,
+    "clamshell": clamshell,
+    "supine_figure_four_stretch": figure_four,
+}

@@ -1,0 +1,188 @@
+"""Checks any spec can use: bouncing, tempo, both sides compared, range of motion per rep/hold."""
+
+from __future__ import annotations
+
+import math
+
+import jsonschema
+import pytest
+
+from formcheck.engine.holds import Hold, HoldTimer
+from formcheck.engine.rules import RuleMonitor, SwingCounter
+from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
+from formcheck.feedback import CuePicker
+from formcheck.results import RunInfo, result_schema, to_dict
+from formcheck.specs.loader import load_spec
+from formcheck.specs.schema import Band, HoldSpec
+from tests.factories import side_view_squat_frame
+from tests.test_engine import _wave
+
+FPS = 30.0
+
+
+def _series(fn, seconds: float) -> list[tuple[float, float]]:
+    return [(k / FPS, fn(k / FPS)) for k in range(round(seconds * FPS))]
+
+
+def _jitter(t: float) -> float:
+    """Deterministic landmark-like jitter of about +-1.5 deg."""
+    return 1.5 * math.sin(37.0 * t) * math.cos(11.0 * t)
+
+
+def _bounce_faults(samples: list[tuple[float, float]]) -> int:
+    rule = next(r for r in load_spec("childs_pose").rules if r.id == "no_bouncing")
+    assert rule.steady is not None
+    swings = SwingCounter(rule.steady.window_s, rule.steady.swing)
+    monitor = RuleMonitor(rule)
+    faults = [f for t, v in samples if (f := monitor.update(t, swings.update(t, v), True))]
+    if (f := monitor.close(samples[-1][0])) is not None:
+        faults.append(f)
+    return len(faults)
+
+
+BOUNCE_SCENARIOS = [
+    # a slow steady hold, easing 10 deg deeper over 10 s with landmark jitter: not bouncing
+    ("steady_hold_easing_deeper", _series(lambda t: 140 + t + _jitter(t), 10), 0),
+    # bouncing at 1 Hz, 8 deg either way, for 5 s inside the hold: flagged
+    ("bounce_1hz", _series(lambda t: 150 + 8 * math.sin(2 * math.pi * t) + _jitter(t), 5), 1),
+    # bouncing at 0.5 Hz with 5 deg either way: still a bounce
+    ("bounce_half_hz", _series(lambda t: 150 + 5 * math.sin(math.pi * t), 8), 1),
+    # one deliberate ease out and back in over 4 s: two reversals, allowed
+    ("ease_out_once", _wave([(2, 150), (2, 140), (2, 150), (4, 150)]), 0),
+    # a fast 2 Hz tremor of 2 deg: below the swing, landmark noise not a bounce
+    ("small_tremor", _series(lambda t: 150 + 2 * math.sin(4 * math.pi * t), 8), 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "samples", "expected"), BOUNCE_SCENARIOS, ids=[s[0] for s in BOUNCE_SCENARIOS]
+)
+def test_bounce_scenarios(name, samples, expected):
+    assert _bounce_faults(samples) == expected
+
+
+def test_swing_frequency_in_hz():
+    counter = SwingCounter(window_s=4.0, swing=5.0)
+    hz = 0.0
+    for t, v in _series(lambda t: 10 * math.sin(2 * math.pi * t), 8):
+        hz = counter.update(t, v)
+    # A 1 Hz oscillation reverses twice a second: 8 reversals in 4 s = 1 Hz.
+    assert hz == pytest.approx(1.0, abs=0.15)
+
+
+# -- tempo ---------------------------------------------------------------------------------
+
+
+def _run_squats(wave) -> tuple[SessionResult, list]:
+    session = ExerciseSession(load_spec("box_squat"))
+    states = [session.update(t, side_view_squat_frame(t, v)) for t, v in wave]
+    return session.finish(), states
+
+
+TEMPO_SCENARIOS = [
+    # three calm squats, ~2 s each out of the start band (box squat min_rep_s 1.5): no flag
+    ("calm", _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3), [(), (), ()]),
+    # the second squat rushed, 0.3 s down and 0.3 s up: flagged too_fast, the others not
+    (
+        "one_rushed",
+        _wave(
+            [
+                *[(1, 5), (1, 90), (0.5, 90), (1, 5), (0.5, 5)],
+                *[(0.3, 90), (0.25, 90), (0.3, 5), (0.5, 5)],
+                *[(1, 90), (0.5, 90), (1, 5), (0.5, 5)],
+            ]
+        ),
+        [(), ("too_fast",), ()],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "wave", "expected"), TEMPO_SCENARIOS, ids=[s[0] for s in TEMPO_SCENARIOS]
+)
+def test_tempo_scenarios(name, wave, expected):
+    result, _ = _run_squats(wave)
+    assert [r.faults for r in result.reps] == expected
+    assert sum(f.rule == "too_fast" for f in result.faults) == sum(1 for e in expected if e)
+
+
+def test_rushed_rep_gives_a_slow_down_cue():
+    spec = load_spec("box_squat")
+    _, states = _run_squats(TEMPO_SCENARIOS[1][1])
+    picker = CuePicker(spec)
+    cues = [c for s in states if (c := picker.update(s)) is not None]
+    assert any(c.key == "too_fast" and "Slow down" in c.text for c in cues)
+
+
+# -- range of motion and sides -------------------------------------------------------------
+
+
+def test_hold_reports_median_range_and_short_stays():
+    timer = HoldTimer(HoldSpec(signal="x", target=Band(min=85), min_hold_s=2.0, max_break_s=0.6))
+    holds: list[Hold] = []
+    t = 0.0
+    # a 1 s stay (an attempt), a break, then a 5 s hold whose range grows 90 -> 100
+    for duration, ok in [(1.0, True), (1.0, False), (5.0, True), (1.0, False)]:
+        for k in range(round(duration * FPS)):
+            t += 1 / FPS
+            rom = 90 + 10 * k / (duration * FPS) if ok else math.nan
+            if (h := timer.update(t, ok, "left", rom)) is not None:
+                holds.append(h)
+    assert [round(h.duration_s) for h in holds] == [5]
+    assert holds[0].rom == pytest.approx(95, abs=0.5)
+    assert [round(h.duration_s, 1) for h in timer.short_holds] == [1.0]
+
+
+def _result(holds: list[Hold], reps: list[RepEvent] = (), same_within: float = 5.0):
+    return SessionResult(
+        "hamstring_stretch_supine", list(reps), holds, [], 100, 100, 100, "side", "left",
+        rom_signal="hip_flexion_deg", rom_better="higher", rom_same_within=same_within,
+    )  # fmt: skip
+
+
+SIDE_SCENARIOS = [
+    # the right hamstring reaches 15 deg less: right is tighter
+    ("right_tighter", [("left", 80), ("left", 84), ("right", 66), ("right", 68)], "right"),
+    # the left reaches less
+    ("left_tighter", [("left", 60), ("right", 75)], "left"),
+    # 3 deg apart, inside landmark error (same_within 5): even
+    ("even", [("left", 80), ("right", 77)], "even"),
+    # only one side done: nothing to compare
+    ("one_side_only", [("left", 80), ("left", 82)], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "per_hold", "tighter"), SIDE_SCENARIOS, ids=[s[0] for s in SIDE_SCENARIOS]
+)
+def test_sides_are_compared(name, per_hold, tighter):
+    holds = [
+        Hold(i * 40.0, i * 40.0 + 30, 30.0, side, rom) for i, (side, rom) in enumerate(per_hold)
+    ]
+    data = to_dict(_result(holds), RunInfo("clip.mp4", 200.0, 1.0, "replay"))
+    jsonschema.validate(data, result_schema())
+    assert data["range_of_motion"]["tighter_side"] == tighter
+    assert {h["side"] for h in data["holds"]} == set(data["sides"])
+    assert data["holds"][0]["rom"] == per_hold[0][1]
+
+
+def test_lower_is_better_for_the_butterfly():
+    holds = [Hold(0, 30, 30, "left", 0.40), Hold(40, 70, 30, "right", 0.20)]
+    result = _result(holds, same_within=0.05)
+    result.rom_better = "lower"
+    data = to_dict(result, RunInfo("clip.mp4", 80.0, 1.0, "replay"))
+    assert data["range_of_motion"]["tighter_side"] == "left"
+
+
+def test_rep_range_and_side_are_in_the_json():
+    base = load_spec("box_squat")
+    rom = {"signal": "knee_flexion_deg", "better": "higher", "label": "knee bend"}
+    spec = type(base).model_validate(base.model_dump() | {"rom": rom})
+    session = ExerciseSession(spec)
+    for t, v in TEMPO_SCENARIOS[0][1]:
+        session.update(t, side_view_squat_frame(t, v))
+    data = to_dict(session.finish(), RunInfo("clip.mp4", 8.0, 1.0, "replay"))
+    jsonschema.validate(data, result_schema())
+    events = data["reps"]["events"]
+    assert [e["rom"] for e in events] == pytest.approx([90, 90, 90], abs=3)
+    assert {e["side"] for e in events} == {"left"}
