@@ -239,3 +239,26 @@ def test_session_cannot_assess_with_hidden_legs():
         state = session.update(t, frame)
     assert state is not None and not state.assessable
     assert state.reason == "low_confidence"
+
+
+TEMPO_TIMING = [
+    # a 1 s descent from 5 to 90 deg, 0.5 s at the bottom, 1 s back: the tempo runs from the
+    # start of the descent (t=1) to the return into the start band (30 deg at ~2.5+0.71 s), 2.2 s,
+    # longer than the time away from the start band alone
+    ("calm", [(1, 5), (1, 90), (0.5, 90), (1, 5), (1, 5)], 1.0, 2.2),
+    # standing still with jitter smaller than the rest tolerance does not move the start
+    ("jitter_at_rest", [(0.5, 5), (0.2, 8), (0.2, 5), (0.1, 7), (1, 90), (1, 5), (1, 5)], 1.0, 1.7),
+]
+
+
+@pytest.mark.parametrize(("name", "segments", "move_start_s", "tempo_s"), TEMPO_TIMING)
+def test_tempo_is_timed_from_the_start_of_the_movement(
+    name: str, segments: list[tuple[float, float]], move_start_s: float, tempo_s: float
+) -> None:
+    counter = RepCounter(SQUAT_BANDS)
+    reps = [r for t, v in _wave(segments) if (r := counter.update(t, v)) is not None]
+    assert len(reps) == 1, name
+    rep = reps[0]
+    assert rep.move_start_s == pytest.approx(move_start_s, abs=0.05), name
+    assert rep.tempo_s == pytest.approx(tempo_s, abs=0.06), name
+    assert rep.tempo_s > rep.end_s - rep.start_s, name

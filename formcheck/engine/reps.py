@@ -15,6 +15,11 @@ from dataclasses import dataclass
 
 from formcheck.specs.schema import RepPhases
 
+# The signal is "at rest" while within this fraction of the gap between the bands of its resting
+# level (e.g. 4.5 deg for a 30 deg gap): larger than landmark jitter at rest, smaller than the
+# first tenth of a second of a real movement.
+REST_TOL_FRAC = 0.15
+
 
 @dataclass(frozen=True)
 class Rep:
@@ -22,6 +27,19 @@ class Rep:
     end_s: float
     peak_value: float
     peak_s: float
+    # When the movement began: the last moment, before leaving the start band, that the signal
+    # was still at its resting level. ``end_s - move_start_s`` is the rep's tempo (see ``tempo_s``).
+    move_start_s: float = math.nan
+
+    @property
+    def tempo_s(self) -> float:
+        """Time from the start of the movement to being back in the start band: the whole rep
+        as a clinician times it, bar the final settling. The time away from the start band alone
+        is only ~70% of it for a calm rep, because the first and last part of the movement (up to
+        the band's edge) happen inside the band."""
+        if math.isnan(self.move_start_s):
+            return self.end_s - self.start_s
+        return self.end_s - min(self.move_start_s, self.start_s)
 
 
 class RepCounter:
@@ -41,6 +59,11 @@ class RepCounter:
         self._peak = math.nan
         self._peak_s = math.nan
         self._last_t = math.nan
+        # Resting level in the start band (its start-ward extreme during this stay) and the last
+        # time the signal was within REST_TOL of it.
+        self._rest = math.nan
+        self._rest_s = math.nan
+        self._move_start_s = math.nan
 
     def _band_of(self, value: float) -> str:
         if self._spec.start.contains(value):
@@ -48,6 +71,17 @@ class RepCounter:
         if self._spec.end.contains(value):
             return "end"
         return "between"
+
+    def _rest_tol(self) -> float:
+        s, e = self._spec.start, self._spec.end
+        gap = (e.min - s.max) if self._spec.rising else (s.min - e.max)  # type: ignore[operator]
+        return REST_TOL_FRAC * abs(gap)
+
+    def _track_rest(self, t_s: float, value: float) -> None:
+        if math.isnan(self._rest) or not self._further(value, self._rest):
+            self._rest = value
+        if abs(value - self._rest) <= self._rest_tol():
+            self._rest_s = t_s
 
     def _further(self, a: float, b: float) -> bool:
         """Is ``a`` further along the rep than ``b``?"""
@@ -65,7 +99,7 @@ class RepCounter:
         self.__init__(spec)  # type: ignore[misc]
         if not math.isnan(value) and spec.end.contains(value):
             self.phase = self._confirmed = self._band = "end"
-            self._band_since = self._left_start_s = t_s
+            self._band_since = self._left_start_s = self._move_start_s = t_s
             self._peak, self._peak_s = value, t_s
 
     def finish(self) -> Rep | None:
@@ -78,7 +112,9 @@ class RepCounter:
             and self._band_since - self._left_start_s <= self._spec.max_rep_s
         ):
             self.phase = "start"
-            return Rep(self._left_start_s, self._band_since, self._peak, self._peak_s)
+            return Rep(
+                self._left_start_s, self._band_since, self._peak, self._peak_s, self._move_start_s
+            )
         return None
 
     def update(self, t_s: float, value: float) -> Rep | None:
@@ -89,9 +125,12 @@ class RepCounter:
             self._band = band
             self._band_since = t_s
         # Leaving the start band starts a rep candidate at the last sample seen in the start band.
+        if self.phase == "start" and band == "start":
+            self._track_rest(t_s, value)
         if self.phase == "start" and band != "start":
             if self._confirmed == "start" and self._band_since == t_s:
                 self._left_start_s = self._last_t if not math.isnan(self._last_t) else t_s
+                self._move_start_s = self._rest_s if not math.isnan(self._rest_s) else t_s
                 self._peak, self._peak_s = value, t_s
             self.phase = "outward"
         if self.phase != "start" and self._further(value, self._peak):
@@ -111,7 +150,16 @@ class RepCounter:
             completed = previous != "start" and self.phase in ("end", "return")
             rep = None
             if completed and self._band_since - self._left_start_s <= self._spec.max_rep_s:
-                rep = Rep(self._left_start_s, self._band_since, self._peak, self._peak_s)
+                rep = Rep(
+                    self._left_start_s,
+                    self._band_since,
+                    self._peak,
+                    self._peak_s,
+                    self._move_start_s,
+                )
+            if self.phase != "start":
+                # Back from an excursion: the resting level is looked for afresh.
+                self._rest = self._rest_s = math.nan
             self.phase = "start"
             self._peak = math.nan
             return rep

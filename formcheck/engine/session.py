@@ -321,7 +321,7 @@ class ExerciseSession:
         """Record a finished rep with every rule it broke, its tempo and its range."""
         faults = set(self._rep_faults)
         tempo = self.spec.reps
-        if tempo and tempo.min_rep_s is not None and rep.end_s - rep.start_s < tempo.min_rep_s:
+        if tempo and tempo.min_rep_s is not None and rep.tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)
             self._tempo_until = rep.end_s + TEMPO_CUE_S
             self._faults.append(

@@ -106,7 +106,10 @@ class RepPhases(_Strict):
     end: Band
     min_phase_s: float = Field(default=0.25, ge=0)
     min_rep_s: float | None = Field(
-        default=None, gt=0, description="faster reps are flagged with the fault 'too_fast'"
+        default=None,
+        gt=0,
+        description="reps faster than this are flagged 'too_fast'; timed from the start of the "
+        "movement (the signal leaving its resting level) to being back in the start band",
     )
     too_fast_message: str = Field(
         default="Slow down - take your time over each repetition.",
