@@ -183,7 +183,7 @@ def squat_analysis() -> Analysis:
 
 
 def test_rep_rows(squat_analysis: Analysis) -> None:
-    rows = rep_rows(load_spec("box_squat"), squat_analysis.result)
+    rows = rep_rows(load_spec("box_squat"), squat_analysis.result, squat_analysis.states)
     assert [r["Rep"] for r in rows] == [1, 2, 3]
     assert all(r["Result"] == "Good" and r["Faults"] == "none" for r in rows)
     assert all(90 <= r["Peak knee flexion (deg)"] <= 96 for r in rows)

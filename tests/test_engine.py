@@ -12,7 +12,7 @@ from formcheck.engine.reps import RepCounter
 from formcheck.engine.rules import RuleMonitor
 from formcheck.engine.session import ExerciseSession
 from formcheck.specs.loader import load_spec
-from formcheck.specs.schema import Band, HoldSpec, RepPhases, Rule
+from formcheck.specs.schema import Band, ExerciseSpec, HoldSpec, RepPhases, Rule
 from tests.factories import side_view_squat_frame
 
 SQUAT_BANDS = RepPhases(
@@ -262,3 +262,100 @@ def test_tempo_is_timed_from_the_start_of_the_movement(
     assert rep.move_start_s == pytest.approx(move_start_s, abs=0.05), name
     assert rep.tempo_s == pytest.approx(tempo_s, abs=0.06), name
     assert rep.tempo_s > rep.end_s - rep.start_s, name
+
+
+def _squat_hold_spec() -> ExerciseSpec:
+    """A wall-sit-like hold: knees bent past 60 deg, trunk kept within 50 deg of upright
+    (an error, confirmed after 1 s, as ``pelvis_down`` is in the figure-four stretch)."""
+    return ExerciseSpec.model_validate(
+        {
+            "id": "squat_hold",
+            "title": "Squat hold",
+            "kind": "hold",
+            "summary": "Hold a squat with the trunk upright.",
+            "how_to": ["Sit into a squat and stay there."],
+            "camera": {"views": ["side"], "setup": "Side-on, 2.5 m away."},
+            "start_position": "In the squat.",
+            "signals": ["knee_flexion_deg", "trunk_incline_deg"],
+            "key_signal": "knee_flexion_deg",
+            "ready": {
+                "landmarks": ["hip", "knee", "ankle"],
+                "positions": [{"knee_flexion_deg": {"min": 60}}],
+                "min_s": 0.5,
+            },
+            "hold": {"signal": "knee_flexion_deg", "target": {"min": 60}, "min_hold_s": 2.0},
+            "rules": [
+                {
+                    "id": "trunk_up",
+                    "severity": "error",
+                    "message": "Keep your chest up.",
+                    "signal": "trunk_incline_deg",
+                    "ok": {"max": 50},
+                    "phases": ["hold"],
+                    "views": ["side"],
+                    "min_persist_s": 1.0,
+                }
+            ],
+            "prescription": {"hold_s": 5},
+        }
+    )
+
+
+HOLD_FAULT_SCENARIOS = [
+    # Squatting with the trunk upright from t=0; ready at 0.5 s, so the clock runs from 0.5 s.
+    # The trunk drops (70 deg) at 5.0 s and stays down: the fault is confirmed at 6.0 s, but the
+    # hold ended when the fault began, at 5.0 s: 4.5 s, not the 5.5 s the clock had run to.
+    ("fault_until_the_end", [(5.0, 30.0), (3.0, 70.0)], [4.5]),
+    # The same fault for 2 s, then upright again for 4 s: the fault closes once the trunk has
+    # been up for 1 s (min_persist_s), so a second hold runs 8.0-11.0 s; the faulty stretch
+    # 5.0-7.0 s is counted in neither.
+    ("fault_then_recovered", [(5.0, 30.0), (2.0, 70.0), (4.0, 30.0)], [4.5, 3.0]),
+    # A lean shorter than min_persist_s is never a fault: the clock runs through it, one hold
+    # from 0.5 to 8.5 s.
+    ("short_lean", [(5.0, 30.0), (0.5, 70.0), (3.0, 30.0)], [8.0]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "segments", "expected_s"),
+    HOLD_FAULT_SCENARIOS,
+    ids=[s[0] for s in HOLD_FAULT_SCENARIOS],
+)
+def test_hold_excludes_the_whole_faulty_stretch(name, segments, expected_s):
+    session = ExerciseSession(_squat_hold_spec())
+    t = 0.0
+    for duration, lean in segments:
+        end = t + duration
+        while t < end - 1e-9:
+            session.update(t, side_view_squat_frame(t, 90.0, trunk_lean_deg=lean))
+            t = round(t + 1 / 30, 6)
+    result = session.finish()
+    assert [h.duration_s for h in result.holds] == pytest.approx(expected_s, abs=0.1), name
+
+
+FINISH_SCENARIOS = [
+    # the clip stops as the person stands up, past the middle of the 30-60 deg gap: a rep
+    ("stopped_rising_past_midway", _wave([(1, 5), (1, 90), (0.5, 90), (0.8, 40)]), 1),
+    # the clip stops at the bottom's edge, nearer the end band: not a rep
+    ("stopped_near_the_bottom", _wave([(1, 5), (1, 90), (0.5, 90), (0.5, 50)]), 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "samples", "expected"), FINISH_SCENARIOS, ids=[s[0] for s in FINISH_SCENARIOS]
+)
+def test_finish_completes_a_rep_cut_short_while_standing_up(name, samples, expected):
+    counter = RepCounter(SQUAT_BANDS)
+    counted = sum(1 for t, v in samples if counter.update(t, v) is not None)
+    assert counted + (counter.finish() is not None) == expected, name
+
+
+def test_session_counts_a_first_stand_up_from_the_box():
+    # Scenario: the person starts sitting on the box (no standing height known yet, so the hip
+    # drop cannot be measured), stands up, then does two squats: three reps.
+    spec = load_spec("box_squat")
+    session = ExerciseSession(spec)
+    wave = _wave([(1, 90), (1, 5), (0.5, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 2)
+    for t, frame in _squat_frames(wave):
+        session.update(t, frame)
+    assert len(session.finish().reps) == 3

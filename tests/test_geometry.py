@@ -17,6 +17,7 @@ from formcheck.signals.geometry import (
     signed_offset_from_line,
 )
 from formcheck.signals.view import body_yaw_deg, classify_view, near_side
+from tests import factories
 from tests.factories import side_view_squat_frame
 
 P = np.array
@@ -145,3 +146,20 @@ def test_signal_is_nan_when_a_landmark_is_nan():
 )
 def test_classify_view(yaw_deg, view):
     assert classify_view(yaw_deg) == view
+
+
+@pytest.mark.parametrize("knee_deg", [0.0, 30.0, 60.0, 90.0])
+@pytest.mark.parametrize("view", ["side", "front"])
+def test_hip_drop_leg_against_the_standing_height(knee_deg, view):
+    # The factory sinks the hips straight over the ankles with shin and thigh each leaning by half
+    # the knee flexion: the hip height is cos(k/2) of the standing height (the factory's legs are
+    # 0.88 m at 300 px/m, i.e. 264 px).
+    standing_px = (factories.THIGH_M + factories.SHIN_M) * factories.PX_PER_M
+    frame = factories.side_view_squat_frame(0.0, knee_deg)
+    got = SIGNALS["hip_drop_leg"].fn(frame, SignalContext(view, "left", standing_px))
+    assert got == pytest.approx(1 - math.cos(math.radians(knee_deg / 2)), abs=1e-6)
+
+
+def test_hip_drop_leg_is_nan_before_the_person_has_stood():
+    frame = factories.side_view_squat_frame(0.0, 90.0)
+    assert math.isnan(SIGNALS["hip_drop_leg"].fn(frame, SignalContext("front", "both")))

@@ -111,7 +111,7 @@ INVALID = [
         "reps.min_phase_seconds: unknown key",
     ),
     # overlapping bands leave no hysteresis
-    ("bands_touch", _set(["reps", "end"], {"min": 20}), "rep bands must be separated"),
+    ("bands_touch", _set(["reps", "end"], {"min": 0.03}), "rep bands must be separated"),
     # a rule id that is not snake_case
     ("rule_id_case", lambda d: d["rules"][0].update(id="KneeWobble"), "must be snake_case"),
     # a signal the catalogue does not know

@@ -3,6 +3,10 @@
 A hold starts when the signal is in the target band and every hold rule passes; it survives breaks
 shorter than ``max_break_s`` (a wobble, one bad frame) but that break time is not counted; it ends
 after a longer break, and is kept if it lasted at least ``min_hold_s``.
+
+A hold rule's fault is only confirmed after it has failed for its ``min_persist_s``, by which time
+the clock has run on through the faulty stretch: the session then calls :meth:`HoldTimer.take_back`
+with the moment the failing streak began, and that stretch becomes a break like any other.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ class HoldTimer:
         self._side_votes: dict[str, int] = {}
         self._last_t = math.nan
         self._rom = _Samples()
+        # (time, seconds counted up to then) of each good frame of the hold under way, so that
+        # time counted during a fault confirmed later can be taken back.
+        self._ledger: list[tuple[float, float]] = []
         self.short_holds: list[Hold] = []  # stays in position shorter than min_hold_s
 
     @property
@@ -69,16 +76,36 @@ class HoldTimer:
             if not self.active:
                 self._start_s, self._counted_s = t_s, 0.0
                 self._side_votes = {}
+                self._ledger = []
             elif not math.isnan(self._last_good_s) and self._last_t == self._last_good_s:
                 # Consecutive good frames: count the time between them.
                 self._counted_s += t_s - self._last_good_s
             self._last_good_s = t_s
+            self._ledger.append((t_s, self._counted_s))
             # The side is the majority over the hold: one misread frame must not split it.
             self._side_votes[side] = self._side_votes.get(side, 0) + 1
         elif self.active and t_s - self._last_good_s > self._spec.max_break_s:
             finished = self._finish()
         self._last_t = t_s
         return finished
+
+    def take_back(self, since_s: float) -> None:
+        """Un-count the hold's time from ``since_s`` on: a fault that began then has just been
+        confirmed, so the position was not right since then. The hold under way now ends at its
+        last good frame before ``since_s`` (or is dropped if it began after it); the frames in
+        between count as a break, so a long enough fault ends the hold on the next frame out of
+        position."""
+        if not self.active:
+            return
+        kept = [entry for entry in self._ledger if entry[0] < since_s]
+        if not kept:
+            self._start_s = math.nan
+            self._counted_s = 0.0
+            self._ledger = []
+            self._rom = _Samples()
+            return
+        self._ledger = kept
+        self._last_good_s, self._counted_s = kept[-1]
 
     def _finish(self) -> Hold | None:
         if not self.active:
@@ -90,6 +117,7 @@ class HoldTimer:
         self._start_s = math.nan
         self._counted_s = 0.0
         self._rom = _Samples()
+        self._ledger = []
         if hold.duration_s >= self._spec.min_hold_s:
             return hold
         if hold.duration_s >= MIN_ATTEMPT_S:

@@ -59,6 +59,7 @@ class RepCounter:
         self._peak = math.nan
         self._peak_s = math.nan
         self._last_t = math.nan
+        self._last_value = math.nan
         # Resting level in the start band (its start-ward extreme during this stay) and the last
         # time the signal was within REST_TOL of it.
         self._rest = math.nan
@@ -89,32 +90,47 @@ class RepCounter:
             return True
         return a > b if self._spec.rising else a < b
 
-    def reset(self, t_s: float, value: float) -> None:
+    def reset(self, t_s: float, value: float, in_end: bool = False) -> None:
         """Start afresh at ``t_s`` (the readiness gate just opened), dropping any rep in progress.
 
         A person may begin in the end band (a deadlift set up over the bar, sitting on the box):
-        the first return to the start band then completes a rep that began now.
+        the first return to the start band then completes a rep that began now. ``in_end`` says
+        so when the signal cannot tell (NaN, e.g. a depth measured against a standing height
+        not seen yet).
         """
         spec = self._spec
         self.__init__(spec)  # type: ignore[misc]
-        if not math.isnan(value) and spec.end.contains(value):
+        if in_end or (not math.isnan(value) and spec.end.contains(value)):
             self.phase = self._confirmed = self._band = "end"
             self._band_since = self._left_start_s = self._move_start_s = t_s
             self._peak, self._peak_s = value, t_s
 
+    def _past_midway(self, value: float) -> bool:
+        """Is ``value`` nearer the start band than the end band (past the middle of the gap)?"""
+        s, e = self._spec.start, self._spec.end
+        if self._spec.rising:
+            return value <= (s.max + e.min) / 2  # type: ignore[operator]
+        return value >= (s.min + e.max) / 2  # type: ignore[operator]
+
     def finish(self) -> Rep | None:
-        """End of the recording: a rep that is back in the start band but not yet for
-        ``min_phase_s`` (the clip stopped as the person stood up) is complete."""
-        returning = self.phase in ("end", "return") and self._band == "start"
+        """End of the recording: a rep on its way back is complete if it is back in the start
+        band but not yet for ``min_phase_s``, or has come back out of the end band past the middle
+        of the gap (the clip stopped as the person stood up)."""
+        back = self._band == "start" or (
+            self._band == "between"
+            and self._confirmed != "start"
+            and not math.isnan(self._last_value)
+            and self._past_midway(self._last_value)
+        )
+        returning = self.phase in ("end", "return") and back
+        end_s = self._band_since if self._band == "start" else self._last_t
         if (
             returning
             and self._confirmed != "start"
-            and self._band_since - self._left_start_s <= self._spec.max_rep_s
+            and end_s - self._left_start_s <= self._spec.max_rep_s
         ):
             self.phase = "start"
-            return Rep(
-                self._left_start_s, self._band_since, self._peak, self._peak_s, self._move_start_s
-            )
+            return Rep(self._left_start_s, end_s, self._peak, self._peak_s, self._move_start_s)
         return None
 
     def update(self, t_s: float, value: float) -> Rep | None:
@@ -136,6 +152,7 @@ class RepCounter:
         if self.phase != "start" and self._further(value, self._peak):
             self._peak, self._peak_s = value, t_s
         self._last_t = t_s
+        self._last_value = value
 
         held = t_s - self._band_since >= self._spec.min_phase_s
         if not held:

@@ -41,6 +41,11 @@ class RuleMonitor:
         """True while a confirmed fault is under way."""
         return not math.isnan(self._active_since)
 
+    @property
+    def active_since_s(self) -> float:
+        """When the confirmed fault under way began failing (NaN when none)."""
+        return self._active_since
+
     def update(self, t_s: float, value: float, applicable: bool) -> Fault | None:
         """Feed one frame; returns a fault interval that this frame closed, if any."""
         if not applicable or math.isnan(value):

@@ -18,8 +18,9 @@ from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor, SwingCounte
 from formcheck.landmarks import PoseFrame
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
+from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import TOO_FAST, ExerciseSpec
+from formcheck.specs.schema import TOO_FAST, Band, ExerciseSpec
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
@@ -101,6 +102,8 @@ class ExerciseSession:
         self.spec = spec
         self._side_option = side
         self._views = ViewTracker()
+        # The person's standing hip height, the reference of ``hip_drop_leg``.
+        self._standing = StandingHipHeight()
         self._filters = {name: CausalOneEuro() for name in spec.signals}
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
@@ -115,6 +118,7 @@ class ExerciseSession:
         self._tempo_until = -math.inf
         self._rom_best = math.nan
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
+        self._reach_unjudged = False
         self._ready = False
         self._start_since = math.nan
         self._last_pose_s = math.nan
@@ -179,7 +183,9 @@ class ExerciseSession:
             estimate = self._views.update(frame)
             view = estimate.view
             side = self._working_side(frame, view, estimate.near_side)
-            ctx = SignalContext(view if view != "unknown" else "front", side)
+            ctx = SignalContext(
+                view if view != "unknown" else "front", side, self._standing.update(frame)
+            )
             for name in self.spec.signals:
                 raw = SIGNALS[name].fn(frame, ctx)
                 signals[name] = self._filters[name](raw, t_s)
@@ -210,18 +216,23 @@ class ExerciseSession:
             swings = self._swings.get(monitor.rule.id)
             if swings is not None:
                 value = swings.update(t_s, value if assessable else math.nan)
+            was_active = monitor.active
             fault = monitor.update(t_s, value, applicable)
             if fault:
                 new_faults.append(fault)
+            if (
+                self._hold is not None
+                and monitor.active
+                and not was_active
+                and self._stops_hold(monitor)
+            ):
+                # Confirmed only now, min_persist_s after it began: the clock ran on meanwhile.
+                self._hold.take_back(monitor.active_since_s)
             if monitor.active:
                 self._rep_faults.add(monitor.rule.id)
         if self._hold is not None:
-            # Only errors stop the clock (the position no longer stretches what it should);
-            # warnings are coaching cues while the clock runs.
             hold_ok = in_position and not any(
-                m.active
-                for m in self._monitors
-                if "hold" in m.rule.phases and m.rule.severity == "error"
+                m.active for m in self._monitors if self._stops_hold(m)
             )
             finished = self._hold.update(t_s, hold_ok, side, self._rom_now(signals))
             if finished:
@@ -251,6 +262,12 @@ class ExerciseSession:
             new_faults=new_faults,
         )
 
+    @staticmethod
+    def _stops_hold(monitor: RuleMonitor) -> bool:
+        """Only errors stop the hold clock (the position no longer stretches what it should);
+        warnings are coaching cues while the clock runs."""
+        return "hold" in monitor.rule.phases and monitor.rule.severity == "error"
+
     def _lose_readiness(self) -> None:
         self._ready = False
         self._start_since = math.nan
@@ -261,11 +278,15 @@ class ExerciseSession:
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
-        in_start = any(
-            all(band.contains(signals[name]) for name, band in position.items())
-            for position in self.spec.ready.positions
-        )
-        if not in_start:
+
+        def held(positions: list[dict[str, Band]]) -> bool:
+            return any(
+                all(band.contains(signals[name]) for name, band in position.items())
+                for position in positions
+            )
+
+        in_end = held(self.spec.ready.end_positions)
+        if not (in_end or held(self.spec.ready.positions)):
             self._start_since = math.nan
             return
         if math.isnan(self._start_since):
@@ -273,7 +294,10 @@ class ExerciseSession:
         if t_s - self._start_since >= self.spec.ready.min_s:
             self._ready = True
             if self._reps and self.spec.reps:
-                self._reps.reset(t_s, signals[self.spec.reps.signal])
+                self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
+                # Begun at the rep's end (on the box, over the bar): its first rep was not seen
+                # going down, so how far it went is not judged.
+                self._reach_unjudged = in_end
 
     def _advance(
         self,
@@ -327,8 +351,9 @@ class ExerciseSession:
             self._faults.append(
                 Fault(TOO_FAST, rep.start_s, rep.end_s, "warning", tempo.too_fast_message)
             )
+        unjudged, self._reach_unjudged = self._reach_unjudged, False
         for tracker in self._reach:
-            if not tracker.passed_and_reset():
+            if not tracker.passed_and_reset() and not unjudged:
                 faults.add(tracker.rule.id)
                 self._faults.append(
                     Fault(

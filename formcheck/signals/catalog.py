@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from formcheck.signals.geometry import (
     line_angle_deg,
     midpoint,
 )
+from formcheck.signals.reference import hip_height_px
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ class SignalContext:
     Attributes:
         view: ``"side"``, ``"front"`` or ``"diagonal"``.
         side: The working side, ``"left"`` / ``"right"``, or ``"both"`` for a two-sided mean.
+        standing_hip_px: The person's own standing hip height in the image, in pixels, learnt by
+            the session while they stand (:class:`formcheck.signals.reference.StandingHipHeight`);
+            NaN when not known yet. Only :func:`hip_drop_leg` uses it.
     """
 
     view: str
     side: str
+    standing_hip_px: float = math.nan
 
 
 SignalFn = Callable[[PoseFrame, SignalContext], float]
@@ -231,6 +236,25 @@ def hip_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     return float(ankle[1] - hip[1]) / torso
 
 
+def hip_drop_leg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """How far the hips have sunk below the person's own standing hip height, as a fraction of it.
+
+    0 standing tall, 1 with the hips down at the ankles; measured vertically in the image (hip
+    midpoint above ankle midpoint) against the standing height the session learnt in the same
+    view (``ctx.standing_hip_px``), so it reads the same way from the side, the front or at a
+    slant and needs no joint angle. With the shin and the thigh leaning by half the knee flexion
+    each and the hips over the feet, a knee flexion of ``k`` gives ``1 - cos(k / 2)``: 0.03 at 30
+    deg, 0.13 at 60, 0.29 at 90. In a front view the camera sees less of the drop (the hips move
+    back, away from it, and the model underestimates the hip landmark's descent): a squat to a
+    knee-height box reads 0.19-0.27 there against 0.30-0.38 side-on (rendered clips, model
+    landmarks). NaN until the person has been seen standing.
+    """
+    reference = ctx.standing_hip_px
+    if not reference > 0:
+        return math.nan
+    return 1.0 - hip_height_px(frame) / reference
+
+
 SIGNALS: dict[str, SignalDef] = {
     d.name: d
     for d in (
@@ -272,6 +296,7 @@ SIGNALS: dict[str, SignalDef] = {
             ("shoulder", "hip", "ankle"),
             hip_height_torso,
         ),
+        SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
     )
 }
 
@@ -375,12 +400,12 @@ def opposite_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Knee flexion (as :func:`knee_flexion_deg`) of the leg that is *not* the working side: the
     front leg of a half-kneeling hip-flexor stretch whose kneeling leg is stretched. With
     ``side="both"`` it is the two-leg mean."""
-    return knee_flexion_deg(frame, SignalContext(ctx.view, _other(ctx.side)))
+    return knee_flexion_deg(frame, replace(ctx, side=_other(ctx.side)))
 
 
 def opposite_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Hip flexion (as :func:`hip_flexion_deg`) of the leg that is not the working side."""
-    return hip_flexion_deg(frame, SignalContext(ctx.view, _other(ctx.side)))
+    return hip_flexion_deg(frame, replace(ctx, side=_other(ctx.side)))
 
 
 def thigh_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:

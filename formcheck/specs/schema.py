@@ -97,6 +97,12 @@ class Readiness(_Strict):
         min_length=1,
         description="accepted start positions (signal -> band); any one, held for min_s, is enough",
     )
+    end_positions: list[dict[str, Band]] = Field(
+        default_factory=list,
+        description="start positions that are the rep's end position (sitting on the box, set up "
+        "over the bar): also accepted, and the first return to the start band then completes a "
+        "rep begun there, even when the rep signal cannot be measured yet in that position",
+    )
     min_s: float = Field(default=0.5, ge=0, description="time the start position must be held")
 
 
@@ -280,7 +286,8 @@ class ExerciseSpec(_Strict):
             raise ValueError("kind 'reps' needs a 'reps' section")
         if self.kind == "hold" and self.hold is None:
             raise ValueError("kind 'hold' needs a 'hold' section")
-        used = {self.key_signal, *(name for pos in self.ready.positions for name in pos)}
+        positions = [*self.ready.positions, *self.ready.end_positions]
+        used = {self.key_signal, *(name for pos in positions for name in pos)}
         if self.reps:
             used.add(self.reps.signal)
         if self.hold:

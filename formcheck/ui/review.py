@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,19 +228,45 @@ def signal_label(name: str) -> str:
     return f"{text} ({unit})" if unit else text
 
 
-def rep_rows(spec: ExerciseSpec, result: SessionResult) -> list[dict[str, Any]]:
-    """One row per rep: timing, the peak of the counted signal, good or not, and its faults."""
+def _peak_key_signal(
+    spec: ExerciseSpec, states: Sequence[FrameState], start_s: float, end_s: float
+) -> float:
+    """The largest value of the spec's key angle during a rep (the knee bend of a squat), which
+    is what a clinician reads, whatever signal the engine counted the rep on."""
+    values = [
+        v
+        for s in states
+        if start_s <= s.t_s <= end_s
+        and not math.isnan(v := s.signals.get(spec.key_signal, math.nan))
+    ]
+    return max(values) if values else math.nan
+
+
+def rep_rows(
+    spec: ExerciseSpec, result: SessionResult, states: Sequence[FrameState] | None = None
+) -> list[dict[str, Any]]:
+    """One row per rep: timing, the peak of the key angle, good or not, and its faults.
+
+    With ``states`` the peak is the key signal's; without, the counted signal's own peak.
+    """
     messages = {r.id: r.message for r in spec.rules}
-    peak = f"Peak {signal_label(spec.reps.signal).lower()}" if spec.reps else "Peak"
+    name = spec.key_signal if states is not None else (spec.reps.signal if spec.reps else "")
+    peak = f"Peak {signal_label(name).lower()}" if name else "Peak"
+    degrees = name in SIGNALS and SIGNALS[name].unit == "deg"
     rows = []
     for rep in result.reps:
+        value = (
+            _peak_key_signal(spec, states, rep.start_s, rep.end_s)
+            if states is not None
+            else rep.peak_value
+        )
         rows.append(
             {
                 "Rep": rep.index,
                 "Start (s)": round(rep.start_s, 1),
                 "End (s)": round(rep.end_s, 1),
                 "Duration (s)": round(rep.end_s - rep.start_s, 1),
-                peak: round(rep.peak_value) if not math.isnan(rep.peak_value) else None,
+                peak: None if math.isnan(value) else round(value, 0 if degrees else 2),
                 "Result": "Good" if rep.good else "Needs work",
                 "Faults": "; ".join(messages.get(f, f) for f in rep.faults) or "none",
             }

@@ -176,7 +176,10 @@ def _show(review: Review) -> None:
         )
     if spec.kind == "reps":
         st.markdown("**Reps**")
-        _table(rep_rows(spec, review.result), "No reps were counted in this clip.")
+        _table(
+            rep_rows(spec, review.result, review.analysis.states),
+            "No reps were counted in this clip.",
+        )
     if spec.kind == "hold" or review.result.holds:
         st.markdown("**Holds per side**")
         _table(hold_totals(review.result), "No holds in this clip.")
