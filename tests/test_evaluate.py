@@ -35,42 +35,72 @@ def test_pose_found_on_95_percent_of_frames_of_every_clip(report: dict[str, Any]
         assert c["detection_rate"] >= 0.95, c["clip"]
 
 
-@pytest.mark.parametrize("exercise", ["hip_hinge", "glute_bridge", "clamshell"])
+@pytest.mark.parametrize("exercise", ["hip_hinge", "glute_bridge", "clamshell", "box_squat"])
 def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
+    # The too-fast clip is judged on its own below.
     for c in _clips(report, exercise=exercise):
-        assert c["reps_found"] == c["reps_true"], c["clip"]
-
-
-def test_rep_count_exact_box_squat_side(report: dict[str, Any]) -> None:
-    for c in _clips(report, exercise="box_squat", view="side"):
-        assert c["reps_found"] == c["reps_true"], c["clip"]
+        if c["fault"] != "too_fast":
+            assert c["reps_found"] == c["reps_true"], c["clip"]
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="front view: the 3D knee angle stays far below the truth "
-    "(RMSE ~30 deg), few squats pass the 60 deg end band; see docs/SYNTH.md",
+    reason="reps of 1.2 s (down and up, no pause) are not counted: 1/3 reps, too_fast 0/2; the "
+    "bottom band is held under min_phase_s 0.7 s, so a rep too fast to count is never timed; "
+    "see docs/SYNTH.md",
 )
-def test_rep_count_exact_box_squat_front(report: dict[str, Any]) -> None:
-    for c in _clips(report, exercise="box_squat", view="front"):
+def test_too_fast_reps_counted_and_flagged(report: dict[str, Any]) -> None:
+    clips = _clips(report, fault="too_fast")
+    assert clips
+    for c in clips:
         assert c["reps_found"] == c["reps_true"], c["clip"]
+        assert c["fault_found"]["too_fast"] == c["fault_injected"]["too_fast"], c["clip"]
 
 
-@pytest.mark.xfail(strict=True, reason="figure-four holds measured 1-3 s off; see docs/SYNTH.md")
+@pytest.mark.xfail(
+    strict=True,
+    reason="holds measured up to 2.75 s off: figure-four with a pelvis fault 1.2-1.35 s (the "
+    "engine does not see the fault, so its clock runs on), kneeling stretch with bouncing "
+    "2.15/2.75 s; clean clips 0-0.5 s; see docs/SYNTH.md",
+)
 def test_hold_time_within_half_a_second(report: dict[str, Any]) -> None:
     errors = [e for c in report["per_clip"] for e in c["hold_abs_err_s"]]
     assert errors and max(errors) <= 0.5
 
 
+def test_hold_time_within_half_a_second_on_clean_clips(report: dict[str, Any]) -> None:
+    errors = [e for c in report["per_clip"] if c["fault"] is None for e in c["hold_abs_err_s"]]
+    assert errors and max(errors) <= 0.5
+
+
+# Clean clips whose false positives are a known engine gap, judged by their own xfail below.
+KNOWN_FALSE_POSITIVES = {"hip_flexor_kneeling_side_clean.mp4"}
+
+
 def test_no_fault_on_clean_clips(report: dict[str, Any]) -> None:
-    # Front-view squats are left out: their 3D knee angle reads ~30 deg low, so ``depth`` fires
-    # (an engine gap, see docs/SYNTH.md). Calm scripted reps (2.7-4 s) must not be ``too_fast``.
+    # Front-view squats are left out: their 3D knee angle reads ~27-30 deg low, so ``depth`` can
+    # fire (an engine gap, see docs/SYNTH.md). Calm scripted reps (2.7-4 s) must not be
+    # ``too_fast``.
     for c in report["per_clip"]:
+        if c["clip"] in KNOWN_FALSE_POSITIVES:
+            continue
         if (c["fault"] is None and c["view"] != "front") or (
             c["exercise"] == "clamshell" and c["fault"] is None
         ):
             spurious = {r: n for r, n in c["fault_false_positives"].items() if n}
             assert not spurious, c["clip"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="clean half-kneeling clip: no_bouncing fires once (17.45-19.45 s, second hold); the "
+    "3D thigh_opening_deg has 12.5 deg RMSE against the truth and its jitter passes the 6 deg "
+    "swing; see docs/SYNTH.md",
+)
+def test_no_fault_on_clean_kneeling_clip(report: dict[str, Any]) -> None:
+    for c in report["per_clip"]:
+        if c["clip"] in KNOWN_FALSE_POSITIVES:
+            assert not any(c["fault_false_positives"].values()), c["clip"]
 
 
 @pytest.mark.parametrize("rule", ["knee_wobble"])
@@ -82,10 +112,23 @@ def test_injected_faults_found(report: dict[str, Any], rule: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="neutral_spine: 45 deg of applied rounding moves the "
-    "side-view ear-shoulder-hip angle by only ~20 deg, under the 35 deg limit; "
-    "pelvis_down: not found at 40 deg tilt; hips_stacked: not found at 40 deg roll "
-    "on the right-side clip; see docs/SYNTH.md",
+    reason="no_bouncing: recall 2/2 at 6 deg / 1 Hz (first report 2.3 s after the bouncing "
+    "starts) but precision 0.6: one report after the hold on the bouncing clip and one on the "
+    "clean kneeling clip; see docs/SYNTH.md",
+)
+def test_bouncing_found_precisely(report: dict[str, Any]) -> None:
+    t = report["total"]
+    assert t["fault_recall"]["no_bouncing"] >= 0.95
+    assert t["fault_precision"]["no_bouncing"] >= 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="neutral_spine: 1/2 at 60 deg of total spinal flexion, whose true ear-shoulder-hip "
+    "angle peaks at only ~24 deg (the 35 deg limit needs ~85 deg of flexion on the figure); "
+    "pelvis_down: 0/2 at 15 cm hip rise (true pelvis_off_floor ~17 deg, under the 30 deg "
+    "limit) and 0/2 at 35 deg twist (true 35, engine RMSE 13 deg); hips_stacked: 0/3 at 40 deg "
+    "roll on the right-side clip; see docs/SYNTH.md",
 )
 @pytest.mark.parametrize("rule", ["neutral_spine", "pelvis_down", "hips_stacked"])
 def test_injected_faults_found_known_gaps(report: dict[str, Any], rule: str) -> None:

@@ -10,10 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.signals.catalog import SignalContext, knee_flexion_deg, spine_flexion_deg
-from formcheck.synth import poses
+from formcheck.signals.catalog import (
+    SignalContext,
+    knee_flexion_deg,
+    kneeling_leg_side,
+    pelvis_off_floor_deg,
+    spine_flexion_deg,
+    thigh_opening_deg,
+    trunk_incline_deg,
+)
+from formcheck.synth import poses, scripts
 from formcheck.synth.body import SIZE, LegPose, two_link
-from formcheck.synth.camera import place_camera
+from formcheck.synth.camera import Camera, place_camera
 from formcheck.synth.clip import ClipSpec, render_clip, true_pose_frame
 from formcheck.synth.scripts import Timeline
 
@@ -154,3 +162,129 @@ def test_supine_leg_by_ik_reaches_its_target() -> None:
     )
     j = b.joints
     assert _dist(j["left_hip"], j["left_knee"]) == pytest.approx(SIZE.thigh)
+
+
+def _side_cam() -> Camera:
+    return place_camera(
+        "side",
+        np.array([1.0, 0, 0]),
+        np.array([0, 1.0, 0]),
+        "left",
+        np.array([0, 0, 0.6]),
+        3.0,
+        0.9,
+        480,
+        360,
+    )
+
+
+@pytest.mark.parametrize(
+    ("total_deg", "lo", "hi"), [(0, 0, 3), (30, 9, 16), (60, 20, 28), (90, 33, 41)]
+)
+def test_realistic_rounding_sets_the_true_ear_shoulder_hip_angle(
+    total_deg: float, lo: float, hi: float
+) -> None:
+    # Total spinal flexion shared over lumbar, thoracic and neck as the hinge script does; the
+    # side-view ear-shoulder-hip angle is ~0.4 of it (hand-checked on the figure), so the 35 deg
+    # limit is crossed only past ~85 deg of total flexion.
+    share = scripts.ROUNDING_SHARE
+    b = poses.stand(
+        trunk_pitch_deg=85,
+        knee_flex_deg=18,
+        shank_share=0.25,
+        lumbar_flex_deg=share["lumbar"] * total_deg,
+        thoracic_flex_deg=share["thoracic"] * total_deg,
+        neck_flex_deg=share["neck"] * total_deg,
+    )
+    flat = poses.stand(trunk_pitch_deg=85, knee_flex_deg=18, shank_share=0.25)
+    pf = true_pose_frame(b, _side_cam(), 0.0)
+    assert lo <= spine_flexion_deg(pf, SignalContext("side", "left")) <= hi
+    if total_deg:
+        # The head drops toward the floor and the shoulders come down with the rounding.
+        assert b.joints["left_ear"][2] < flat.joints["left_ear"][2] - 0.05
+        assert b.joints["left_shoulder"][2] < flat.joints["left_shoulder"][2]
+
+
+@pytest.mark.parametrize("rise_cm", [5.0, 10.0, 20.0])
+def test_hip_rise_lifts_the_hip_joints_above_the_shoulders(rise_cm: float) -> None:
+    flat = poses.supine(hip_flex={"left": 110, "right": 110}, knee_flex={"left": 95, "right": 95})
+    up = poses.supine(
+        hip_flex={"left": 110, "right": 110},
+        knee_flex={"left": 95, "right": 95},
+        hip_rise_m=rise_cm / 100,
+    )
+
+    def hips_over_shoulders(b: poses.Body) -> float:
+        j = b.joints
+        return float((j["left_hip"][2] + j["right_hip"][2]) / 2 - j["left_shoulder"][2])
+
+    gain = hips_over_shoulders(up) - hips_over_shoulders(flat)
+    assert gain == pytest.approx(rise_cm / 100, abs=0.02)
+    # The catalog's own pelvis signal sees it: ~1.15 deg per cm of rise in side view.
+    pf = true_pose_frame(up, _side_cam(), 0.0)
+    lift = pelvis_off_floor_deg(pf, SignalContext("side", "left"))
+    assert lift == pytest.approx(math.degrees(math.atan2(gain, 0.5)), abs=3.0)
+
+
+def test_pelvis_twist_reads_as_the_twist_angle() -> None:
+    b = poses.supine(hip_flex={"left": 110, "right": 110}, pelvis_twist_deg=35)
+    pf = true_pose_frame(b, _side_cam(), 0.0)
+    assert pelvis_off_floor_deg(pf, SignalContext("side", "left")) == pytest.approx(35, abs=1)
+
+
+@pytest.mark.parametrize("front", ["left", "right"])
+def test_half_kneeling_puts_the_knee_and_the_front_foot_on_the_floor(front: str) -> None:
+    back = "right" if front == "left" else "left"
+    for lunge in (0.0, 20.0):
+        b = poses.half_kneel(forward={front: 1.0, back: 0.0}, lunge_deg=lunge)
+        j = b.joints
+        assert j[f"{back}_knee"][2] == pytest.approx(0.055, abs=0.01)
+        assert min(j[f"{front}_heel"][2], j[f"{front}_foot_index"][2]) == pytest.approx(
+            0.02, abs=0.01
+        )
+        for side in ("left", "right"):
+            assert _dist(j[f"{side}_hip"], j[f"{side}_knee"]) == pytest.approx(SIZE.thigh)
+            assert _dist(j[f"{side}_knee"], j[f"{side}_ankle"]) == pytest.approx(SIZE.shank)
+        pf = true_pose_frame(b, _side_cam(), 0.0)
+        assert kneeling_leg_side(pf) == back
+        ctx = SignalContext("side", back)
+        opening = thigh_opening_deg(pf, ctx)
+        # Upright half-kneeling: thighs ~90 deg apart, front knee ~90; pressing the hips
+        # forward 20 deg opens them past the 100 deg hold band.
+        if lunge == 0.0:
+            assert 85 <= opening <= 95
+            assert 80 <= knee_flexion_deg(pf, SignalContext("side", front)) <= 95
+        else:
+            assert opening > 105
+        assert trunk_incline_deg(pf, ctx) < 3
+
+
+def test_childs_pose_folds_over_the_thighs_with_the_knees_down() -> None:
+    sitting = poses.kneel_fold(fold_deg=0)
+    folded = poses.kneel_fold(fold_deg=72, spine_round_deg=33, reach=1.0)
+    ctx = SignalContext("side", "left")
+    for b in (sitting, folded):
+        assert b.joints["left_knee"][2] < 0.12
+        pf = true_pose_frame(b, _side_cam(), 0.0)
+        assert knee_flexion_deg(pf, ctx) > 140  # sitting back on the heels
+    pf = true_pose_frame(folded, _side_cam(), 0.0)
+    assert trunk_incline_deg(pf, ctx) > 80
+    assert trunk_incline_deg(true_pose_frame(sitting, _side_cam(), 0.0), ctx) < 5
+    # The hands rest on the floor in front of the head.
+    assert folded.joints["left_wrist"][2] < 0.12
+    assert folded.joints["left_wrist"][0] > folded.joints["nose"][0]
+
+
+def test_bouncing_and_too_fast_scripts_mark_their_faults() -> None:
+    bounce = ClipSpec("b", "hip_flexor_kneeling_stretch", "side", 3, "bouncing", 6.0).script()
+    faults = [iv for iv in bounce.timeline.intervals if iv.kind == "fault"]
+    holds = [iv for iv in bounce.timeline.intervals if iv.kind == "hold"]
+    assert [h.side for h in holds] == ["left", "right"]
+    assert len(faults) == 2 and all(f.rule == "no_bouncing" for f in faults)
+    for f, h in zip(faults, holds, strict=True):
+        assert h.start_s < f.start_s < f.end_s < h.end_s
+    fast = ClipSpec("f", "hip_hinge", "side", 3, "too_fast", 1.2).script()
+    reps = [iv for iv in fast.timeline.intervals if iv.kind == "rep"]
+    flagged = [iv for iv in fast.timeline.intervals if iv.rule == "too_fast"]
+    assert [round(r.end_s - r.start_s, 6) for r in reps[1:]] == [1.2, 1.2]
+    assert [(f.start_s, f.end_s) for f in flagged] == [(r.start_s, r.end_s) for r in reps[1:]]

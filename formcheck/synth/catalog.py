@@ -9,7 +9,8 @@ from formcheck.synth.clip import ClipSpec, render_clip
 
 SAMPLES: tuple[ClipSpec, ...] = (
     ClipSpec("hip_hinge_side_clean", "hip_hinge", "side", 11),
-    ClipSpec("hip_hinge_side_rounded_45", "hip_hinge", "side", 12, "rounded_back", 45.0),
+    ClipSpec("hip_hinge_side_rounded_60", "hip_hinge", "side", 12, "rounded_back", 60.0),
+    ClipSpec("hip_hinge_side_too_fast_1.2", "hip_hinge", "side", 13, "too_fast", 1.2),
     ClipSpec("box_squat_side_clean", "box_squat", "side", 21),
     ClipSpec("box_squat_front_clean", "box_squat", "front", 22),
     ClipSpec("box_squat_front_valgus_20", "box_squat", "front", 23, "knee_valgus", 20.0),
@@ -26,21 +27,42 @@ SAMPLES: tuple[ClipSpec, ...] = (
     ),
     ClipSpec("figure_four_side_clean", "supine_figure_four_stretch", "side", 51),
     ClipSpec(
-        "figure_four_side_pelvis_lift_40",
+        "figure_four_side_pelvis_lift_15cm",
         "supine_figure_four_stretch",
         "side",
         52,
         "pelvis_lift",
-        40.0,
+        15.0,
     ),
+    ClipSpec(
+        "figure_four_side_pelvis_twist_35",
+        "supine_figure_four_stretch",
+        "side",
+        53,
+        "pelvis_twist",
+        35.0,
+    ),
+    ClipSpec("hip_flexor_kneeling_side_clean", "hip_flexor_kneeling_stretch", "side", 61),
+    ClipSpec(
+        "hip_flexor_kneeling_side_bouncing_6",
+        "hip_flexor_kneeling_stretch",
+        "side",
+        62,
+        "bouncing",
+        6.0,
+    ),
+    ClipSpec("childs_pose_side_clean", "childs_pose", "side", 71),
 )
 
 # fault -> (exercise, view, magnitudes to try)
 SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
-    "rounded_back": ("hip_hinge", "side", (0.0, 15.0, 30.0, 45.0, 60.0)),
+    "rounded_back": ("hip_hinge", "side", (0.0, 30.0, 60.0, 90.0, 120.0)),
     "knee_valgus": ("box_squat", "front", (0.0, 5.0, 10.0, 15.0, 20.0, 30.0)),
     "hips_roll_back": ("clamshell", "front", (0.0, 20.0, 30.0, 40.0, 55.0)),
-    "pelvis_lift": ("supine_figure_four_stretch", "side", (0.0, 20.0, 40.0, 60.0)),
+    "pelvis_lift": ("supine_figure_four_stretch", "side", (0.0, 5.0, 10.0, 15.0, 25.0)),
+    "pelvis_twist": ("supine_figure_four_stretch", "side", (0.0, 20.0, 35.0, 50.0)),
+    "bouncing": ("hip_flexor_kneeling_stretch", "side", (0.0, 2.0, 4.0, 6.0, 10.0)),
+    "too_fast": ("hip_hinge", "side", (2.4, 1.8, 1.4, 1.0)),
 }
 
 

@@ -64,6 +64,8 @@ def _camera(script: Script, first: Body, width: int, height: int) -> Camera:
             fwd = np.cross(left, np.array([0.0, 0.0, 1.0]))
     else:
         look = np.array([j["pelvis"][0], j["pelvis"][1], 0.85])
+    if script.look_height_m is not None:
+        look[2] = script.look_height_m
     return place_camera(
         script.view,
         fwd,

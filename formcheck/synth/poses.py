@@ -96,6 +96,7 @@ def supine(
     bridge_deg: float = 0.0,
     pelvis_twist_deg: float = 0.0,
     pelvis_lift_deg: float = 0.0,
+    hip_rise_m: float = 0.0,
     legs: dict[str, LegPose] | None = None,
     arms: dict[str, ArmPose] | None = None,
     neck_flex_deg: float = 10.0,
@@ -104,9 +105,12 @@ def supine(
 ) -> Body:
     """Lying on the back, head toward ``head_deg``.
 
-    ``bridge_deg`` raises the pelvis off the floor by pitching the trunk about the shoulders;
-    ``pelvis_lift_deg`` tilts only the pelvis up (the fault of a stretch), ``pelvis_twist_deg``
-    rolls it about the body's long axis. Leg angles are relative to the pelvis.
+    ``bridge_deg`` raises the pelvis off the floor by pitching the trunk about the shoulders
+    (the feet stay planted); ``hip_rise_m`` does the same by about that height without planting
+    the feet, the legs keeping their angles to the pelvis (lifting the hips while holding a
+    stretch); ``pelvis_lift_deg`` tilts only the pelvis (the lumbar spine takes it up, the hip
+    joints stay down); ``pelvis_twist_deg`` rolls the pelvis about the body's long axis against
+    the shoulders. Leg angles are relative to the pelvis.
     """
     # Body up (z) along the floor toward the head, body forward (x) toward the ceiling.
     base = rot_z(head_deg) @ rot_y(-90.0)
@@ -125,7 +129,12 @@ def supine(
         }
     arms = arms or {"left": ArmPose(shoulder_abd_deg=20), "right": ArmPose(shoulder_abd_deg=20)}
 
+    # The hips rise on an arc about the shoulders (hip joint to the base of the neck ~0.51 m).
+    reach = SIZE.lumbar + SIZE.thorax
+    rise_deg = math.degrees(math.asin(min(max(hip_rise_m / reach, -1.0), 1.0)))
+
     def make(pitch_deg: float, leg_poses: dict[str, LegPose]) -> Body:
+        pitch_deg += rise_deg
         return build(
             Pose(
                 pelvis=np.zeros(3),
@@ -221,4 +230,129 @@ def heading(body: Body) -> tuple[Vec, Vec]:
     r = body.pelvis_rot
     return unit(np.array([r[0, 0], r[1, 0], 0.0]) + 1e-9), unit(
         np.array([r[0, 1], r[1, 1], 0.0]) + 1e-9
+    )
+
+
+_KNEE_PAD_M = 0.055  # knee joint centre above the floor when kneeling on it
+# Ankle centre above the floor with the foot lying on it (the heel/toe points sit 0.8 of the
+# ankle height below the ankle, plus their 2 cm radius).
+_FOOT_DOWN_M = 0.8 * SIZE.ankle_height + 0.02
+
+
+def half_kneel(
+    facing_deg: float = 0.0,
+    forward: dict[str, float] | None = None,
+    lunge_deg: float = 0.0,
+    trunk_pitch_deg: float = 0.0,
+    front_foot_m: float = 0.47,
+    where: tuple[float, float] = (0.0, 0.0),
+) -> Body:
+    """Kneeling on one or both knees, the trunk upright (half-kneeling hip-flexor stretch).
+
+    ``forward[side]`` in 0..1 brings that leg from kneeling (0: knee on the floor, shin flat
+    behind, toes pointing back) to standing on its foot in front (1: foot flat ``front_foot_m``
+    ahead of the kneeling knee, which puts that knee near 90 deg); in between the foot swings
+    through the air. ``lunge_deg`` presses the hips forward: the kneeling thigh tips back by
+    that much from vertical about its knee (the hip extends, stretching its front). The trunk
+    leans forward by ``trunk_pitch_deg``.
+    """
+    s = SIZE
+    forward = forward or {"left": 0.0, "right": 1.0}
+    base = rot_z(facing_deg)
+    fwd, up = base[:, 0], np.array([0.0, 0.0, 1.0])
+    pelvis_rot = base @ rot_y(trunk_pitch_deg)
+    # Pelvis-relative geometry (pelvis at the origin): the kneeling knees sit a thigh length
+    # below and ``lunge`` behind; the floor is a knee pad below them.
+    lunge = math.radians(lunge_deg)
+    knee_rel = -s.thigh * math.sin(lunge) * fwd - s.thigh * math.cos(lunge) * up
+    floor_z = float(knee_rel[2]) - _KNEE_PAD_M
+    legs: dict[str, LegPose] = {}
+    for side in ("left", "right"):
+        sg = 1.0 if side == "left" else -1.0
+        lat = base[:, 1] * sg * s.hip_half_width
+        # Kneeling: the shin on the floor behind the knee, the foot lying flat behind it.
+        knee_ankle = knee_rel + lat - s.shank * 0.995 * fwd
+        knee_ankle[2] = floor_z + _FOOT_DOWN_M
+        front_ankle = knee_rel + lat + front_foot_m * fwd
+        front_ankle[2] = floor_z + s.ankle_height
+        w = min(max(forward.get(side, 0.0), 0.0), 1.0)
+        target = knee_ankle * (1 - w) + front_ankle * w + up * 0.18 * math.sin(math.pi * w)
+        legs[side] = LegPose(
+            ankle=target,
+            pole=unit(fwd - 0.6 * up) if w < 0.5 else unit(fwd + 0.3 * up),
+            foot="flat",
+            foot_dir=base @ np.array([1.0, sg * 0.1, 0.0]) if w >= 0.5 else -fwd,
+        )
+    pose = Pose(
+        pelvis=np.zeros(3),
+        pelvis_rot=pelvis_rot,
+        legs=legs,
+        arms={
+            "left": ArmPose(shoulder_flex_deg=5, shoulder_abd_deg=12, elbow_flex_deg=25),
+            "right": ArmPose(shoulder_flex_deg=5, shoulder_abd_deg=12, elbow_flex_deg=25),
+        },
+    )
+    body = build(pose)
+    return _settle_at(body, floor_z, np.array(where))
+
+
+def kneel_fold(
+    facing_deg: float = 0.0,
+    fold_deg: float = 0.0,
+    sit_back_deg: float = 62.0,
+    spine_round_deg: float = 0.0,
+    reach: float = 0.0,
+    where: tuple[float, float] = (0.0, 0.0),
+) -> Body:
+    """Kneeling sitting back toward the heels (child's pose).
+
+    ``sit_back_deg``: the thighs forward of vertical (62 sits the hips over the heels, smaller
+    lifts the hips toward hands-and-knees). ``fold_deg``: the pelvis pitches forward over the
+    thighs; ``spine_round_deg`` is shared by the lumbar and thoracic spine and the neck.
+    ``reach`` 0..1 brings the hands from the thighs to the floor far in front.
+    """
+    s = SIZE
+    base = rot_z(facing_deg)
+    fwd, up = base[:, 0], np.array([0.0, 0.0, 1.0])
+    pelvis_rot = base @ rot_y(fold_deg)
+    a = math.radians(sit_back_deg)
+    knee_rel = s.thigh * math.sin(a) * fwd - s.thigh * math.cos(a) * up
+    floor_z = float(knee_rel[2]) - _KNEE_PAD_M
+    legs: dict[str, LegPose] = {}
+    for side in ("left", "right"):
+        sg = 1.0 if side == "left" else -1.0
+        lat = base[:, 1] * sg * (s.hip_half_width + 0.02)
+        ankle = knee_rel + lat - s.shank * 0.99 * fwd
+        ankle[2] = floor_z + _FOOT_DOWN_M
+        legs[side] = LegPose(ankle=ankle, pole=unit(fwd + 0.2 * up), foot="flat", foot_dir=-fwd)
+    pose = Pose(
+        pelvis=np.zeros(3),
+        pelvis_rot=pelvis_rot,
+        lumbar_flex_deg=0.35 * spine_round_deg,
+        thoracic_flex_deg=0.35 * spine_round_deg,
+        neck_flex_deg=0.3 * spine_round_deg,
+        legs=legs,
+    )
+    rough = build(pose)
+    arms: dict[str, ArmPose] = {}
+    for side in ("left", "right"):
+        sg = 1.0 if side == "left" else -1.0
+        lat = base[:, 1] * sg * 0.2
+        on_thigh = rough.joints[f"{side}_knee"] + 0.1 * up - 0.12 * fwd
+        on_floor = rough.joints[f"{side}_shoulder"] + 0.5 * fwd + lat
+        on_floor[2] = floor_z + 0.03
+        wrist = on_thigh * (1 - reach) + on_floor * reach + up * 0.12 * math.sin(math.pi * reach)
+        arms[side] = ArmPose(wrist=wrist, pole=unit(-fwd * (1 - reach) + up * reach + 0.3 * lat))
+    pose.arms = arms
+    body = build(pose)
+    return _settle_at(body, floor_z, np.array(where))
+
+
+def _settle_at(body: Body, floor_z: float, anchor_xy: Vec) -> Body:
+    """Kneeling: the knees rest on the floor at ``floor_z`` (pelvis frame) whatever else does; a
+    part that would go through the floor (the head in a deep fold) lifts the whole body."""
+    lift = max(0.0, floor_z - lowest_z(body))
+    ref = body.joints["pelvis"]
+    return translate(
+        body, np.array([anchor_xy[0] - ref[0], anchor_xy[1] - ref[1], -floor_z + lift])
     )

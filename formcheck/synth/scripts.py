@@ -87,6 +87,7 @@ class Script:
     camera_distance_m: float
     fault: str | None
     magnitude: float
+    look_height_m: float | None = None  # where the camera aims (default: by posture)
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -116,12 +117,21 @@ def _fault_span(
 # -- hip hinge -------------------------------------------------------------------------------
 
 
+# How a rounding back shares its flexion: the lumbar spine loses its curve, the thoracic spine
+# flexes most, and the neck lets the head hang toward the floor (the shoulders protract with the
+# thoracic flexion, see ``body.build``).
+ROUNDING_SHARE = {"lumbar": 0.25, "thoracic": 0.35, "neck": 0.40}
+
+
 def hip_hinge(
     rng: np.random.Generator, fault: str | None, magnitude: float, view: str, reps: int = 3
 ) -> Script:
-    """Stand, fidget (a shallow nod of the trunk), then hinge ``reps`` times. ``rounded_back``
-    adds ``magnitude`` degrees of spinal flexion (60% thoracic, 40% neck) on every rep after the
-    first."""
+    """Stand, fidget (a shallow nod of the trunk), then hinge ``reps`` times.
+
+    ``rounded_back`` adds ``magnitude`` degrees of total spinal flexion (shared as
+    :data:`ROUNDING_SHARE`) on every rep after the first. ``too_fast`` makes every rep after the
+    first take ``magnitude`` seconds from leaving the start to being back (down and up, no pause).
+    """
     tl = Timeline({"knee": 4.0, "pitch": 0.0, "round": 0.0, "arm": 0.0})
     tl.pause(_u(rng, 0.8, 1.2))
     tl.move(0.6, pitch=_u(rng, 10, 18), arm=10)  # looks down at the feet: not a rep
@@ -131,17 +141,27 @@ def hip_hinge(
         depth = _u(rng, 78, 92)
         faulty = fault == "rounded_back" and i >= 1
         rnd = magnitude if faulty else 0.0
-        t0, _ = tl.move(
-            _u(rng, 1.2, 1.7), pitch=depth, knee=_u(rng, 14, 24), round=rnd, arm=depth * 0.8
-        )
-        tl.pause(_u(rng, 0.3, 0.8))
-        _, t1 = tl.move(_u(rng, 1.2, 1.7), pitch=0.0, knee=4.0, round=0.0, arm=0)
+        down, bottom, up = _u(rng, 1.2, 1.7), _u(rng, 0.3, 0.8), _u(rng, 1.2, 1.7)
+        if fault == "too_fast" and i >= 1:
+            down, bottom, up = magnitude / 2, 0.0, magnitude / 2
+        t0, _ = tl.move(down, pitch=depth, knee=_u(rng, 14, 24), round=rnd, arm=depth * 0.8)
+        tl.pause(bottom)
+        _, t1 = tl.move(up, pitch=0.0, knee=4.0, round=0.0, arm=0)
         tl.intervals.append(Interval("rep", t0, t1))
+        if fault == "too_fast" and i >= 1:
+            tl.intervals.append(
+                Interval("fault", t0, t1, rule="too_fast", magnitude=magnitude, unit="s per rep")
+            )
         tl.pause(_u(rng, 0.7, 1.1))
     for a, b in _fault_span(tl, "round", magnitude if fault == "rounded_back" else 0):
         tl.intervals.append(
             Interval(
-                "fault", a, b, rule="neutral_spine", magnitude=magnitude, unit="deg spinal flexion"
+                "fault",
+                a,
+                b,
+                rule="neutral_spine",
+                magnitude=magnitude,
+                unit="deg total spinal flexion",
             )
         )
 
@@ -154,8 +174,9 @@ def hip_hinge(
             knee_flex_deg=p["knee"],
             trunk_pitch_deg=p["pitch"],
             shank_share=0.25,
-            thoracic_flex_deg=0.6 * p["round"],
-            neck_flex_deg=0.4 * p["round"],
+            lumbar_flex_deg=ROUNDING_SHARE["lumbar"] * p["round"],
+            thoracic_flex_deg=ROUNDING_SHARE["thoracic"] * p["round"],
+            neck_flex_deg=ROUNDING_SHARE["neck"] * p["round"],
             arms=arms,
         )
 
@@ -317,8 +338,13 @@ def figure_four(
     hold_s: float = 4.0,
 ) -> Script:
     """Lie with knees bent; for each side cross that ankle over the other knee, pull the
-    supporting thigh in and hold. ``pelvis_lift`` tilts the pelvis up by ``magnitude`` degrees in
-    the middle of each hold."""
+    supporting thigh in and hold.
+
+    Faults in the middle of each hold: ``pelvis_lift`` raises the hips ``magnitude`` cm off the
+    floor (a partial bridge about the shoulders, the legs keeping the stretch);
+    ``pelvis_twist`` rolls the pelvis ``magnitude`` degrees against the shoulders, the crossed
+    leg's side lifting.
+    """
     tl = Timeline({"sup": 50.0, "cross": 0.0, "lift": 0.0, "which": 0.0})
     tl.pause(_u(rng, 0.8, 1.1))
     for side in sides:
@@ -327,7 +353,7 @@ def figure_four(
         tl.move(_u(rng, 0.9, 1.2), cross=1.0)
         ta, _ = tl.move(_u(rng, 0.9, 1.2), sup=_u(rng, 112, 120))
         h = hold_s + _u(rng, -0.3, 0.3)
-        if fault == "pelvis_lift":
+        if fault in ("pelvis_lift", "pelvis_twist"):
             tl.pause(h * 0.3)
             tl.move(0.5, lift=magnitude)
             tl.pause(h * 0.4 - 1.0)
@@ -339,11 +365,10 @@ def figure_four(
         tl.move(_u(rng, 0.8, 1.0), cross=0.0)
         tl.pause(_u(rng, 0.6, 0.9))
         tl.intervals.append(Interval("hold", ta, tb, side=side))
-    for a, b in _fault_span(tl, "lift", magnitude if fault == "pelvis_lift" else 0):
+    units = {"pelvis_lift": "cm hips raised", "pelvis_twist": "deg pelvis twisted"}
+    for a, b in _fault_span(tl, "lift", magnitude if fault in units else 0):
         tl.intervals.append(
-            Interval(
-                "fault", a, b, rule="pelvis_down", magnitude=magnitude, unit="deg pelvis tilted up"
-            )
+            Interval("fault", a, b, rule="pelvis_down", magnitude=magnitude, unit=units[str(fault)])
         )
 
     def pose_at(p: dict[str, float]) -> Body:
@@ -359,7 +384,11 @@ def figure_four(
         legs[crossed] = LegPose(
             hip_flex_deg=p["sup"], hip_abd_deg=2.0, knee_flex_deg=95, ankle_flex_deg=10
         )
-        flat = P.supine(legs=legs, pelvis_lift_deg=p["lift"], anchor="neck_base")
+        # Rolling toward the supporting side lifts the crossed leg's hip (positive twist turns
+        # the body's left side up).
+        rise_m = p["lift"] / 100 if fault == "pelvis_lift" else 0.0
+        twist = p["lift"] * (1.0 if crossed == "left" else -1.0) if fault == "pelvis_twist" else 0.0
+        flat = P.supine(legs=legs, anchor="neck_base", hip_rise_m=rise_m, pelvis_twist_deg=twist)
         j = flat.joints
         sg = 1.0 if crossed == "left" else -1.0
         lat = flat.pelvis_rot[:, 1] * sg
@@ -376,8 +405,9 @@ def figure_four(
                 support: legs[support],
                 crossed: LegPose(ankle=target, pole=unit(up + 1.2 * lat * c)),
             },
-            pelvis_lift_deg=p["lift"],
             anchor="neck_base",
+            hip_rise_m=rise_m,
+            pelvis_twist_deg=twist,
             arms={
                 s: ArmPose(
                     wrist=hands,
@@ -393,10 +423,145 @@ def figure_four(
     )
 
 
+# -- half-kneeling hip-flexor stretch --------------------------------------------------------
+
+
+def _bounce(p: dict[str, float], amplitude: float, hz: float) -> float:
+    """An oscillation about the held angle while ``p["bounce"]`` is on (0..1 ramps it)."""
+    t = p.get("_t", 0.0)
+    return p["bounce"] * amplitude * math.sin(2 * math.pi * hz * t)
+
+
+def _bounce_faults(tl: Timeline, rule: str, amplitude: float, hz: float) -> None:
+    for a, b in _fault_span(tl, "bounce", 1.0 if amplitude > 0 else 0.0):
+        tl.intervals.append(
+            Interval(
+                "fault",
+                a,
+                b,
+                rule=rule,
+                magnitude=amplitude,
+                unit=f"deg bounce amplitude at {hz:g} Hz",
+            )
+        )
+
+
+def hip_flexor_kneeling(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    sides: tuple[str, ...] = ("left", "right"),
+    hold_s: float = 5.0,
+    bounce_hz: float = 1.0,
+) -> Script:
+    """Kneel on both knees (tall kneeling), bring one foot forward (half-kneeling, that knee near
+    90 deg), press the hips forward with the trunk upright and hold; back to both knees and the
+    other side. The stretched side is the kneeling leg: ``sides`` names it.
+
+    ``bouncing`` rocks the hips forward and back by ``magnitude`` degrees of thigh tilt at
+    ``bounce_hz`` through the middle of each hold.
+    """
+    tl = Timeline({"fl": 0.0, "fr": 0.0, "lunge": 0.0, "bounce": 0.0, "lean": 0.0})
+    tl.pause(_u(rng, 0.8, 1.1))
+    tl.move(0.6, lean=8.0)  # settling the knees on the pad: not a stretch
+    tl.move(0.6, lean=0.0)
+    tl.pause(_u(rng, 0.4, 0.7))
+    for side in sides:
+        front = "fr" if side == "left" else "fl"
+        tl.move(_u(rng, 0.9, 1.2), **{front: 1.0})
+        tl.pause(_u(rng, 0.5, 0.8))
+        ta, _ = tl.move(_u(rng, 1.2, 1.6), lunge=_u(rng, 18, 22))
+        h = hold_s + _u(rng, -0.3, 0.3)
+        if fault == "bouncing":
+            tl.pause(h * 0.25)
+            tl.move(0.3, bounce=1.0)
+            tl.pause(h * 0.5 - 0.6)
+            tl.move(0.3, bounce=0.0)
+            tl.pause(h * 0.25)
+        else:
+            tl.pause(h)
+        tb, _ = tl.move(_u(rng, 1.0, 1.3), lunge=0.0)
+        tl.pause(_u(rng, 0.4, 0.7))
+        tl.move(_u(rng, 0.9, 1.2), **{front: 0.0})
+        tl.pause(_u(rng, 0.6, 0.9))
+        tl.intervals.append(Interval("hold", ta, tb, side=side))
+    if fault == "bouncing":
+        _bounce_faults(tl, "no_bouncing", magnitude, bounce_hz)
+
+    def pose_at(p: dict[str, float]) -> Body:
+        lunge = p["lunge"]
+        if fault == "bouncing":
+            lunge += _bounce(p, magnitude, bounce_hz)
+        return P.half_kneel(
+            forward={"left": p["fl"], "right": p["fr"]},
+            lunge_deg=lunge,
+            trunk_pitch_deg=p["lean"],
+        )
+
+    return Script(
+        "hip_flexor_kneeling_stretch",
+        tl,
+        pose_at,
+        view,
+        "left",
+        0.9,
+        2.8,
+        fault,
+        magnitude,
+        look_height_m=0.6,
+    )
+
+
+# -- child's pose ----------------------------------------------------------------------------
+
+
+def childs_pose(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    hold_s: float = 6.0,
+    bounce_hz: float = 1.0,
+) -> Script:
+    """Kneel sitting back on the heels, fold the trunk forward over the thighs walking the hands
+    out on the floor, hold, and come back up. ``bouncing`` rocks the fold by ``magnitude``
+    degrees at ``bounce_hz`` through the middle of the hold."""
+    tl = Timeline({"fold": 0.0, "round": 0.0, "reach": 0.0, "bounce": 0.0})
+    tl.pause(_u(rng, 1.0, 1.4))
+    ta, _ = tl.move(_u(rng, 2.0, 2.6), fold=_u(rng, 70, 74), round=_u(rng, 30, 36), reach=1.0)
+    h = hold_s + _u(rng, -0.4, 0.4)
+    if fault == "bouncing":
+        tl.pause(h * 0.25)
+        tl.move(0.3, bounce=1.0)
+        tl.pause(h * 0.5 - 0.6)
+        tl.move(0.3, bounce=0.0)
+        tl.pause(h * 0.25)
+    else:
+        tl.pause(h)
+    tb, _ = tl.move(_u(rng, 2.0, 2.6), fold=0.0, round=0.0, reach=0.0)
+    tl.pause(_u(rng, 0.8, 1.2))
+    tl.intervals.append(Interval("hold", ta, tb))
+    if fault == "bouncing":
+        _bounce_faults(tl, "no_bouncing", magnitude, bounce_hz)
+
+    def pose_at(p: dict[str, float]) -> Body:
+        fold = p["fold"]
+        if fault == "bouncing":
+            fold -= abs(_bounce(p, magnitude, bounce_hz))
+        return P.kneel_fold(fold_deg=fold, spine_round_deg=p["round"], reach=p["reach"])
+
+    return Script(
+        "childs_pose", tl, pose_at, view, "left", 0.7, 2.3, fault, magnitude, look_height_m=0.35
+    )
+
+
 SCRIPTS: dict[str, Callable[..., Script]] = {
     "hip_hinge": hip_hinge,
     "box_squat": box_squat,
     "glute_bridge": glute_bridge,
     "clamshell": clamshell,
     "supine_figure_four_stretch": figure_four,
+    "hip_flexor_kneeling_stretch": hip_flexor_kneeling,
+    "childs_pose": childs_pose,
 }
