@@ -6,7 +6,8 @@ after a longer break, and is kept if it lasted at least ``min_hold_s``.
 
 A hold rule's fault is only confirmed after it has failed for its ``min_persist_s``, by which time
 the clock has run on through the faulty stretch: the session then calls :meth:`HoldTimer.take_back`
-with the moment the failing streak began, and that stretch becomes a break like any other.
+with the moment the failing streak began, and that stretch becomes a pause: the clock stops, and
+the hold goes on once the fault is corrected, if that happens within ``max_fault_pause_s``.
 """
 
 from __future__ import annotations
@@ -64,11 +65,18 @@ class HoldTimer:
         return self._counted_s if self.active else 0.0
 
     def update(
-        self, t_s: float, in_position: bool, side: str, rom: float = math.nan
+        self,
+        t_s: float,
+        in_position: bool,
+        side: str,
+        rom: float = math.nan,
+        fault_pause: bool = False,
     ) -> Hold | None:
         """Feed one frame; returns the hold that this frame ended, if any.
 
         ``rom`` is the range-of-motion signal now; its median over the hold is reported.
+        ``fault_pause``: out of position only because a hold rule is failing while the stretch
+        itself is held; the clock stops, but the hold survives up to ``max_fault_pause_s``.
         """
         finished = None
         if in_position:
@@ -84,8 +92,10 @@ class HoldTimer:
             self._ledger.append((t_s, self._counted_s))
             # The side is the majority over the hold: one misread frame must not split it.
             self._side_votes[side] = self._side_votes.get(side, 0) + 1
-        elif self.active and t_s - self._last_good_s > self._spec.max_break_s:
-            finished = self._finish()
+        elif self.active:
+            allowed = self._spec.max_fault_pause_s if fault_pause else self._spec.max_break_s
+            if t_s - self._last_good_s > max(allowed, self._spec.max_break_s):
+                finished = self._finish()
         self._last_t = t_s
         return finished
 

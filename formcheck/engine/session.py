@@ -234,7 +234,9 @@ class ExerciseSession:
             hold_ok = in_position and not any(
                 m.active for m in self._monitors if self._stops_hold(m)
             )
-            finished = self._hold.update(t_s, hold_ok, side, self._rom_now(signals))
+            finished = self._hold.update(
+                t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok
+            )
             if finished:
                 new_holds.append(finished)
         active = [m.rule.id for m in self._monitors if m.active]

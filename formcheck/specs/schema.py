@@ -151,6 +151,12 @@ class HoldSpec(_Strict):
     target: Band
     min_hold_s: float = Field(default=2.0, ge=0, description="shorter stays are not holds")
     max_break_s: float = Field(default=0.6, ge=0, description="shorter dips do not end a hold")
+    # A form fault (the pelvis lifting) stops the clock but, while the stretch is still held, the
+    # hold goes on once it is corrected: a patient who eases off and settles back has not
+    # started a new hold. Longer than this, it is a new hold.
+    max_fault_pause_s: float = Field(
+        default=5.0, ge=0, description="a fault pause shorter than this does not end a hold"
+    )
     mode: Literal["position", "guided"] = Field(
         default="position",
         description="'position': the target band is the stretch itself; 'guided': a timer that "
