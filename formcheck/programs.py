@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import PoseFrame
-from formcheck.specs.loader import SpecError, load_all_specs
+from formcheck.specs.loader import (
+    SpecError,
+    format_validation,
+    load_all_specs,
+    read_yaml_mapping,
+)
 from formcheck.specs.schema import Band, ExerciseSpec
 
 ProgramSides = Literal["both", "left", "right", "none"]
@@ -117,23 +121,11 @@ def _check_against_specs(path: Path, program: Program, specs: dict[str, Exercise
 
 def load_program_file(path: Path, specs: dict[str, ExerciseSpec] | None = None) -> Program:
     """Read and validate a program, also against the exercise specs it names."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProgramError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ProgramError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ProgramError(f"{path.name}: a program must be a mapping of keys to values")
+    data = read_yaml_mapping(path, "program", ProgramError)
     try:
         program = Program.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for e in exc.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{path.name}: {key}: {reason}")
-        raise ProgramError("; ".join(lines)) from None
+        raise ProgramError(format_validation(path, exc, "program")) from None
     if path.stem != program.id:
         raise ProgramError(f"{path.name}: id: {program.id!r} must match the file name")
     try:

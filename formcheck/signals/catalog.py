@@ -102,16 +102,22 @@ def hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     )
 
 
-def max_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """The larger hip flexion of the two legs: how far the most bent thigh is drawn to the chest."""
-    img = _use_image(ctx)
-    values = [
+def _hip_flexions(frame: PoseFrame, image: bool) -> tuple[float, float]:
+    """(left, right) hip flexion, shoulder-hip-knee, in the image or in 3D."""
+    left, right = (
         flexion_deg(
-            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
+            _p(frame, f"{s}_shoulder", image),
+            _p(frame, f"{s}_hip", image),
+            _p(frame, f"{s}_knee", image),
         )
         for s in ("left", "right")
-    ]
-    good = [v for v in values if not math.isnan(v)]
+    )
+    return left, right
+
+
+def max_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The larger hip flexion of the two legs: how far the most bent thigh is drawn to the chest."""
+    good = [v for v in _hip_flexions(frame, _use_image(ctx)) if not math.isnan(v)]
     return max(good) if good else math.nan
 
 
@@ -345,13 +351,7 @@ SIGNALS["thigh_opening_image_deg"] = SignalDef(
 def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
     supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
-    img = _use_image(ctx)
-    values = [
-        flexion_deg(
-            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
-        )
-        for s in ("left", "right")
-    ]
+    values = _hip_flexions(frame, _use_image(ctx))
     if any(math.isnan(v) for v in values):
         return math.nan
     return min(values)
@@ -374,13 +374,8 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 
 def pulled_leg_side(frame: PoseFrame) -> str:
     """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
-    flex = {
-        s: flexion_deg(
-            frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee")
-        )
-        for s in ("left", "right")
-    }
-    return "left" if flex["left"] >= flex["right"] else "right"
+    left, right = _hip_flexions(frame, image=False)
+    return "left" if left >= right else "right"
 
 
 SIGNALS["pelvis_off_floor_deg"] = SignalDef(

@@ -25,26 +25,30 @@ def specs_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "exercise_specs"
 
 
-def _format_validation(path: Path, err: ValidationError) -> str:
+def format_validation(path: Path, err: ValidationError, kind: str = "spec") -> str:
+    """One ``file: key: reason`` entry per pydantic error, joined; ``kind`` names the format."""
     lines = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         reason = e["msg"]
         if e["type"] == "extra_forbidden":
-            reason = "unknown key (not part of the spec format)"
+            reason = f"unknown key (not part of the {kind} format)"
         lines.append(f"{path.name}: {key}: {reason}")
     return "; ".join(lines)
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(
+    path: Path, kind: str = "spec", error: type[Exception] = SpecError
+) -> dict[str, Any]:
+    """The YAML mapping in ``path``, or ``error`` with one line saying what is wrong."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise error(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{path.name}: a spec must be a mapping of keys to values")
+        raise error(f"{path.name}: a {kind} must be a mapping of keys to values")
     return data
 
 
@@ -69,18 +73,18 @@ def _resolve_base(path: Path, data: dict[str, Any], seen: tuple[str, ...] = ()) 
     base_path = path.with_name(f"{base_id}.yaml")
     if not base_path.exists():
         raise SpecError(f"{path.name}: based_on: no spec {base_id!r} in {path.parent}")
-    base = _resolve_base(base_path, _read_mapping(base_path), (*seen, path.stem))
+    base = _resolve_base(base_path, read_yaml_mapping(base_path), (*seen, path.stem))
     base.pop("source", None)  # the base's own provenance is not this spec's
     return _merge(base, data)
 
 
 def load_spec_file(path: Path) -> ExerciseSpec:
     """Read and validate one spec file, raising :class:`SpecError` with file, key and reason."""
-    data = _resolve_base(path, _read_mapping(path))
+    data = _resolve_base(path, read_yaml_mapping(path))
     try:
         spec = ExerciseSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(_format_validation(path, exc)) from None
+        raise SpecError(format_validation(path, exc)) from None
     unknown = sorted(set(spec.signals) - set(SIGNALS))
     if unknown:
         raise SpecError(

@@ -114,6 +114,15 @@ def _fault_span(
     return spans
 
 
+def _mark_faults(
+    tl: Timeline, name: str, full: float, *, rule: str, magnitude: float, unit: str
+) -> None:
+    """Record a truth fault interval for ``rule`` wherever parameter ``name`` is at least half of
+    ``full`` (0 when the clip has no such fault)."""
+    for a, b in _fault_span(tl, name, full):
+        tl.intervals.append(Interval("fault", a, b, rule=rule, magnitude=magnitude, unit=unit))
+
+
 # -- hip hinge -------------------------------------------------------------------------------
 
 
@@ -153,17 +162,14 @@ def hip_hinge(
                 Interval("fault", t0, t1, rule="too_fast", magnitude=magnitude, unit="s per rep")
             )
         tl.pause(_u(rng, 0.7, 1.1))
-    for a, b in _fault_span(tl, "round", magnitude if fault == "rounded_back" else 0):
-        tl.intervals.append(
-            Interval(
-                "fault",
-                a,
-                b,
-                rule="neutral_spine",
-                magnitude=magnitude,
-                unit="deg total spinal flexion",
-            )
-        )
+    _mark_faults(
+        tl,
+        "round",
+        magnitude if fault == "rounded_back" else 0,
+        rule="neutral_spine",
+        magnitude=magnitude,
+        unit="deg total spinal flexion",
+    )
 
     def pose_at(p: dict[str, float]) -> Body:
         arms = {
@@ -211,12 +217,14 @@ def box_squat(
         _, t1 = tl.move(_u(rng, 1.1, 1.6), knee=4.0, valgus=0.0, arm=40)
         tl.intervals.append(Interval("rep", t0, t1))
         tl.pause(_u(rng, 0.6, 1.0))
-    for a, b in _fault_span(tl, "valgus", magnitude if fault == "knee_valgus" else 0):
-        tl.intervals.append(
-            Interval(
-                "fault", a, b, rule="knee_wobble", magnitude=magnitude, unit="deg knee turned in"
-            )
-        )
+    _mark_faults(
+        tl,
+        "valgus",
+        magnitude if fault == "knee_valgus" else 0,
+        rule="knee_wobble",
+        magnitude=magnitude,
+        unit="deg knee turned in",
+    )
 
     def pose_at(p: dict[str, float]) -> Body:
         arms = {
@@ -302,17 +310,14 @@ def clamshell(
         _, t1 = tl.move(_u(rng, 0.9, 1.3), open=0.0, roll=0.0)
         tl.intervals.append(Interval("rep", t0, t1))
         tl.pause(_u(rng, 0.5, 0.9))
-    for a, b in _fault_span(tl, "roll", magnitude if fault == "hips_roll_back" else 0):
-        tl.intervals.append(
-            Interval(
-                "fault",
-                a,
-                b,
-                rule="hips_stacked",
-                magnitude=magnitude,
-                unit="deg pelvis rolled back",
-            )
-        )
+    _mark_faults(
+        tl,
+        "roll",
+        magnitude if fault == "hips_roll_back" else 0,
+        rule="hips_stacked",
+        magnitude=magnitude,
+        unit="deg pelvis rolled back",
+    )
 
     def pose_at(p: dict[str, float]) -> Body:
         return P.side_lying(
@@ -366,9 +371,9 @@ def figure_four(
         tl.pause(_u(rng, 0.6, 0.9))
         tl.intervals.append(Interval("hold", ta, tb, side=side))
     units = {"pelvis_lift": "cm hips raised", "pelvis_twist": "deg pelvis twisted"}
-    for a, b in _fault_span(tl, "lift", magnitude if fault in units else 0):
-        tl.intervals.append(
-            Interval("fault", a, b, rule="pelvis_down", magnitude=magnitude, unit=units[str(fault)])
+    if fault in units:
+        _mark_faults(
+            tl, "lift", magnitude, rule="pelvis_down", magnitude=magnitude, unit=units[str(fault)]
         )
 
     def pose_at(p: dict[str, float]) -> Body:
@@ -433,17 +438,14 @@ def _bounce(p: dict[str, float], amplitude: float, hz: float) -> float:
 
 
 def _bounce_faults(tl: Timeline, rule: str, amplitude: float, hz: float) -> None:
-    for a, b in _fault_span(tl, "bounce", 1.0 if amplitude > 0 else 0.0):
-        tl.intervals.append(
-            Interval(
-                "fault",
-                a,
-                b,
-                rule=rule,
-                magnitude=amplitude,
-                unit=f"deg bounce amplitude at {hz:g} Hz",
-            )
-        )
+    _mark_faults(
+        tl,
+        "bounce",
+        1.0 if amplitude > 0 else 0.0,
+        rule=rule,
+        magnitude=amplitude,
+        unit=f"deg bounce amplitude at {hz:g} Hz",
+    )
 
 
 def hip_flexor_kneeling(
