@@ -12,8 +12,10 @@ import pytest
 
 from formcheck.signals.catalog import (
     SignalContext,
+    crossed_leg_side,
     knee_flexion_deg,
     kneeling_leg_side,
+    max_hip_flexion_deg,
     pelvis_off_floor_deg,
     spine_flexion_deg,
     thigh_opening_deg,
@@ -22,7 +24,8 @@ from formcheck.signals.catalog import (
 from formcheck.synth import poses, scripts
 from formcheck.synth.body import SIZE, LegPose, two_link
 from formcheck.synth.camera import Camera, place_camera
-from formcheck.synth.clip import ClipSpec, render_clip, true_pose_frame
+from formcheck.synth.clip import ClipSpec, _camera, render_clip, true_pose_frame
+from formcheck.synth.render import background, draw
 from formcheck.synth.scripts import Timeline
 
 
@@ -288,3 +291,73 @@ def test_bouncing_and_too_fast_scripts_mark_their_faults() -> None:
     flagged = [iv for iv in fast.timeline.intervals if iv.rule == "too_fast"]
     assert [round(r.end_s - r.start_s, 6) for r in reps[1:]] == [1.2, 1.2]
     assert [(f.start_s, f.end_s) for f in flagged] == [(r.start_s, r.end_s) for r in reps[1:]]
+
+
+@pytest.mark.parametrize("crossed", ["left", "right"])
+def test_sitting_keeps_the_feet_on_the_floor_and_the_hips_on_the_seat(crossed: str) -> None:
+    support = "left" if crossed == "right" else "right"
+    seat = poses.stool_under()
+    for cross in (0.0, 0.5, 1.0):
+        b = poses.sit(crossed=crossed, cross=cross, lean_deg=40 * cross)
+        j = b.joints
+        for side in ("left", "right"):
+            assert _dist(j[f"{side}_hip"], j[f"{side}_knee"]) == pytest.approx(SIZE.thigh)
+            assert _dist(j[f"{side}_knee"], j[f"{side}_ankle"]) == pytest.approx(SIZE.shank)
+            # The buttock (the hip capsule, radius 0.1) rests on the seat top.
+            assert j[f"{side}_hip"][2] - 0.1 == pytest.approx(seat.height_m, abs=0.01)
+        # The supporting foot stays flat on the floor.
+        assert j[f"{support}_heel"][2] == pytest.approx(j[f"{support}_foot_index"][2])
+        assert j[f"{support}_heel"][2] < 0.03
+    j = poses.sit(crossed=crossed, cross=1.0).joints
+    # The crossed ankle rests on top of the other knee, its knee fallen out to its own side.
+    assert _dist(j[f"{crossed}_ankle"], j[f"{support}_knee"]) < 0.13
+    assert j[f"{crossed}_ankle"][2] > j[f"{support}_knee"][2] + 0.08
+    sg = 1.0 if crossed == "left" else -1.0
+    assert sg * j[f"{crossed}_knee"][1] > 0.25
+    pf = true_pose_frame(poses.sit(crossed=crossed, cross=1.0), _side_cam(), 0.0)
+    assert crossed_leg_side(pf) == crossed
+
+
+@pytest.mark.parametrize("lean", [0.0, 40.0])
+def test_sitting_lean_is_the_trunk_incline_and_the_hips_stay_bent(lean: float) -> None:
+    b = poses.sit(crossed="right", cross=1.0, lean_deg=lean)
+    pf = true_pose_frame(b, _side_cam(), 0.0)
+    ctx = SignalContext("side", "right")
+    assert trunk_incline_deg(pf, ctx) == pytest.approx(lean, abs=3.0)
+    # Sitting passes the seated spec's readiness (hips bent past 60 deg) upright and leaning.
+    assert max_hip_flexion_deg(pf, ctx) > 75 + lean
+
+
+@pytest.mark.parametrize("view", ["side", "diagonal", "front"])
+def test_the_stool_never_hides_the_hips(view: str) -> None:
+    script = ClipSpec("s", "seated_figure_four_stretch", view, 1).script()
+    assert script.seat is not None
+    body = script.pose_at(script.timeline.at(0.0))
+    cam = _camera(script, body, 480, 360)
+    bg = background(cam, seat=script.seat)
+    img = draw(bg, cam, body)
+    pf = true_pose_frame(body, cam, 0.0)
+    # The stool is drawn into the background, the figure over it: at the hip landmarks the
+    # picture is the figure (trousers, or a hand resting on the thigh), never the seat.
+    for name in ("left_hip", "right_hip"):
+        x, y = np.round(pf.xy(name)).astype(int)
+        assert np.abs(img[y, x].astype(int) - bg[y, x].astype(int)).sum() > 60, name
+    # The stool is in the picture.
+    assert (np.abs(bg.astype(int) - background(cam).astype(int)).sum(axis=2) > 30).sum() > 200
+
+
+def test_seated_figure_four_script_holds_both_sides_in_the_lean_band() -> None:
+    script = ClipSpec("s", "seated_figure_four_stretch", "side", 4, "bouncing", 8.0).script()
+    tl = script.timeline
+    holds = [iv for iv in tl.intervals if iv.kind == "hold"]
+    faults = [iv for iv in tl.intervals if iv.kind == "fault"]
+    assert [h.side for h in holds] == ["right", "left"]
+    assert len(faults) == 2 and all(f.rule == "no_bouncing" for f in faults)
+    for f, h in zip(faults, holds, strict=True):
+        assert h.start_s < f.start_s < f.end_s < h.end_s
+        # Mid-hold the lean is past the spec's 30 deg band, even at the bottom of a bounce.
+        for t in np.arange(h.start_s + 2.0, h.end_s - 0.2, 0.05):
+            p = tl.at(float(t))
+            p["_t"] = float(t)
+            pf = true_pose_frame(script.pose_at(p), _side_cam(), float(t))
+            assert trunk_incline_deg(pf, SignalContext("side", str(h.side))) > 30

@@ -117,7 +117,7 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> tuple[Path, Path]:
         j = first.joints
         c = (j["pelvis"] + j["neck_base"]) / 2
         mat = (c - np.array([1.1, 1.1, 0]), c + np.array([1.1, 1.1, 0]))
-    bg = background(cam, mat=mat)
+    bg = background(cam, mat=mat, seat=script.seat)
     from formcheck.specs.loader import load_spec
 
     names = tuple(dict.fromkeys((*KEY_ANGLES, *load_spec(spec.exercise).signals)))

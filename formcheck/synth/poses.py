@@ -8,6 +8,7 @@ Conventions: ``facing_deg`` is the direction the body faces (standing) or its he
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -356,3 +357,120 @@ def _settle_at(body: Body, floor_z: float, anchor_xy: Vec) -> Body:
     return translate(
         body, np.array([anchor_xy[0] - ref[0], anchor_xy[1] - ref[1], -floor_z + lift])
     )
+
+
+# -- sitting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A stool: a square top on four legs, its top surface ``height_m`` above the floor.
+
+    ``center_xy`` is the middle of the top; ``facing_deg`` the direction its front edge faces
+    (the sitter's forward). Drawn into the background by :func:`formcheck.synth.render.background`.
+    """
+
+    center_xy: tuple[float, float]
+    facing_deg: float = 0.0
+    height_m: float = 0.44
+    half_width_m: float = 0.2  # side to side
+    half_depth_m: float = 0.18  # front to back
+    top_m: float = 0.045  # thickness of the top
+    leg_m: float = 0.035  # legs' square cross-section
+
+
+# Hip-joint centres above the seat surface: the buttock (the renderer's hip capsule, radius 0.1)
+# rests on the top, compressed a little.
+_SIT_HIP_M = 0.095
+# The seat's middle sits this far behind the hip joints: the sit bones are behind the hips and a
+# sitter perches on the front half of a stool.
+_SEAT_BEHIND_HIP_M = 0.06
+
+
+def stool_under(facing_deg: float = 0.0, where: tuple[float, float] = (0.0, 0.0)) -> Seat:
+    """The stool a figure sitting with :func:`sit` at ``where`` (its hip midpoint) sits on."""
+    fwd = rot_z(facing_deg)[:, 0]
+    c = np.array(where) - _SEAT_BEHIND_HIP_M * fwd[:2]
+    return Seat((float(c[0]), float(c[1])), facing_deg)
+
+
+def sit(
+    facing_deg: float = 0.0,
+    lean_deg: float = 0.0,
+    slouch_deg: float = 0.0,
+    crossed: str = "right",
+    cross: float = 0.0,
+    feet_forward_m: float = 0.42,
+    seat_height_m: float = 0.44,
+    where: tuple[float, float] = (0.0, 0.0),
+) -> Body:
+    """Sitting on a stool (:func:`stool_under`), feet flat on the floor.
+
+    ``lean_deg`` leans the trunk forward from the hips with a straight back (the pelvis pitches
+    over the thighs); ``slouch_deg`` rounds the lumbar and thoracic spine (sitting slumped).
+    ``cross`` 0..1 lifts the ``crossed`` leg from its foot on the floor to resting that ankle on
+    the other knee, its knee falling out to its own side (the seated figure-four); the hands move
+    from the thighs to the crossed knee and ankle with it. The hip midpoint is at ``where``,
+    ``seat_height_m`` + :data:`_SIT_HIP_M` above the floor.
+    """
+    s = SIZE
+    base = rot_z(facing_deg)
+    fwd, lat_left, up = base[:, 0], base[:, 1], np.array([0.0, 0.0, 1.0])
+    pelvis = np.array([where[0], where[1], seat_height_m + _SIT_HIP_M])
+    support = "left" if crossed == "right" else "right"
+    c = min(max(cross, 0.0), 1.0)
+
+    def planted(side: str) -> Vec:
+        sg = 1.0 if side == "left" else -1.0
+        ankle = pelvis + feet_forward_m * fwd + sg * (s.hip_half_width + 0.03) * lat_left
+        ankle[2] = s.ankle_height
+        return ankle
+
+    def floor_leg(side: str) -> LegPose:
+        sg = 1.0 if side == "left" else -1.0
+        return LegPose(
+            ankle=planted(side),
+            pole=unit(fwd + 0.5 * up),
+            foot="flat",
+            foot_dir=base @ np.array([1.0, sg * 0.12, 0.0]),
+        )
+
+    pelvis_rot = base @ rot_y(lean_deg)
+    legs = {side: floor_leg(side) for side in ("left", "right")}
+    rough = build(Pose(pelvis=pelvis, pelvis_rot=pelvis_rot, legs=legs))
+    knee = rough.joints[f"{support}_knee"]
+    out = lat_left * (1.0 if crossed == "left" else -1.0)  # toward the crossed leg's own side
+    # The outer ankle bone rests on top of the supporting thigh just behind the knee (thigh and
+    # ankle radii apart); on the way the foot lifts in an arc clear of the other knee.
+    on_knee = knee + 0.105 * up + 0.03 * out - 0.05 * fwd
+    ankle = planted(crossed) * (1 - c) + on_knee * c + up * 0.15 * math.sin(math.pi * c)
+    legs[crossed] = LegPose(
+        ankle=ankle,
+        pole=unit((1 - c) * (fwd + 0.5 * up) + c * (out + 0.05 * up)),
+        foot="flat",
+        # The crossed foot points across the supporting thigh toward the other side.
+        foot_dir=unit((1 - c) * fwd - c * out),
+    )
+    crossed_knee = build(Pose(pelvis=pelvis, pelvis_rot=pelvis_rot, legs=legs)).joints[
+        f"{crossed}_knee"
+    ]
+    arms: dict[str, ArmPose] = {}
+    for side in ("left", "right"):
+        sg = 1.0 if side == "left" else -1.0
+        own_knee = rough.joints[f"{side}_knee"]
+        on_thigh = own_knee - 0.14 * fwd + 0.075 * up + sg * 0.02 * lat_left
+        held = crossed_knee + 0.07 * up if side == crossed else ankle + 0.06 * up - 0.04 * out
+        arms[side] = ArmPose(
+            wrist=on_thigh * (1 - c) + held * c,
+            pole=unit(-fwd + sg * 0.6 * lat_left - 0.3 * up),
+        )
+    pose = Pose(
+        pelvis=pelvis,
+        pelvis_rot=pelvis_rot,
+        lumbar_flex_deg=0.5 * slouch_deg,
+        thoracic_flex_deg=0.5 * slouch_deg,
+        neck_flex_deg=0.2 * slouch_deg,
+        legs=legs,
+        arms=arms,
+    )
+    return build(pose)

@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.synth.body import Body, Vec, unit
+from formcheck.synth.body import Body, Vec, rot_z, unit
 from formcheck.synth.camera import Camera
+from formcheck.synth.poses import Seat
 
 Rgb = tuple[int, int, int]
 Image = npt.NDArray[np.uint8]
@@ -33,6 +34,7 @@ class Look:
     wall: Rgb = (206, 202, 192)
     floor: Rgb = (150, 118, 88)
     mat: Rgb = (92, 130, 110)
+    seat: Rgb = (196, 150, 96)  # a pine stool, lighter than the floor
 
 
 LOOK = Look()
@@ -64,9 +66,17 @@ class _Capsule:
     half_d: float = 0.0
 
 
-def background(cam: Camera, look: Look = LOOK, mat: tuple[Vec, Vec] | None = None) -> Image:
+def background(
+    cam: Camera,
+    look: Look = LOOK,
+    mat: tuple[Vec, Vec] | None = None,
+    seat: Seat | None = None,
+) -> Image:
     """Wall above the horizon, floor below (darker with distance), optionally an exercise mat
-    given as its two opposite floor corners."""
+    given as its two opposite floor corners and a stool.
+
+    The stool is part of the background, so the figure is always drawn over it: it can never hide
+    the buttocks or the hip landmarks, whichever way the camera looks."""
     w, h = cam.width, cam.height
     rot = cam.rotation
     f = cam.focal_px
@@ -94,7 +104,56 @@ def background(cam: Camera, look: Look = LOOK, mat: tuple[Vec, Vec] | None = Non
         xy, depth = cam.project(corners)
         if (depth > 0.05).all():
             cv2.fillConvexPoly(out, np.round(xy * 16).astype(np.int32), look.mat, cv2.LINE_AA, 4)
+    if seat is not None:
+        _draw_seat(out, cam, seat, look.seat)
     return out
+
+
+_LIGHT_WORLD = unit(np.array([0.3, 0.5, 1.0]))
+
+
+def _draw_box(img: Image, cam: Camera, center: Vec, axes: Vec, half: Vec, color: Rgb) -> None:
+    """A solid box (``axes`` columns: its unit axes, ``half`` its half-extents): the faces that
+    look toward the camera, each shaded by its angle to a fixed light. The visible faces of a
+    convex box never overlap, so their order does not matter."""
+    eye = np.array(cam.position)
+    for k in range(3):
+        for sign in (-1.0, 1.0):
+            n = axes[:, k] * sign
+            face_c = center + n * half[k]
+            if float(n @ (eye - face_c)) <= 0:
+                continue
+            i, j = [a for a in range(3) if a != k]
+            u, v = axes[:, i] * half[i], axes[:, j] * half[j]
+            quad = np.stack([face_c - u - v, face_c + u - v, face_c + u + v, face_c - u + v])
+            xy, depth = cam.project(quad)
+            if (depth < 0.1).any():
+                continue
+            shade = 0.62 + 0.38 * max(0.0, float(n @ _LIGHT_WORLD))
+            cv2.fillConvexPoly(
+                img, np.round(xy * 16).astype(np.int32), _scale(color, shade), cv2.LINE_AA, 4
+            )
+
+
+def _draw_seat(img: Image, cam: Camera, seat: Seat, color: Rgb) -> None:
+    """A stool: four square legs (far to near), then the top over them."""
+    axes = rot_z(seat.facing_deg)
+    c = np.array([seat.center_xy[0], seat.center_xy[1], 0.0])
+    leg_h = seat.height_m - seat.top_m
+    inset_x = seat.half_depth_m - seat.leg_m
+    inset_y = seat.half_width_m - seat.leg_m
+    legs = [
+        c + axes @ np.array([sx * inset_x, sy * inset_y, leg_h / 2])
+        for sx in (-1.0, 1.0)
+        for sy in (-1.0, 1.0)
+    ]
+    half_leg = np.array([seat.leg_m / 2, seat.leg_m / 2, leg_h / 2])
+    depth = cam.to_camera(np.stack(legs))[:, 2]
+    for i in np.argsort(-depth, kind="stable"):
+        _draw_box(img, cam, legs[i], axes, half_leg, _scale(color, 0.8))
+    top = c + np.array([0.0, 0.0, seat.height_m - seat.top_m / 2])
+    half_top = np.array([seat.half_depth_m, seat.half_width_m, seat.top_m / 2])
+    _draw_box(img, cam, top, axes, half_top, color)
 
 
 def _hull(pa: Vec, pb: Vec, ra: float, rb: float) -> npt.NDArray[np.int32]:

@@ -88,6 +88,7 @@ class Script:
     fault: str | None
     magnitude: float
     look_height_m: float | None = None  # where the camera aims (default: by posture)
+    seat: P.Seat | None = None  # a stool drawn under a sitting figure
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -558,6 +559,80 @@ def childs_pose(
     )
 
 
+# -- seated figure-four stretch --------------------------------------------------------------
+
+
+def seated_figure_four(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    sides: tuple[str, ...] = ("right", "left"),
+    hold_s: float = 5.0,
+    bounce_hz: float = 1.0,
+) -> Script:
+    """Sit on a stool slightly slumped and sit up tall (getting into position); for each side rest
+    that ankle on the other knee, lean forward from the hips with a straight back and hold, come
+    back up and put the foot down. The stretched side is the crossed leg: ``sides`` names it.
+
+    The clinic sheet holds 20-30 s; the clip holds ``hold_s`` like the other stretch scripts.
+    ``bouncing`` rocks the lean forward and back by ``magnitude`` degrees at ``bounce_hz``
+    through the middle of each hold.
+    """
+    tl = Timeline({"cross": 0.0, "which": 1.0, "lean": 0.0, "slouch": 1.0, "bounce": 0.0})
+    tl.pause(_u(rng, 0.8, 1.1))
+    tl.move(_u(rng, 0.8, 1.1), slouch=0.0)  # sits up tall
+    tl.move(0.6, lean=_u(rng, 8, 14))  # shuffles forward on the seat: not a stretch
+    tl.move(0.6, lean=0.0)
+    tl.pause(_u(rng, 0.4, 0.7))
+    for side in sides:
+        tl.move(0.01, which=1.0 if side == "right" else -1.0)
+        tl.move(_u(rng, 1.0, 1.3), cross=1.0)
+        tl.pause(_u(rng, 0.4, 0.7))
+        ta, _ = tl.move(_u(rng, 1.4, 1.8), lean=_u(rng, 38, 46))
+        h = hold_s + _u(rng, -0.3, 0.3)
+        if fault == "bouncing":
+            tl.pause(h * 0.25)
+            tl.move(0.3, bounce=1.0)
+            tl.pause(h * 0.5 - 0.6)
+            tl.move(0.3, bounce=0.0)
+            tl.pause(h * 0.25)
+        else:
+            tl.pause(h)
+        tb, _ = tl.move(_u(rng, 1.3, 1.7), lean=0.0)
+        tl.pause(_u(rng, 0.3, 0.6))
+        tl.move(_u(rng, 0.9, 1.2), cross=0.0)
+        tl.pause(_u(rng, 0.6, 0.9))
+        tl.intervals.append(Interval("hold", ta, tb, side=side))
+    if fault == "bouncing":
+        _bounce_faults(tl, "no_bouncing", magnitude, bounce_hz)
+
+    def pose_at(p: dict[str, float]) -> Body:
+        lean = p["lean"]
+        if fault == "bouncing":
+            lean += _bounce(p, magnitude, bounce_hz)
+        return P.sit(
+            lean_deg=lean,
+            slouch_deg=12.0 * p["slouch"],
+            crossed="right" if p["which"] >= 0 else "left",
+            cross=p["cross"],
+        )
+
+    return Script(
+        "seated_figure_four_stretch",
+        tl,
+        pose_at,
+        view,
+        "left",
+        0.95,
+        2.8,
+        fault,
+        magnitude,
+        look_height_m=0.65,
+        seat=P.stool_under(),
+    )
+
+
 SCRIPTS: dict[str, Callable[..., Script]] = {
     "hip_hinge": hip_hinge,
     "box_squat": box_squat,
@@ -566,4 +641,5 @@ SCRIPTS: dict[str, Callable[..., Script]] = {
     "supine_figure_four_stretch": figure_four,
     "hip_flexor_kneeling_stretch": hip_flexor_kneeling,
     "childs_pose": childs_pose,
+    "seated_figure_four_stretch": seated_figure_four,
 }
