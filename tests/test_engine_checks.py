@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from formcheck.engine.holds import Hold, HoldTimer
-from formcheck.engine.rules import RuleMonitor, SwingCounter
+from formcheck.engine.rules import RuleMonitor, StartBaseline, SwingCounter
 from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
 from formcheck.results import RunInfo, result_schema, to_dict
@@ -51,7 +51,19 @@ BOUNCE_SCENARIOS = [
     ("ease_out_once", _wave([(2, 150), (2, 140), (2, 150), (4, 150)]), 0),
     # a fast 2 Hz tremor of 2 deg: below the swing, landmark noise not a bounce
     ("small_tremor", _series(lambda t: 150 + 2 * math.sin(4 * math.pi * t), 8), 0),
+    # a still hold whose landmarks glitch 20 deg for two frames in every 21 (a hand crossing the
+    # ankle): spikes, not swings
+    ("glitch_spikes", _series(lambda t: 150 - (20 if round(t * FPS) % 21 < 2 else 0), 8), 0),
 ]
+
+
+def test_slow_return_long_after_a_push_is_not_a_bounce():
+    # scenario: one quick push deeper and back (a bounce: one reversal), a 2 s stay, then easing
+    # slowly out of the stretch: that last turn comes seconds after its extreme and is not counted.
+    counter = SwingCounter(window_s=4.0, swing=6.0)
+    wave = _wave([(1.0, 150), (0.3, 160), (0.3, 140), (2.0, 140), (1.5, 150)])
+    hz = [counter.update(t, v) for t, v in wave]
+    assert hz[-1] == pytest.approx(1 / 8)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +80,61 @@ def test_swing_frequency_in_hz():
         hz = counter.update(t, v)
     # A 1 Hz oscillation reverses twice a second: 8 reversals in 4 s = 1 Hz.
     assert hz == pytest.approx(1.0, abs=0.15)
+
+
+def test_swings_before_settling_are_not_counted():
+    # scenario: big quick swings while switching legs (0-3 s), then the position is taken at
+    # 5 s and held still. Counting from 1 s before settling, nothing remains.
+    counter = SwingCounter(window_s=4.0, swing=6.0)
+    hz = []
+    for t, v in _series(lambda t: 100 + (30 * math.sin(3 * math.pi * t) if t < 3 else 0), 8):
+        hz.append(counter.update(t, v, since_s=5.0 - 1.0))
+    assert max(hz) == 0.0
+    # the same swings do count without a settling time
+    counter = SwingCounter(window_s=4.0, swing=6.0)
+    assert max(counter.update(t, v) for t, v in _series(lambda t: 100 + 30 * math.sin(3 * t), 3))
+
+
+# -- change from the start position ------------------------------------------------------------
+
+
+def _spine_faults(standing_deg: float, rise_deg: float, stand_first_s: float = 2.0) -> int:
+    """A hinge rep whose spine angle rises by ``rise_deg`` from ``standing_deg``."""
+    rule = next(r for r in load_spec("hip_hinge").rules if r.id == "neutral_spine")
+    monitor = RuleMonitor(rule)
+    baseline = StartBaseline()
+    wave = _wave([(stand_first_s, standing_deg), (1.0, standing_deg + rise_deg), (2.0, 0)])
+    faults = 0
+    for t, v in wave:
+        in_start = t <= stand_first_s
+        b = baseline.update(t, v, in_start)
+        faults += monitor.update(t, v, not in_start, b) is not None
+    faults += monitor.close(wave[-1][0]) is not None
+    return faults
+
+
+CHANGE_SCENARIOS = [
+    # a neutral hinge by someone who stands with a forward head (28 deg): rises 10, no fault
+    ("forward_head_neutral_hinge", 28.0, 10.0, 2.0, 0),
+    # the same person rounding the back: rises 20, to 48, past both limits
+    ("forward_head_rounded", 28.0, 20.0, 2.0, 1),
+    # someone standing straight (5 deg) rounding by 20 deg: under the absolute limit, but a
+    # rise of 20 from their own standing angle is a rounded back
+    ("upright_person_rounded", 5.0, 20.0, 2.0, 1),
+    # the same rise of 12: within the allowed change
+    ("upright_person_neutral", 5.0, 12.0, 2.0, 0),
+    # no standing seen before the rep (a deadlift set up at the floor): only the absolute limit
+    ("no_start_seen_rise_20", 5.0, 20.0, 0.0, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "standing", "rise", "stand_s", "expected"),
+    CHANGE_SCENARIOS,
+    ids=[s[0] for s in CHANGE_SCENARIOS],
+)
+def test_change_from_start_scenarios(name, standing, rise, stand_s, expected):
+    assert _spine_faults(standing, rise, stand_s) == expected
 
 
 # -- tempo ---------------------------------------------------------------------------------
@@ -104,6 +171,19 @@ def test_tempo_scenarios(name, wave, expected):
     result, _ = _run_squats(wave)
     assert [r.faults for r in result.reps] == expected
     assert sum(f.rule == "too_fast" for f in result.faults) == sum(1 for e in expected if e)
+
+
+def test_rushed_hinges_are_counted_and_flagged():
+    # scenario: one calm hinge (3.5 s), then two rushed ones, down and up in 1.2 s with no pause:
+    # every rep counts, and only the rushed ones are too fast (the sheet: "do not rush").
+    calm = [(1.2, 90), (0.8, 90), (1.5, 0), (1.0, 0)]
+    rushed = [(0.6, 90), (0.6, 0), (1.0, 0)]
+    wave = _wave([(2, 0), *calm, *rushed, *rushed])
+    session = ExerciseSession(load_spec("hip_hinge"))
+    for t, lean in wave:
+        session.update(t, side_view_squat_frame(t, 0.0, trunk_lean_deg=lean))
+    result = session.finish()
+    assert [r.faults for r in result.reps] == [(), ("too_fast",), ("too_fast",)]
 
 
 def test_rushed_rep_gives_a_slow_down_cue():

@@ -12,6 +12,8 @@ the ok band at any point of the rep?
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 
 from formcheck.specs.schema import Rule
@@ -46,14 +48,24 @@ class RuleMonitor:
         """When the confirmed fault under way began failing (NaN when none)."""
         return self._active_since
 
-    def update(self, t_s: float, value: float, applicable: bool) -> Fault | None:
+    def passes(self, value: float, baseline: float = math.nan) -> bool:
+        """Is ``value`` inside the rule's ``ok`` band, and (when the rule has one and the start
+        value ``baseline`` is known) inside its ``change_from_start`` band?"""
+        if not self.rule.ok.contains(value):
+            return False
+        change = self.rule.change_from_start
+        return change is None or math.isnan(baseline) or change.contains(value - baseline)
+
+    def update(
+        self, t_s: float, value: float, applicable: bool, baseline: float = math.nan
+    ) -> Fault | None:
         """Feed one frame; returns a fault interval that this frame closed, if any."""
         if not applicable or math.isnan(value):
             # Not judged now: a confirmed fault is closed at the last failing moment.
             self._fail_since = math.nan
             self._pass_since = math.nan
             return self._close(self._last_fail_s)
-        if self.rule.ok.contains(value):
+        if self.passes(value, baseline):
             self._fail_since = math.nan
             if math.isnan(self._pass_since):
                 self._pass_since = t_s
@@ -107,13 +119,25 @@ class ReachTracker:
         return passed
 
 
+# Spikes up to about a third of this long are removed before counting swings; a 1-2 Hz bounce
+# keeps 80-95% of its amplitude through a median this short.
+SPIKE_MEDIAN_S = 0.2
+# A bounce comes back from its turning point within this time (bouncing is ~1-2 Hz, so its
+# half-cycles last 0.25-0.5 s); a slower return is easing in or out of a stretch.
+MAX_TURN_S = 1.0
+
+
 class SwingCounter:
     """Oscillation of one signal: reversals of at least ``swing`` in the last ``window_s`` seconds.
 
     A zigzag with hysteresis: the signal must come back by ``swing`` from its latest extreme before
     a reversal is counted, so landmark jitter smaller than the swing counts nothing, and a slow
     steady drift in one direction (easing further into a stretch) counts nothing either. The
-    frequency is reversals / (2 * window): two reversals make one cycle.
+    frequency is reversals / (2 * window): two reversals make one cycle. A reversal counts only
+    if the signal came back by ``swing`` within ``MAX_TURN_S`` of its extreme: a bounce is a quick
+    push and release, whereas easing out of a stretch seconds after the last push is not. The
+    signal first goes through a running median over ``SPIKE_MEDIAN_S``: a landmark glitch of a
+    frame or two (a hand over the ankle in a quad stretch) is not a swing.
     """
 
     def __init__(self, window_s: float, swing: float) -> None:
@@ -121,26 +145,65 @@ class SwingCounter:
         self._swing = swing
         self._direction = 0  # +1 rising, -1 falling, 0 not yet moved by a swing
         self._extreme = math.nan
+        self._extreme_s = math.nan
         self._lo = math.nan  # range seen before the first swing
         self._hi = math.nan
         self._reversals: list[float] = []
+        self._recent: deque[tuple[float, float]] = deque()
 
-    def update(self, t_s: float, value: float) -> float:
-        """Feed one sample; returns the oscillation frequency in Hz over the window."""
+    def _despiked(self, t_s: float, value: float) -> float:
+        self._recent.append((t_s, value))
+        while t_s - self._recent[0][0] > SPIKE_MEDIAN_S:
+            self._recent.popleft()
+        return statistics.median(v for _, v in self._recent)
+
+    def update(self, t_s: float, value: float, since_s: float = -math.inf) -> float:
+        """Feed one sample; returns the oscillation frequency in Hz over the window, counting
+        only reversals at or after ``since_s`` (e.g. shortly before the position was taken, so
+        that getting into it, or switching legs, is not read as bouncing)."""
         if not math.isnan(value):
+            value = self._despiked(t_s, value)
             if self._direction == 0:
                 self._lo = value if math.isnan(self._lo) else min(self._lo, value)
                 self._hi = value if math.isnan(self._hi) else max(self._hi, value)
                 if value - self._lo >= self._swing:
-                    self._direction, self._extreme = 1, value
+                    self._direction, self._extreme, self._extreme_s = 1, value, t_s
                 elif self._hi - value >= self._swing:
-                    self._direction, self._extreme = -1, value
+                    self._direction, self._extreme, self._extreme_s = -1, value, t_s
             elif (value - self._extreme) * self._direction > 0:
-                self._extreme = value
+                self._extreme, self._extreme_s = value, t_s
             elif abs(value - self._extreme) >= self._swing:
-                self._reversals.append(t_s)
+                if t_s - self._extreme_s <= MAX_TURN_S:
+                    self._reversals.append(t_s)
                 self._direction = -self._direction
-                self._extreme = value
+                self._extreme, self._extreme_s = value, t_s
         while self._reversals and t_s - self._reversals[0] > self._window_s:
             self._reversals.pop(0)
-        return len(self._reversals) / (2.0 * self._window_s)
+        counted = sum(1 for r in self._reversals if r >= since_s)
+        return counted / (2.0 * self._window_s)
+
+
+# The start value is the median of the signal over this much of the latest stay in the start
+# position: long enough to outvote the first part of a rep (still inside the start band), short
+# enough to follow a person who shifts between reps.
+START_BASELINE_S = 2.0
+
+
+class StartBaseline:
+    """A signal's value in the start position, for rules judged as a change from it.
+
+    Fed every frame; samples are kept only while the rep counter is in its start phase, so the
+    value is frozen during each rep. NaN until the start position has been seen.
+    """
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def update(self, t_s: float, value: float, in_start: bool) -> float:
+        if in_start and not math.isnan(value):
+            self._samples.append((t_s, value))
+            while t_s - self._samples[0][0] > START_BASELINE_S:
+                self._samples.popleft()
+        if not self._samples:
+            return math.nan
+        return statistics.median(v for _, v in self._samples)

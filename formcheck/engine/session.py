@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer
 from formcheck.engine.reps import Rep, RepCounter
-from formcheck.engine.rules import Fault, ReachTracker, RuleMonitor, SwingCounter
+from formcheck.engine.rules import (
+    Fault,
+    ReachTracker,
+    RuleMonitor,
+    StartBaseline,
+    SwingCounter,
+)
 from formcheck.landmarks import PoseFrame
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
@@ -28,6 +34,11 @@ LOST_RESET_S = 2.0
 SIDE_WINDOW_S = 2.0
 # A rushed rep keeps its "slow down" cue active this long after it ends, so the cue can be heard.
 TEMPO_CUE_S = 3.0
+# Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
+# bounce of 1 Hz or faster leaves the band for well under a second per swing.
+POSITION_ABSENCE_S = 1.5
+# Swings this long before settling into the position count: bouncing into a stretch is bouncing.
+STEADY_LEAD_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,14 +119,23 @@ class ExerciseSession:
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
         self._monitors = [RuleMonitor(r) for r in spec.rules if r.check in ("throughout", "steady")]
+        # Rules judged as a change from the person's own start position (a rounded back against
+        # the way they stand): the start value of each, frozen during reps.
+        self._baselines = {
+            r.id: StartBaseline() for r in spec.rules if r.change_from_start is not None
+        }
         # Steady rules judge the oscillation frequency (Hz) of their signal, counted on every
-        # assessable frame so that a bounce is seen from its first swing.
+        # assessable frame so that a bounce is seen from its first swing, but only from
+        # STEADY_LEAD_S before the person last settled into the hold position: the big swings
+        # of getting into it, switching legs or coming up between holds are not bouncing.
         self._swings = {
             r.id: SwingCounter(r.steady.window_s, r.steady.swing)
             for r in spec.rules
             if r.check == "steady" and r.steady is not None
         }
         self._tempo_until = -math.inf
+        self._position_out_s = -math.inf  # since when the hold position has been left
+        self._position_since_s = -math.inf  # when it was last taken after a real absence
         self._rom_best = math.nan
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
         self._reach_unjudged = False
@@ -209,15 +229,22 @@ class ExerciseSession:
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
                 self._track_rep_rom(signals)
+        self._track_position(t_s, in_position)
         # Rules see every frame so that a fault closes when assessment stops.
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
             value = signals.get(monitor.rule.signal, math.nan)
             swings = self._swings.get(monitor.rule.id)
             if swings is not None:
-                value = swings.update(t_s, value if assessable else math.nan)
+                value = swings.update(
+                    t_s, value if assessable else math.nan, self._position_since_s - STEADY_LEAD_S
+                )
+            baseline = math.nan
+            tracker = self._baselines.get(monitor.rule.id)
+            if tracker is not None:
+                baseline = tracker.update(t_s, value, assessable and phase == "start")
             was_active = monitor.active
-            fault = monitor.update(t_s, value, applicable)
+            fault = monitor.update(t_s, value, applicable, baseline)
             if fault:
                 new_faults.append(fault)
             if (
@@ -269,6 +296,19 @@ class ExerciseSession:
         """Only errors stop the hold clock (the position no longer stretches what it should);
         warnings are coaching cues while the clock runs."""
         return "hold" in monitor.rule.phases and monitor.rule.severity == "error"
+
+    def _track_position(self, t_s: float, in_position: bool) -> None:
+        """Remember when the hold position was last taken after a real absence from it."""
+        if not in_position:
+            if math.isinf(self._position_out_s):
+                self._position_out_s = t_s
+            return
+        if not math.isinf(self._position_out_s):
+            if t_s - self._position_out_s >= POSITION_ABSENCE_S or math.isinf(
+                self._position_since_s
+            ):
+                self._position_since_s = t_s
+            self._position_out_s = -math.inf
 
     def _lose_readiness(self) -> None:
         self._ready = False

@@ -215,6 +215,18 @@ class Rule(_Strict):
         "oscillation frequency in Hz (see 'steady') must stay in 'ok' (no bouncing, keep still)",
     )
     steady: Steadiness | None = None
+    change_from_start: Band | None = Field(
+        default=None,
+        description="also fail when the signal moves out of this band relative to the person's "
+        "own value in the start position (median of the last seconds there, before each rep); "
+        "only 'ok' is judged until a start position has been seen",
+    )
+
+    @model_validator(mode="after")
+    def _change_needs_reps(self) -> Rule:
+        if self.change_from_start is not None and self.check != "throughout":
+            raise ValueError("'change_from_start' is only for rules with check 'throughout'")
+        return self
 
     @model_validator(mode="after")
     def _steady_params(self) -> Rule:
