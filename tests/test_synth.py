@@ -361,3 +361,17 @@ def test_seated_figure_four_script_holds_both_sides_in_the_lean_band() -> None:
             p["_t"] = float(t)
             pf = true_pose_frame(script.pose_at(p), _side_cam(), float(t))
             assert trunk_incline_deg(pf, SignalContext("side", str(h.side))) > 30
+
+
+@pytest.mark.parametrize("down_side", ["left", "right"])
+def test_side_lying_diagonal_camera_looks_from_in_front_toward_the_feet(down_side: str) -> None:
+    script = ClipSpec("c", "clamshell", "diagonal", 1, options={"down_side": down_side}).script()
+    body = script.pose_at(script.timeline.at(0.0))
+    cam = _camera(script, body, 480, 360)
+    to_cam = np.array(cam.position) - np.array(cam.target)
+    to_cam[2] = 0.0
+    to_cam /= np.linalg.norm(to_cam)
+    front = body.thorax_rot[:, 0] * np.array([1.0, 1.0, 0.0])
+    feet = -body.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0])
+    assert float(to_cam @ front) / np.linalg.norm(front) == pytest.approx(math.sqrt(0.5), abs=0.02)
+    assert float(to_cam @ feet) / np.linalg.norm(feet) == pytest.approx(math.sqrt(0.5), abs=0.02)

@@ -52,6 +52,21 @@ SAMPLES: tuple[ClipSpec, ...] = (
         6.0,
     ),
     ClipSpec("childs_pose_side_clean", "childs_pose", "side", 71),
+    # Diagonal views (camera 45 deg round from the side, or for side-lying from in front toward
+    # the feet) and the seated stretch.
+    ClipSpec("hip_hinge_diagonal_clean", "hip_hinge", "diagonal", 14),
+    ClipSpec(
+        "clamshell_diagonal_left_clean", "clamshell", "diagonal", 43, options={"down_side": "left"}
+    ),
+    ClipSpec("seated_figure_four_diagonal_clean", "seated_figure_four_stretch", "diagonal", 81),
+    ClipSpec(
+        "seated_figure_four_diagonal_bouncing_8",
+        "seated_figure_four_stretch",
+        "diagonal",
+        82,
+        "bouncing",
+        8.0,
+    ),
 )
 
 # fault -> (exercise, view, magnitudes to try)

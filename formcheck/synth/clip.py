@@ -56,9 +56,13 @@ def _camera(script: Script, first: Body, width: int, height: int) -> Camera:
             j["left_knee"] + j["right_knee"]
         ) / 2 * 0.4
         look = np.array([mid[0], mid[1], 0.25])
-        if script.view == "front":  # side-lying: the body's front faces the camera
+        if abs(first.pelvis_rot[2, 1]) > 0.7:
+            # Side-lying (the body's left-right axis is vertical): the front view faces the
+            # body's front; the diagonal looks from in front and toward the feet, where the
+            # clamshell spec wants it.
             fwd = unit(first.thorax_rot[:, 0] * np.array([1.0, 1.0, 0.0]))
-            left = np.cross(np.array([0.0, 0.0, 1.0]), fwd)
+            feet = unit(-first.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0]))
+            left = feet if script.near_side == "left" else -feet
         else:
             left = unit(first.pelvis_rot[:, 1] * np.array([1.0, 1.0, 0.0]))
             fwd = np.cross(left, np.array([0.0, 0.0, 1.0]))
