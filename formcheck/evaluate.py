@@ -5,7 +5,8 @@ through the real pose model and the engine, and compared with the truth:
 
 - reps: is the count exact?
 - holds: each true hold (time the true hold signal is in the spec's target band, minus time inside
-  an injected fault) against the engine's hold with the most overlap, absolute error in seconds;
+  an injected fault of a rule that stops the clock: an error judged during the hold) against the
+  engine's hold with the most overlap, absolute error in seconds;
 - faults, per rule: an injected interval is found if the engine reports that rule overlapping it
   (recall); a reported fault that overlaps no injected interval of its rule, or any fault on a
   clean clip, is a false positive (precision);
@@ -89,6 +90,10 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     if spec.hold is None:
         return []
     dt = 1.0 / float(truth["fps"])
+    # Only faults of rules that stop the clock in the spec (errors judged during the hold) are
+    # taken out of the true hold; a warning such as bouncing is a cue while the clock runs.
+    stopping = {r.id for r in spec.rules if "hold" in r.phases and r.severity == "error"}
+    clock_stoppers = [x for x in truth["faults"] if x["rule"] in stopping]
     out = []
     for h in truth["holds"]:
         total = 0.0
@@ -97,7 +102,7 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
             if not (h["start_s"] - dt <= t <= h["end_s"] + dt):
                 continue
             value = f["signals"]["left"][spec.hold.signal]
-            faulted = any(x["start_s"] <= t <= x["end_s"] for x in truth["faults"])
+            faulted = any(x["start_s"] <= t <= x["end_s"] for x in clock_stoppers)
             if spec.hold.target.contains(value) and not faulted:
                 total += dt
         out.append((str(h.get("side", "none")), total))

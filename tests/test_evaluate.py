@@ -43,12 +43,6 @@ def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
             assert c["reps_found"] == c["reps_true"], c["clip"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reps of 1.2 s (down and up, no pause) are not counted: 1/3 reps, too_fast 0/2; the "
-    "bottom band is held under min_phase_s 0.7 s, so a rep too fast to count is never timed; "
-    "see docs/SYNTH.md",
-)
 def test_too_fast_reps_counted_and_flagged(report: dict[str, Any]) -> None:
     clips = _clips(report, fault="too_fast")
     assert clips
@@ -59,9 +53,10 @@ def test_too_fast_reps_counted_and_flagged(report: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="holds measured up to 2.75 s off: figure-four with a pelvis fault 1.2-1.35 s (the "
-    "engine does not see the fault, so its clock runs on), kneeling stretch with bouncing "
-    "2.15/2.75 s; clean clips 0-0.5 s; see docs/SYNTH.md",
+    reason="figure-four with a 35 deg pelvis twist: holds 1.2/0.6 s long, because a twist "
+    "cannot be seen from the side (the spec does not judge it there) while the truth stops the "
+    "clock for it; kneeling stretch bouncing 10 deg: 0.65/0.50 s (the 3D thigh angle reads ~8 "
+    "deg low, so the bounces dip out of the band); see docs/SYNTH.md",
 )
 def test_hold_time_within_half_a_second(report: dict[str, Any]) -> None:
     errors = [e for c in report["per_clip"] for e in c["hold_abs_err_s"]]
@@ -74,7 +69,7 @@ def test_hold_time_within_half_a_second_on_clean_clips(report: dict[str, Any]) -
 
 
 # Clean clips whose false positives are a known engine gap, judged by their own xfail below.
-KNOWN_FALSE_POSITIVES = {"hip_flexor_kneeling_side_clean.mp4"}
+KNOWN_FALSE_POSITIVES = {"hip_hinge_diagonal_clean.mp4"}
 
 
 def test_no_fault_on_clean_clips(report: dict[str, Any]) -> None:
@@ -93,45 +88,50 @@ def test_no_fault_on_clean_clips(report: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="clean half-kneeling clip: no_bouncing fires once (17.45-19.45 s, second hold); the "
-    "3D thigh_opening_deg has 12.5 deg RMSE against the truth and its jitter passes the 6 deg "
-    "swing; see docs/SYNTH.md",
+    reason="clean diagonal hinge: neutral_spine fires on 2 of 3 reps; in the diagonal view the "
+    "3D ear-shoulder-hip angle reads 27 deg standing and 41-42 at the bottom of a neutral hinge "
+    "(absolute limit 35) and rises 14-15 (change limit 15); see docs/SYNTH.md",
 )
-def test_no_fault_on_clean_kneeling_clip(report: dict[str, Any]) -> None:
+def test_no_fault_on_clean_diagonal_hinge(report: dict[str, Any]) -> None:
     for c in report["per_clip"]:
         if c["clip"] in KNOWN_FALSE_POSITIVES:
             assert not any(c["fault_false_positives"].values()), c["clip"]
 
 
-@pytest.mark.parametrize("rule", ["knee_wobble"])
+FOUND_RULES = ["knee_wobble", "neutral_spine", "hips_stacked", "too_fast", "no_bouncing"]
+
+
+@pytest.mark.parametrize("rule", FOUND_RULES)
 def test_injected_faults_found(report: dict[str, Any], rule: str) -> None:
-    t = report["total"]
-    assert t["fault_recall"][rule] >= 0.95
-    assert t["fault_precision"][rule] >= 0.95
+    assert report["total"]["fault_recall"][rule] >= 0.95
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(
+            r,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the clean diagonal hinge's two false neutral_spine reports (above)",
+            ),
+        )
+        if r == "neutral_spine"
+        else r
+        for r in FOUND_RULES
+    ],
+)
+def test_faults_reported_precisely(report: dict[str, Any], rule: str) -> None:
+    assert report["total"]["fault_precision"][rule] >= 0.95
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="no_bouncing: recall 2/2 at 6 deg / 1 Hz (first report 2.3 s after the bouncing "
-    "starts) but precision 0.6: one report after the hold on the bouncing clip and one on the "
-    "clean kneeling clip; see docs/SYNTH.md",
+    reason="pelvis_down: the 15 cm hip rise is found 2/2 (2D lift, 10 deg limit), the 35 deg "
+    "twist 0/2: neither 3D nor 2D hip landmarks follow a rendered twist seen from the side, so "
+    "the spec does not judge twist there; see docs/SYNTH.md",
 )
-def test_bouncing_found_precisely(report: dict[str, Any]) -> None:
-    t = report["total"]
-    assert t["fault_recall"]["no_bouncing"] >= 0.95
-    assert t["fault_precision"]["no_bouncing"] >= 0.95
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="neutral_spine: 1/2 at 60 deg of total spinal flexion, whose true ear-shoulder-hip "
-    "angle peaks at only ~24 deg (the 35 deg limit needs ~85 deg of flexion on the figure); "
-    "pelvis_down: the 15 cm hip rise is found 2/2 (2D lift, 10 deg limit), the 35 deg twist "
-    "0/2: neither 3D nor 2D hip landmarks follow a rendered twist, so the spec no longer judges "
-    "twist from the side; hips_stacked: 0/3 at 40 deg "
-    "roll on the right-side clip; see docs/SYNTH.md",
-)
-@pytest.mark.parametrize("rule", ["neutral_spine", "pelvis_down", "hips_stacked"])
+@pytest.mark.parametrize("rule", ["pelvis_down"])
 def test_injected_faults_found_known_gaps(report: dict[str, Any], rule: str) -> None:
     assert (report["total"]["fault_recall"].get(rule) or 0) >= 0.95
 
