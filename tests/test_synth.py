@@ -375,3 +375,42 @@ def test_side_lying_diagonal_camera_looks_from_in_front_toward_the_feet(down_sid
     feet = -body.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0])
     assert float(to_cam @ front) / np.linalg.norm(front) == pytest.approx(math.sqrt(0.5), abs=0.02)
     assert float(to_cam @ feet) / np.linalg.norm(feet) == pytest.approx(math.sqrt(0.5), abs=0.02)
+
+
+def test_generated_set_is_fixed_and_covers_every_script_and_fault() -> None:
+    from formcheck.specs.loader import load_spec
+    from formcheck.synth.catalog import GENERATED_SEED, SWEEPS, generated_specs
+
+    specs = generated_specs()
+    assert 25 <= len(specs) <= 35
+    assert [s.seed for s in specs] == list(range(GENERATED_SEED, GENERATED_SEED + len(specs)))
+    assert len({s.name for s in specs}) == len(specs)
+    assert {s.exercise for s in specs} == set(scripts.SCRIPTS)
+    assert {s.fault for s in specs} - {None} == set(SWEEPS)
+    for s in specs:
+        assert s.view in load_spec(s.exercise).camera.views, s.name
+    assert generated_specs() == specs
+
+
+def test_childs_pose_bounce_rises_out_of_the_fold_at_its_frequency() -> None:
+    script = ClipSpec("b", "childs_pose", "side", 5, "bouncing", 8.0).script()
+    tl = script.timeline
+    (fault,) = [iv for iv in tl.intervals if iv.kind == "fault"]
+    cam = _side_cam()
+    ctx = SignalContext("side", "left")
+
+    def incline(t: float) -> float:
+        p = tl.at(t)
+        p["_t"] = t
+        return trunk_incline_deg(true_pose_frame(script.pose_at(p), cam, t), ctx)
+
+    still = tl.at(fault.start_s - 0.5)
+    still["_t"] = 0.0  # no bounce phase: the held fold
+    held = trunk_incline_deg(true_pose_frame(script.pose_at(still), cam, 0.0), ctx)
+    mid = (fault.start_s + fault.end_s) / 2
+    values = np.array([incline(float(t)) for t in np.arange(mid - 0.5, mid + 0.5, 0.01)])
+    # Never deeper than the hold; the trunk rises up to ~16 deg out of it, once a second (1 Hz).
+    assert values.max() < held + 0.5
+    assert 10 < held - values.min() < 20
+    for t in np.arange(mid - 0.5, mid, 0.1):
+        assert incline(float(t)) == pytest.approx(incline(float(t) + 1.0), abs=0.5)

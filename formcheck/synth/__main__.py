@@ -1,4 +1,5 @@
-"""``python -m formcheck.synth regenerate DIR`` / ``sweep FAULT DIR`` (see docs/SYNTH.md)."""
+"""``python -m formcheck.synth regenerate DIR`` / ``generated DIR`` / ``sweep FAULT DIR`` (see
+docs/SYNTH.md)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("regenerate", help="render the sample clips and their truth files")
     p.add_argument("out_dir")
     p.add_argument("names", nargs="*", help="only these clips")
+    p = sub.add_parser(
+        "generated", help="render the larger generated set (then: formcheck evaluate DIR)"
+    )
+    p.add_argument("out_dir")
     p = sub.add_parser("sweep", help="render a fault at several magnitudes and evaluate them")
     p.add_argument("fault")
     p.add_argument("out_dir")
     args = parser.parse_args(argv)
     from formcheck.synth import catalog
 
-    if args.cmd == "regenerate":
-        for path in catalog.regenerate(Path(args.out_dir), args.names or None):
+    if args.cmd in ("regenerate", "generated"):
+        out = Path(args.out_dir)
+        if args.cmd == "regenerate":
+            paths = catalog.regenerate(out, args.names or None)
+        else:
+            paths = catalog.render_specs(catalog.generated_specs(), out)
+        for path in paths:
             print(f"{catalog.sha256(path)[:16]}  {path}")
         return 0
     from formcheck.evaluate import evaluate_clip

@@ -1,9 +1,11 @@
-"""The committed sample set and the magnitude sweeps, each clip fixed by its seed."""
+"""The committed sample set, the magnitude sweeps and the larger generated set (rendered on
+demand for the slow test), each clip fixed by its seed."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from formcheck.synth.clip import ClipSpec, render_clip
 
@@ -83,14 +85,85 @@ SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
 }
 
 
-def regenerate(out_dir: Path, names: list[str] | None = None) -> list[Path]:
-    """Render the sample clips (all, or those named) into ``out_dir``; returns written files."""
+# The generated set: every script clean in two or three views, and every fault kind at a
+# magnitude clearly past where its rule fires (docs/SYNTH.md, sweeps), in the views its check
+# needs. (exercise, view, fault, magnitude, script options); seeds are given in this order.
+GENERATED_SEED = 2000
+_GENERATED: tuple[tuple[str, str, str | None, float, dict[str, Any]], ...] = (
+    ("hip_hinge", "side", None, 0.0, {}),
+    ("hip_hinge", "diagonal", None, 0.0, {}),
+    ("box_squat", "side", None, 0.0, {}),
+    ("box_squat", "front", None, 0.0, {}),
+    ("glute_bridge", "side", None, 0.0, {}),
+    ("glute_bridge", "diagonal", None, 0.0, {}),
+    ("clamshell", "front", None, 0.0, {"down_side": "left"}),
+    ("clamshell", "diagonal", None, 0.0, {"down_side": "right"}),
+    ("supine_figure_four_stretch", "side", None, 0.0, {}),
+    ("supine_figure_four_stretch", "diagonal", None, 0.0, {}),
+    ("hip_flexor_kneeling_stretch", "side", None, 0.0, {}),
+    ("hip_flexor_kneeling_stretch", "diagonal", None, 0.0, {}),
+    ("childs_pose", "side", None, 0.0, {}),
+    ("childs_pose", "diagonal", None, 0.0, {}),
+    ("seated_figure_four_stretch", "side", None, 0.0, {}),
+    ("seated_figure_four_stretch", "diagonal", None, 0.0, {}),
+    ("seated_figure_four_stretch", "front", None, 0.0, {}),
+    # neutral_spine: found 2/2 from 60 deg of total spinal flexion in the side-view sweep.
+    ("hip_hinge", "side", "rounded_back", 100.0, {}),
+    ("hip_hinge", "side", "rounded_back", 100.0, {}),
+    # too_fast: reps (down and up) under the spec's min_rep_s 1.6 s.
+    ("hip_hinge", "side", "too_fast", 1.2, {}),
+    ("hip_hinge", "side", "too_fast", 1.2, {}),
+    ("box_squat", "front", "knee_valgus", 25.0, {}),
+    ("box_squat", "front", "knee_valgus", 25.0, {}),
+    # hips_stacked: 35 deg, or 12 deg more than at the start (true reading: roll + 5). Past
+    # ~45 deg the rolled knee opens away from the camera: at 60 the true image opening peaks at
+    # 15-22 deg, under the 18 deg rep band, so the truth's reps would not be reps by the spec.
+    ("clamshell", "front", "hips_roll_back", 40.0, {"down_side": "left"}),
+    ("clamshell", "front", "hips_roll_back", 40.0, {"down_side": "right"}),
+    # pelvis_down: 10 deg of 2D hip lift, about 9 cm.
+    ("supine_figure_four_stretch", "side", "pelvis_lift", 20.0, {}),
+    ("supine_figure_four_stretch", "side", "pelvis_lift", 20.0, {}),
+    # A twist is not judged from the side (spec); this checks whether a diagonal view sees it.
+    ("supine_figure_four_stretch", "diagonal", "pelvis_twist", 50.0, {}),
+    # no_bouncing: 6 deg reversals, 3 within 4 s; 8 deg either way is a 16 deg swing.
+    ("hip_flexor_kneeling_stretch", "side", "bouncing", 8.0, {}),
+    ("childs_pose", "side", "bouncing", 8.0, {}),
+    ("seated_figure_four_stretch", "side", "bouncing", 8.0, {}),
+    ("seated_figure_four_stretch", "diagonal", "bouncing", 8.0, {}),
+)
+
+
+def generated_specs() -> list[ClipSpec]:
+    """The generated set (seeds from :data:`GENERATED_SEED` up, fixed): 32 clips."""
+    specs = []
+    for i, (exercise, view, fault, magnitude, options) in enumerate(_GENERATED):
+        seed = GENERATED_SEED + i
+        what = f"{fault}_{magnitude:g}" if fault else "clean"
+        specs.append(
+            ClipSpec(
+                f"gen_{seed}_{exercise}_{view}_{what}",
+                exercise,
+                view,
+                seed,
+                fault,
+                magnitude,
+                options=dict(options),
+            )
+        )
+    return specs
+
+
+def render_specs(specs: list[ClipSpec], out_dir: Path) -> list[Path]:
+    """Render clips and their truth files into ``out_dir``; returns the written files."""
     written: list[Path] = []
-    for spec in SAMPLES:
-        if names and spec.name not in names:
-            continue
+    for spec in specs:
         written.extend(render_clip(spec, out_dir))
     return written
+
+
+def regenerate(out_dir: Path, names: list[str] | None = None) -> list[Path]:
+    """Render the sample clips (all, or those named) into ``out_dir``; returns written files."""
+    return render_specs([s for s in SAMPLES if not names or s.name in names], out_dir)
 
 
 def sweep_specs(fault: str, seed: int = 900) -> list[ClipSpec]:

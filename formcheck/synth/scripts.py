@@ -438,6 +438,13 @@ def _bounce(p: dict[str, float], amplitude: float, hz: float) -> float:
     return p["bounce"] * amplitude * math.sin(2 * math.pi * hz * t)
 
 
+def _bounce_up(p: dict[str, float], amplitude: float, hz: float) -> float:
+    """A one-sided oscillation (0 .. 2 x ``amplitude``, ``hz`` cycles a second) for a stretch
+    that cannot go deeper than its hold, while ``p["bounce"]`` is on."""
+    t = p.get("_t", 0.0)
+    return p["bounce"] * amplitude * (1.0 - math.cos(2 * math.pi * hz * t))
+
+
 def _bounce_faults(tl: Timeline, rule: str, amplitude: float, hz: float) -> None:
     _mark_faults(
         tl,
@@ -528,8 +535,9 @@ def childs_pose(
     bounce_hz: float = 1.0,
 ) -> Script:
     """Kneel sitting back on the heels, fold the trunk forward over the thighs walking the hands
-    out on the floor, hold, and come back up. ``bouncing`` rocks the fold by ``magnitude``
-    degrees at ``bounce_hz`` through the middle of the hold."""
+    out on the floor, hold, and come back up. ``bouncing`` rocks the trunk up out of the fold and
+    back, ``bounce_hz`` times a second, through the middle of the hold: 2 x ``magnitude`` degrees
+    from the fold at the top of each bounce (the same swing as the other scripts' +-magnitude)."""
     tl = Timeline({"fold": 0.0, "round": 0.0, "reach": 0.0, "bounce": 0.0})
     tl.pause(_u(rng, 1.0, 1.4))
     ta, _ = tl.move(_u(rng, 2.0, 2.6), fold=_u(rng, 70, 74), round=_u(rng, 30, 36), reach=1.0)
@@ -551,7 +559,7 @@ def childs_pose(
     def pose_at(p: dict[str, float]) -> Body:
         fold = p["fold"]
         if fault == "bouncing":
-            fold -= abs(_bounce(p, magnitude, bounce_hz))
+            fold -= _bounce_up(p, magnitude, bounce_hz)
         return P.kneel_fold(fold_deg=fold, spine_round_deg=p["round"], reach=p["reach"])
 
     return Script(

@@ -1,0 +1,311 @@
+"""The larger generated set (``formcheck.synth.catalog.generated_specs``, 32 clips, seeds 2000
+up) rendered afresh and scored with the real pose model (slow: about 5 minutes on 2 cores).
+
+Every exercise script clean in two or three views, and every fault kind at a magnitude clearly
+past where its rule fires, in the views its check needs. The targets are those of
+tests/test_evaluate.py. Targets the engine does not meet yet are strict xfails with the measured
+numbers, so fixing one turns the test red until its mark goes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from formcheck.evaluate import evaluate_dir
+from formcheck.synth.catalog import generated_specs, render_specs
+
+pytestmark = pytest.mark.slow
+
+REP_EXERCISES = ("hip_hinge", "box_squat", "glute_bridge", "clamshell")
+HOLD_EXERCISES = (
+    "supine_figure_four_stretch",
+    "hip_flexor_kneeling_stretch",
+    "childs_pose",
+    "seated_figure_four_stretch",
+)
+# fault kind -> the rule that should report it
+FAULT_RULES = {
+    "rounded_back": "neutral_spine",
+    "too_fast": "too_fast",
+    "knee_valgus": "knee_wobble",
+    "hips_roll_back": "hips_stacked",
+    "pelvis_lift": "pelvis_down",
+    "pelvis_twist": "pelvis_down",
+    "bouncing": "no_bouncing",
+}
+
+
+def _gap(reason: str) -> Any:
+    """A target the engine misses on this set: strict xfail with the measured numbers."""
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("generated")
+    render_specs(generated_specs(), out)
+    return evaluate_dir(out, model_path)
+
+
+def _clips(report: dict[str, Any], **match: Any) -> list[dict[str, Any]]:
+    return [c for c in report["per_clip"] if all(c[k] == v for k, v in match.items())]
+
+
+def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:
+    specs = generated_specs()
+    assert len(report["per_clip"]) == len(specs)
+    assert {c["fault"] for c in report["per_clip"]} - {None} == set(FAULT_RULES)
+    # Every spec's exercise has a script in the set, clean, in at least two views.
+    for exercise in (*REP_EXERCISES, *HOLD_EXERCISES):
+        assert len({c["view"] for c in _clips(report, exercise=exercise, fault=None)}) >= 2
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        "hip_hinge",
+        "box_squat",
+        pytest.param(
+            "glute_bridge",
+            marks=_gap(
+                "diagonal glute bridge (camera 45 deg toward the feet, 0.5 m up): pose found on "
+                "92.8% of frames, none in the first 1.3 s lying flat with the legs straight "
+                "toward the camera (the same clip from the head end: 100%)"
+            ),
+        ),
+        "clamshell",
+        *HOLD_EXERCISES,
+    ],
+)
+def test_pose_found_on_95_percent_of_frames(report: dict[str, Any], exercise: str) -> None:
+    clips = _clips(report, exercise=exercise)
+    assert clips
+    for c in clips:
+        assert c["detection_rate"] >= 0.95, (c["clip"], c["detection_rate"])
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        "hip_hinge",
+        "box_squat",
+        pytest.param(
+            "glute_bridge",
+            marks=_gap(
+                "diagonal glute bridge: 0/3 reps; the 3D hip_flexion_deg reads 32-37 deg at the "
+                "top of the bridge where the truth is 12-13 (RMSE 13.7 deg), so the hips never "
+                "reach the extended band"
+            ),
+        ),
+        pytest.param(
+            "clamshell",
+            marks=_gap(
+                "clamshell rolled back 40 deg, left side down: 3/4 reps; on the missed rep the "
+                "image thigh opening reads 17.5 deg at most (truth 24.3) against the 18 deg end "
+                "band; right side down 4/4, clean 4/4 and 4/4"
+            ),
+        ),
+    ],
+)
+def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
+    clips = _clips(report, exercise=exercise)
+    assert clips
+    for c in clips:
+        assert c["reps_found"] == c["reps_true"], (c["clip"], c["reps_found"], c["reps_true"])
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        pytest.param(
+            "supine_figure_four_stretch",
+            marks=_gap(
+                "diagonal figure-four: holds 4.55/0.55 s off (3D min_hip_flexion_deg RMSE 12.4 "
+                "deg against the 85 deg band); side view 0.15/0.25 s"
+            ),
+        ),
+        pytest.param(
+            "hip_flexor_kneeling_stretch",
+            marks=_gap(
+                "half-kneeling: diagonal, no hold found (6.00/5.55 s off; 3D thigh_opening_deg "
+                "RMSE 31.7 deg); side view 0.15/0.65 s"
+            ),
+        ),
+        pytest.param(
+            "childs_pose",
+            marks=_gap(
+                "child's pose: diagonal, no hold found (7.00 s off; 3D trunk_incline_deg RMSE "
+                "8.6, hip_flexion 21.7, knee 30.7 deg); side view 0.55 s"
+            ),
+        ),
+        pytest.param(
+            "seated_figure_four_stretch",
+            marks=_gap(
+                "seated figure-four: side view, the first hold (right ankle crossed, the far "
+                "leg) is missed, 5.80 s off: the far knee's visibility is 0.24-0.34 against the "
+                "spec's ready min_visibility 0.3, so the engine says low_confidence; front view "
+                "5.75/5.65 s (3D trunk_incline_deg RMSE 13.9); diagonal 0.05/0.15 s"
+            ),
+        ),
+    ],
+)
+def test_hold_time_within_half_a_second_on_clean_clips(
+    report: dict[str, Any], exercise: str
+) -> None:
+    clips = _clips(report, exercise=exercise, fault=None)
+    errors = {c["clip"]: c["hold_abs_err_s"] for c in clips}
+    assert clips and all(errors.values())
+    assert max(e for es in errors.values() for e in es) <= 0.5, errors
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        pytest.param(
+            "supine_figure_four_stretch",
+            marks=_gap(
+                "figure-four: 20 cm pelvis lift 1.60/0.40 and 0.40/0.35 s off (the first lift "
+                "is not reported: the engine's first hold ends as the lift starts); 50 deg twist "
+                "from the diagonal 3.35/1.55 s (not judged)"
+            ),
+        ),
+        pytest.param(
+            "hip_flexor_kneeling_stretch",
+            marks=_gap("half-kneeling, 8 deg bouncing: 1.20/0.55 s off"),
+        ),
+        "childs_pose",
+        pytest.param(
+            "seated_figure_four_stretch",
+            marks=_gap(
+                "seated figure-four, 8 deg bouncing: side view 5.65/0.25 s off (the far-leg "
+                "hold is low_confidence, as on the clean clip), diagonal 0.15/0.65 s"
+            ),
+        ),
+    ],
+)
+def test_hold_time_within_half_a_second_on_faulted_clips(
+    report: dict[str, Any], exercise: str
+) -> None:
+    clips = [c for c in _clips(report, exercise=exercise) if c["fault"] is not None]
+    errors = {c["clip"]: c["hold_abs_err_s"] for c in clips}
+    assert clips and all(errors.values())
+    assert max(e for es in errors.values() for e in es) <= 0.5, errors
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        pytest.param(
+            "hip_hinge",
+            marks=_gap(
+                "diagonal hinge: 2 false neutral_spine; the 3D spine_flexion_deg reads ~27 deg "
+                "standing and 40-41 at the bottom of a neutral hinge (the true 3D angle is 36.8 "
+                "throughout), past the 35 deg limit"
+            ),
+        ),
+        "box_squat",
+        "glute_bridge",
+        "clamshell",
+        *HOLD_EXERCISES,
+    ],
+)
+def test_no_fault_on_clean_clips(report: dict[str, Any], exercise: str) -> None:
+    clips = _clips(report, exercise=exercise, fault=None)
+    assert clips
+    for c in clips:
+        assert not c["reported_faults"], (c["clip"], c["reported_faults"])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "rounded_back",
+        "too_fast",
+        pytest.param(
+            "knee_valgus",
+            marks=_gap(
+                "knee_wobble at 25 deg valgus (front): found 1/4; the true knee_valgus_thigh "
+                "reaches 0.4 (limit 0.2) at the bottom, the model's knees read -0.1..0.0 there "
+                "and 0.2 only on the way up"
+            ),
+        ),
+        pytest.param(
+            "hips_roll_back",
+            marks=_gap(
+                "hips_stacked at 40 deg roll back (true pelvis_roll_deg 44.8, limit 35 or +12 "
+                "from the start): found 5/6, no false report; the missed rep is the one not "
+                "counted (left side down)"
+            ),
+        ),
+        pytest.param(
+            "pelvis_lift",
+            marks=_gap(
+                "pelvis_down at 20 cm hip rise (side): found 3/4, no false report; the first "
+                "lift of seed 2025 falls after the engine's first hold ended (2.85-4.95 s, "
+                "lift 4.81-6.03 s)"
+            ),
+        ),
+        pytest.param(
+            "pelvis_twist",
+            marks=_gap(
+                "pelvis_down does not judge a twist (spec: it cannot be seen from the side); "
+                "from the diagonal a 50 deg twist is found 0/2 (2D pelvis_lift_deg RMSE 7.1)"
+            ),
+        ),
+        pytest.param(
+            "bouncing",
+            marks=_gap(
+                "no_bouncing at 8 deg, 1 Hz: found 6/7, no false report (half-kneeling 2/2, "
+                "child's pose 1/1, seated diagonal 2/2, seated side 1/2: the far-leg hold is "
+                "low_confidence, so nothing is judged in it)"
+            ),
+        ),
+    ],
+)
+def test_injected_faults_found(report: dict[str, Any], fault: str) -> None:
+    rule = FAULT_RULES[fault]
+    clips = _clips(report, fault=fault)
+    assert clips
+    found = sum(c["fault_found"][rule] for c in clips)
+    injected = sum(c["fault_injected"][rule] for c in clips)
+    reported = sum(len([f for f in c["reported_faults"] if f["rule"] == rule]) for c in clips)
+    false = sum(c["fault_false_positives"][rule] for c in clips)
+    assert injected and found / injected >= 0.95, (rule, found, injected)
+    assert reported and (reported - false) / reported >= 0.95, (rule, reported, false)
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [
+        pytest.param(
+            "knee_flexion_deg",
+            marks=_gap(
+                "side-view knee_flexion_deg RMSE 8.2 deg over the set: 14.2-14.4 on the hinges "
+                "rounded 100 deg (the hanging head and hands by the knees: the model reads "
+                "50-66 deg where the truth is 23); 3.5-4.0 on the others"
+            ),
+        ),
+        "hip_flexion_deg",
+        "spine_flexion_deg",
+        pytest.param(
+            "min_hip_flexion_deg",
+            marks=_gap("side-view min_hip_flexion_deg (supine figure-four) RMSE 5.9 deg"),
+        ),
+        pytest.param(
+            "max_hip_flexion_deg",
+            marks=_gap(
+                "side-view max_hip_flexion_deg (seated figure-four) RMSE 10.3 deg: reads 136 "
+                "in the lean where the truth is 147 (the crossed knee is the far one or "
+                "foreshortened)"
+            ),
+        ),
+        "trunk_incline_deg",
+    ],
+)
+def test_side_view_sagittal_angles_within_5_degrees(report: dict[str, Any], signal: str) -> None:
+    rmse = report["total"]["side_view_sagittal_rmse_deg"]
+    assert signal in rmse
+    assert rmse[signal] <= 5.0, (signal, rmse[signal])
