@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame
 
@@ -63,3 +67,12 @@ def side_view_squat_frame(
         xy[INDEX[name]] = img(ear + np.array([sign * 0.1, 0.0]))
         world[INDEX[name]] = [*(ear + np.array([sign * 0.1, 0.0]) - hip_mid) * [1, -1], 0.0]
     return PoseFrame(t_s, xy, world, vis, (800, 1000))
+
+
+def edited_yaml_copy(source: Path, folder: Path, edit: Callable[[Any], None]) -> Path:
+    """A copy of a YAML file in ``folder`` (same name), changed by ``edit`` on its data."""
+    data = yaml.safe_load(source.read_text())
+    edit(data)
+    path = folder / source.name
+    path.write_text(yaml.safe_dump(data))
+    return path

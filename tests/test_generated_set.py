@@ -54,6 +54,12 @@ def _clips(report: dict[str, Any], **match: Any) -> list[dict[str, Any]]:
     return [c for c in report["per_clip"] if all(c[k] == v for k, v in match.items())]
 
 
+def _assert_holds_within_half_a_second(clips: list[dict[str, Any]]) -> None:
+    errors = {c["clip"]: c["hold_abs_err_s"] for c in clips}
+    assert clips and all(errors.values())
+    assert max(e for es in errors.values() for e in es) <= 0.5, errors
+
+
 def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:
     specs = generated_specs()
     assert len(report["per_clip"]) == len(specs)
@@ -155,10 +161,7 @@ def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
 def test_hold_time_within_half_a_second_on_clean_clips(
     report: dict[str, Any], exercise: str
 ) -> None:
-    clips = _clips(report, exercise=exercise, fault=None)
-    errors = {c["clip"]: c["hold_abs_err_s"] for c in clips}
-    assert clips and all(errors.values())
-    assert max(e for es in errors.values() for e in es) <= 0.5, errors
+    _assert_holds_within_half_a_second(_clips(report, exercise=exercise, fault=None))
 
 
 @pytest.mark.parametrize(
@@ -190,9 +193,7 @@ def test_hold_time_within_half_a_second_on_faulted_clips(
     report: dict[str, Any], exercise: str
 ) -> None:
     clips = [c for c in _clips(report, exercise=exercise) if c["fault"] is not None]
-    errors = {c["clip"]: c["hold_abs_err_s"] for c in clips}
-    assert clips and all(errors.values())
-    assert max(e for es in errors.values() for e in es) <= 0.5, errors
+    _assert_holds_within_half_a_second(clips)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from formcheck.programs import (
 )
 from formcheck.specs.loader import load_all_specs, load_spec
 from formcheck.specs.schema import ExerciseSpec
-from tests.factories import side_view_squat_frame
+from tests.factories import edited_yaml_copy, side_view_squat_frame
 from tests.test_engine import _wave
 
 
@@ -31,11 +31,7 @@ def test_every_program_loads():
 
 
 def _variant(tmp_path: Path, edit) -> Path:
-    data = yaml.safe_load((programs_dir() / "low_back_starter.yaml").read_text())
-    edit(data)
-    path = tmp_path / "low_back_starter.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return edited_yaml_copy(programs_dir() / "low_back_starter.yaml", tmp_path, edit)
 
 
 INVALID = [

@@ -6,9 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
 
 from formcheck.specs.loader import SpecError, load_all_specs, load_spec, load_spec_file, specs_dir
+from tests.factories import edited_yaml_copy
 
 CORE_IDS = {
     "hip_hinge",
@@ -86,11 +86,7 @@ def test_core_rule_ids_are_stable():
 
 
 def _write_variant(tmp_path: Path, edit) -> Path:
-    data = yaml.safe_load((specs_dir() / "box_squat.yaml").read_text())
-    edit(data)
-    path = tmp_path / "box_squat.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return edited_yaml_copy(specs_dir() / "box_squat.yaml", tmp_path, edit)
 
 
 def _set(path: list[str], value):

@@ -44,20 +44,25 @@ def test_standing_squat_keeps_segment_lengths_and_feet_on_floor(knee: float, sid
     assert j[f"{side}_heel"][2] == pytest.approx(j[f"{side}_foot_index"][2], abs=1e-9)
 
 
-@pytest.mark.parametrize("knee", [10.0, 60.0, 95.0])
-def test_true_knee_angle_matches_the_scripted_angle_in_3d_and_side_view(knee: float) -> None:
-    b = poses.stand(knee_flex_deg=knee, trunk_pitch_deg=0.4 * knee, stance_half_m=0.09)
-    cam = place_camera(
+def _side_cam(aim_z: float = 0.6, height_m: float = 0.9) -> Camera:
+    """480x360 camera 3 m to the left of a figure facing +x, aimed at ``aim_z`` metres up."""
+    return place_camera(
         "side",
         np.array([1.0, 0, 0]),
         np.array([0, 1.0, 0]),
         "left",
-        np.array([0, 0, 0.85]),
+        np.array([0, 0, aim_z]),
         3.0,
-        1.0,
+        height_m,
         480,
         360,
     )
+
+
+@pytest.mark.parametrize("knee", [10.0, 60.0, 95.0])
+def test_true_knee_angle_matches_the_scripted_angle_in_3d_and_side_view(knee: float) -> None:
+    b = poses.stand(knee_flex_deg=knee, trunk_pitch_deg=0.4 * knee, stance_half_m=0.09)
+    cam = _side_cam(aim_z=0.85, height_m=1.0)
     pf = true_pose_frame(b, cam, 0.0)
     # 3D (front context) is exact; the side-view image angle only differs by perspective.
     assert knee_flexion_deg(pf, SignalContext("front", "left")) == pytest.approx(knee, abs=0.5)
@@ -65,17 +70,7 @@ def test_true_knee_angle_matches_the_scripted_angle_in_3d_and_side_view(knee: fl
 
 
 def test_rounded_back_raises_the_true_spine_flexion() -> None:
-    cam = place_camera(
-        "side",
-        np.array([1.0, 0, 0]),
-        np.array([0, 1.0, 0]),
-        "left",
-        np.array([0, 0, 0.85]),
-        3.0,
-        1.0,
-        480,
-        360,
-    )
+    cam = _side_cam(aim_z=0.85, height_m=1.0)
     flat = true_pose_frame(poses.stand(trunk_pitch_deg=80), cam, 0.0)
     bent = true_pose_frame(
         poses.stand(trunk_pitch_deg=80, thoracic_flex_deg=27, neck_flex_deg=18), cam, 0.0
@@ -165,20 +160,6 @@ def test_supine_leg_by_ik_reaches_its_target() -> None:
     )
     j = b.joints
     assert _dist(j["left_hip"], j["left_knee"]) == pytest.approx(SIZE.thigh)
-
-
-def _side_cam() -> Camera:
-    return place_camera(
-        "side",
-        np.array([1.0, 0, 0]),
-        np.array([0, 1.0, 0]),
-        "left",
-        np.array([0, 0, 0.6]),
-        3.0,
-        0.9,
-        480,
-        360,
-    )
 
 
 @pytest.mark.parametrize(

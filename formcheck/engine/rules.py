@@ -12,10 +12,9 @@ the ok band at any point of the rep?
 from __future__ import annotations
 
 import math
-import statistics
-from collections import deque
 from dataclasses import dataclass
 
+from formcheck.signals.filters import RollingMedian
 from formcheck.specs.schema import Rule
 
 
@@ -149,20 +148,14 @@ class SwingCounter:
         self._lo = math.nan  # range seen before the first swing
         self._hi = math.nan
         self._reversals: list[float] = []
-        self._recent: deque[tuple[float, float]] = deque()
-
-    def _despiked(self, t_s: float, value: float) -> float:
-        self._recent.append((t_s, value))
-        while t_s - self._recent[0][0] > SPIKE_MEDIAN_S:
-            self._recent.popleft()
-        return statistics.median(v for _, v in self._recent)
+        self._despike = RollingMedian(SPIKE_MEDIAN_S)
 
     def update(self, t_s: float, value: float, since_s: float = -math.inf) -> float:
         """Feed one sample; returns the oscillation frequency in Hz over the window, counting
         only reversals at or after ``since_s`` (e.g. shortly before the position was taken, so
         that getting into it, or switching legs, is not read as bouncing)."""
         if not math.isnan(value):
-            value = self._despiked(t_s, value)
+            value = self._despike.add(t_s, value)
             if self._direction == 0:
                 self._lo = value if math.isnan(self._lo) else min(self._lo, value)
                 self._hi = value if math.isnan(self._hi) else max(self._hi, value)
@@ -197,13 +190,9 @@ class StartBaseline:
     """
 
     def __init__(self) -> None:
-        self._samples: deque[tuple[float, float]] = deque()
+        self._start_values = RollingMedian(START_BASELINE_S)
 
     def update(self, t_s: float, value: float, in_start: bool) -> float:
         if in_start and not math.isnan(value):
-            self._samples.append((t_s, value))
-            while t_s - self._samples[0][0] > START_BASELINE_S:
-                self._samples.popleft()
-        if not self._samples:
-            return math.nan
-        return statistics.median(v for _, v in self._samples)
+            return self._start_values.add(t_s, value)
+        return self._start_values.value

@@ -134,7 +134,7 @@ class ExerciseSession:
             if r.check == "steady" and r.steady is not None
         }
         self._tempo_until = -math.inf
-        self._position_out_s = -math.inf  # since when the hold position has been left
+        self._position_left_s: float | None = None  # since when the hold position is left
         self._position_since_s = -math.inf  # when it was last taken after a real absence
         self._rom_best = math.nan
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
@@ -300,15 +300,15 @@ class ExerciseSession:
     def _track_position(self, t_s: float, in_position: bool) -> None:
         """Remember when the hold position was last taken after a real absence from it."""
         if not in_position:
-            if math.isinf(self._position_out_s):
-                self._position_out_s = t_s
+            if self._position_left_s is None:
+                self._position_left_s = t_s
             return
-        if not math.isinf(self._position_out_s):
-            if t_s - self._position_out_s >= POSITION_ABSENCE_S or math.isinf(
-                self._position_since_s
-            ):
-                self._position_since_s = t_s
-            self._position_out_s = -math.inf
+        if self._position_left_s is None:
+            return
+        first_time = math.isinf(self._position_since_s)
+        if first_time or t_s - self._position_left_s >= POSITION_ABSENCE_S:
+            self._position_since_s = t_s
+        self._position_left_s = None
 
     def _lose_readiness(self) -> None:
         self._ready = False

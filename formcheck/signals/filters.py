@@ -9,6 +9,8 @@ squat, little lag on the way down.
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 
 from OneEuroFilter import OneEuroFilter
@@ -44,3 +46,28 @@ class CausalOneEuro:
             # The package ignores a timestamp of exactly 0 s (it tests truthiness), so shift by 1 s.
         self._last_t = t_s
         return float(self._filter(value, t_s + 1.0))
+
+
+class RollingMedian:
+    """Median of the samples added in the last ``window_s`` seconds (NaN before the first).
+
+    Only the samples given to ``add`` count, so a caller that adds only while a condition holds
+    (standing, in the start position) gets the median of its latest stretch of such frames, and
+    the value stays put in between.
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self._window_s = window_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def add(self, t_s: float, value: float) -> float:
+        self._samples.append((t_s, value))
+        while t_s - self._samples[0][0] > self._window_s:
+            self._samples.popleft()
+        return self.value
+
+    @property
+    def value(self) -> float:
+        if not self._samples:
+            return math.nan
+        return statistics.median(v for _, v in self._samples)

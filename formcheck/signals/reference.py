@@ -10,11 +10,9 @@ foreshortens (MediaPipe's 3D knee angle reads ~30 deg low at the bottom of a fro
 from __future__ import annotations
 
 import math
-from collections import deque
-
-import numpy as np
 
 from formcheck.landmarks import PoseFrame
+from formcheck.signals.filters import RollingMedian
 from formcheck.signals.geometry import flexion_deg
 
 # Legs count as straight (the person is standing) while both knees bend less than this in the 3D
@@ -54,8 +52,7 @@ class StandingHipHeight:
     """
 
     def __init__(self, window_s: float = STANDING_WINDOW_S) -> None:
-        self._window_s = window_s
-        self._samples: deque[tuple[float, float]] = deque()
+        self._heights = RollingMedian(window_s)
         self._reference = math.nan
 
     @property
@@ -65,8 +62,5 @@ class StandingHipHeight:
     def update(self, frame: PoseFrame) -> float:
         height = hip_height_px(frame)
         if height > 0 and legs_straight(frame):
-            self._samples.append((frame.t_s, height))
-            while self._samples and frame.t_s - self._samples[0][0] > self._window_s:
-                self._samples.popleft()
-            self._reference = float(np.median([h for _, h in self._samples]))
+            self._reference = self._heights.add(frame.t_s, height)
         return self._reference

@@ -95,6 +95,20 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(rng.uniform(lo, hi))
 
 
+def _both_arms(
+    shoulder_flex_deg: float, shoulder_abd_deg: float, elbow_flex_deg: float
+) -> dict[str, ArmPose]:
+    """The same arm pose on both sides (angles are mirrored by the body model)."""
+    return {
+        s: ArmPose(
+            shoulder_flex_deg=shoulder_flex_deg,
+            shoulder_abd_deg=shoulder_abd_deg,
+            elbow_flex_deg=elbow_flex_deg,
+        )
+        for s in ("left", "right")
+    }
+
+
 def _fault_span(
     tl: Timeline, name: str, magnitude: float, frac: float = 0.5
 ) -> list[tuple[float, float]]:
@@ -173,10 +187,7 @@ def hip_hinge(
     )
 
     def pose_at(p: dict[str, float]) -> Body:
-        arms = {
-            s: ArmPose(shoulder_flex_deg=p["arm"], shoulder_abd_deg=6, elbow_flex_deg=8)
-            for s in ("left", "right")
-        }
+        arms = _both_arms(shoulder_flex_deg=p["arm"], shoulder_abd_deg=6, elbow_flex_deg=8)
         return P.stand(
             knee_flex_deg=p["knee"],
             trunk_pitch_deg=p["pitch"],
@@ -228,10 +239,7 @@ def box_squat(
     )
 
     def pose_at(p: dict[str, float]) -> Body:
-        arms = {
-            s: ArmPose(shoulder_flex_deg=p["arm"], shoulder_abd_deg=8, elbow_flex_deg=10)
-            for s in ("left", "right")
-        }
+        arms = _both_arms(shoulder_flex_deg=p["arm"], shoulder_abd_deg=8, elbow_flex_deg=10)
         t = 0.0
         if wobble_hz and p["valgus"] > 0:
             t = p.get("_t", 0.0)
@@ -272,10 +280,7 @@ def glute_bridge(
         tl.pause(_u(rng, 0.6, 1.0))
 
     def pose_at(p: dict[str, float]) -> Body:
-        arms = {
-            s: ArmPose(shoulder_flex_deg=-p["bridge"], shoulder_abd_deg=15, elbow_flex_deg=5)
-            for s in ("left", "right")
-        }
+        arms = _both_arms(shoulder_flex_deg=-p["bridge"], shoulder_abd_deg=15, elbow_flex_deg=5)
         return P.supine(
             hip_flex={"left": p["hip"], "right": p["hip"]},
             knee_flex={"left": p["knee"], "right": p["knee"]},
