@@ -144,6 +144,8 @@ def _print_summary(data: dict[str, Any]) -> None:
         )
     for f in data["faults"]:
         print(f"  fault {f['rule']}: {f['start_s']:.1f}-{f['end_s']:.1f} s")
+    for rule, share in data.get("rules_not_checked", {}).items():
+        print(f"  not checked in this view: {rule} ({share:.0%} of the time it applied)")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -307,7 +309,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError(f"no such folder: {folder}")
     if not any(folder.glob("*.truth.json")):
         raise UserError(f"no truth files (*.truth.json) in {folder}")
-    report = evaluate_dir(folder, _model_path(args.model))
+    from formcheck.specs.loader import SpecError
+    from formcheck.video import VideoError
+
+    try:
+        report = evaluate_dir(folder, _model_path(args.model))
+    except (SpecError, VideoError) as exc:
+        raise UserError(str(exc)) from None
+    except (ValueError, KeyError) as exc:  # a truth file that is not JSON or lacks a key
+        raise UserError(f"a truth file in {folder} cannot be read: {exc}") from None
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_table(report))

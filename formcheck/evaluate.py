@@ -58,6 +58,8 @@ class ClipScore:
     angle_sq: dict[str, tuple[float, int]]  # sum of squared errors, samples
     detection_rate: float
     reported_faults: list[dict[str, Any]]
+    # Rules the camera view could not judge (share of the frames they were due): not a pass.
+    rules_not_checked: dict[str, float]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class ClipScore:
             "fault_found": self.fault_found,
             "fault_false_positives": self.fault_fp,
             "reported_faults": self.reported_faults,
+            "rules_not_checked": {r: round(v, 3) for r, v in self.rules_not_checked.items()},
             "angle_rmse_deg": {
                 k: round(math.sqrt(s / n), 2) for k, (s, n) in self.angle_sq.items() if n
             },
@@ -186,6 +189,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
             {"rule": f.rule, "start_s": round(f.start_s, 2), "end_s": round(f.end_s, 2)}
             for f in res.faults
         ],
+        rules_not_checked=dict(res.rules_unchecked),
     )
 
 
@@ -287,6 +291,15 @@ def format_table(report: dict[str, Any]) -> str:
             f"{c['clip']:44s} {reps:>7s} {hold:>9s} {faults:>24s} "
             f"{c['detection_rate']:>6.1%}  {ang}"
         )
+    unchecked = [
+        f"{c['clip']}: " + ", ".join(f"{r} {v:.0%}" for r, v in c["rules_not_checked"].items())
+        for c in report["per_clip"]
+        if c.get("rules_not_checked")
+    ]
+    if unchecked:
+        lines.append("")
+        lines.append("not checked in the clip's view (share of the time the rule was due):")
+        lines.extend(f"  {u}" for u in unchecked)
     t = report["total"]
     lines.append("")
     lines.append(

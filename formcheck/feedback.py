@@ -8,12 +8,17 @@ The same words are not repeated within ``repeat_cooldown_s``, and a new cue wait
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from formcheck.engine.session import FrameState
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import ExerciseSpec, Rule
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# A rule the view cannot judge is mentioned at most once a minute: in a box squat the knees are
+# judged from the front and the back from the side, so one of the two is always unchecked.
+UNCHECKED_REPEAT_S = 60.0
+_UNCHECKED = "unchecked:"
 
 
 def reason_text(reason: str, spec: ExerciseSpec) -> str:
@@ -25,14 +30,24 @@ def reason_text(reason: str, spec: ExerciseSpec) -> str:
         parts = ", ".join(spec.ready.landmarks)
         return f"Step back or improve the light so your {parts} are clearly in view."
     if reason == "wrong_view":
-        if views == ["front"]:
-            return "Turn to face the camera."
-        if "front" not in views:
-            return "Turn side-on to the camera."
-        return "Turn so the camera sees you " + " or ".join(views) + "-on."
+        return _turn(views) + "."
     if reason == "not_ready":
         return f"Get into the start position: {spec.start_position}"
     return "Cannot check your form right now."
+
+
+def _turn(views: Sequence[str]) -> str:
+    if list(views) == ["front"]:
+        return "Turn to face the camera"
+    if "front" not in views:
+        return "Turn side-on to the camera"
+    return "Turn so the camera sees you " + " or ".join(views) + "-on"
+
+
+def unchecked_text(rule: Rule) -> str:
+    """Plain words for a rule this camera view cannot judge."""
+    what = rule.checks or "this part of your form"
+    return f"From this angle {what} cannot be checked. {_turn(rule.views)} to have it checked."
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,12 @@ class CuePicker:
             return [Cue(state.reason, reason_text(state.reason, self._spec), "error")]
         faults = [self._rules[r] for r in state.active_faults if r in self._rules]
         faults.sort(key=lambda r: _SEVERITY_RANK[r.severity])
-        return [Cue(r.id, r.message, r.severity) for r in faults]
+        hints = [
+            Cue(_UNCHECKED + r, unchecked_text(self._rules[r]), "info")
+            for r in state.unchecked_rules
+            if r in self._rules
+        ]
+        return [Cue(r.id, r.message, r.severity) for r in faults] + hints
 
     def update(self, state: FrameState) -> Cue | None:
         """The cue to show now; a *new* one is returned only when it may be spoken."""
@@ -74,7 +94,10 @@ class CuePicker:
             return self.current
         if t - self._last_any_s < self._min_gap_s:
             return self.current
-        if t - self._last_said.get(best.key, -1e9) < self._repeat_cooldown_s:
+        cooldown_s = (
+            UNCHECKED_REPEAT_S if best.key.startswith(_UNCHECKED) else self._repeat_cooldown_s
+        )
+        if t - self._last_said.get(best.key, -1e9) < cooldown_s:
             return self.current
         self._last_said[best.key] = t
         self._last_any_s = t

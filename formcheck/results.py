@@ -141,6 +141,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
             }
             for f in result.faults
         ],
+        "rules_not_checked": {rule: _r(share) for rule, share in result.rules_unchecked.items()},
         "assessable_fraction": _r(result.assessable_frames / result.frames if result.frames else 0),
         "stopped_for_pain": stopped_for_pain,
         "processing": {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -11,6 +13,7 @@ from formcheck.engine.holds import Hold, HoldTimer
 from formcheck.engine.rules import RuleMonitor, StartBaseline, SwingCounter
 from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
+from formcheck.landmarks import LANDMARK_NAMES, PoseFrame
 from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
@@ -184,6 +187,59 @@ def test_rushed_hinges_are_counted_and_flagged():
         session.update(t, side_view_squat_frame(t, 0.0, trunk_lean_deg=lean))
     result = session.finish()
     assert [r.faults for r in result.reps] == [(), ("too_fast",), ("too_fast",)]
+
+
+def _half_turned(frame: PoseFrame) -> PoseFrame:
+    """The same person turned 45 deg toward the camera: the body's left-right axis gets an
+    image-plane part as large as its depth part (the view tracker reads diagonal)."""
+    world = frame.world_xyz_m.copy()
+    for i, name in enumerate(LANDMARK_NAMES):
+        world[i, 0] += 0.1 if name.startswith("left_") else -0.1 if name.startswith("right_") else 0
+    return replace(frame, world_xyz_m=world)
+
+
+def _hinges(turn: Callable[[PoseFrame], PoseFrame]) -> tuple[SessionResult, list]:
+    wave = _wave([(2, 0)] + [(1.2, 90), (0.8, 90), (1.5, 0), (1.0, 0)] * 3)
+    session = ExerciseSession(load_spec("hip_hinge"))
+    states = [
+        session.update(t, turn(side_view_squat_frame(t, 0.0, trunk_lean_deg=lean)))
+        for t, lean in wave
+    ]
+    return session.finish(), states
+
+
+def test_a_rule_the_view_cannot_judge_is_reported_unchecked_not_passed():
+    # scenario: three hinges filmed half-turned. The back is judged side-on only, so it is not
+    # judged here, and the result says so instead of silently passing it.
+    result, states = _hinges(_half_turned)
+    assert {s.view for s in states if s.assessable} == {"diagonal"}
+    assert len(result.reps) == 3
+    assert result.rules_unchecked == {"neutral_spine": pytest.approx(1.0)}
+    during_reps = [s for s in states if s.phase in ("outward", "end", "return")]
+    assert during_reps and all(s.unchecked_rules == ["neutral_spine"] for s in during_reps)
+    assert all(not s.unchecked_rules for s in states if s.phase == "start")
+    data = to_dict(result, RunInfo("clip.mp4", 15.0, 1.0, "replay"))
+    jsonschema.validate(data, result_schema())
+    assert data["rules_not_checked"] == {"neutral_spine": 1.0}
+    # scenario: the same hinges side-on: everything due is judged.
+    side_result, side_states = _hinges(lambda f: f)
+    assert side_result.rules_unchecked == {}
+    assert not any(s.unchecked_rules for s in side_states)
+
+
+def test_the_unchecked_hint_is_said_once_and_faults_outrank_it():
+    _, states = _hinges(_half_turned)
+    picker = CuePicker(load_spec("hip_hinge"))
+    shown = [picker.update(s) for s in states]
+    # A cue is said when it appears; it then stays on screen while it applies.
+    said = [c for prev, c in zip([None, *shown], shown, strict=False) if c and c != prev]
+    hints = [c.text for c in said if "cannot be checked" in c.text]
+    # Three reps within ~12 s: told once (at the first rep), not on every rep.
+    assert len(hints) == 1
+    assert "your back" in hints[0] and "side-on" in hints[0]
+    # A fault in progress is said first.
+    state = replace(states[-1], active_faults=["neutral_spine"], unchecked_rules=["neutral_spine"])
+    assert picker.candidates(state)[0].key == "neutral_spine"
 
 
 def test_rushed_rep_gives_a_slow_down_cue():

@@ -68,34 +68,16 @@ def test_hold_time_within_half_a_second_on_clean_clips(report: dict[str, Any]) -
     assert errors and max(errors) <= 0.5
 
 
-# Clean clips whose false positives are a known engine gap, judged by their own xfail below.
-KNOWN_FALSE_POSITIVES = {"hip_hinge_diagonal_clean.mp4"}
-
-
 def test_no_fault_on_clean_clips(report: dict[str, Any]) -> None:
     # Front-view squats are left out: their 3D knee angle reads ~27-30 deg low, so ``depth`` can
     # fire (an engine gap, see docs/SYNTH.md). Calm scripted reps (2.7-4 s) must not be
     # ``too_fast``.
     for c in report["per_clip"]:
-        if c["clip"] in KNOWN_FALSE_POSITIVES:
-            continue
         if (c["fault"] is None and c["view"] != "front") or (
             c["exercise"] == "clamshell" and c["fault"] is None
         ):
             spurious = {r: n for r, n in c["fault_false_positives"].items() if n}
             assert not spurious, c["clip"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="clean diagonal hinge: neutral_spine fires on 2 of 3 reps; in the diagonal view the "
-    "3D ear-shoulder-hip angle reads 27 deg standing and 41-42 at the bottom of a neutral hinge "
-    "(absolute limit 35) and rises 14-15 (change limit 15); see docs/SYNTH.md",
-)
-def test_no_fault_on_clean_diagonal_hinge(report: dict[str, Any]) -> None:
-    for c in report["per_clip"]:
-        if c["clip"] in KNOWN_FALSE_POSITIVES:
-            assert not any(c["fault_false_positives"].values()), c["clip"]
 
 
 FOUND_RULES = ["knee_wobble", "neutral_spine", "hips_stacked", "too_fast", "no_bouncing"]
@@ -106,21 +88,7 @@ def test_injected_faults_found(report: dict[str, Any], rule: str) -> None:
     assert report["total"]["fault_recall"][rule] >= 0.95
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        pytest.param(
-            r,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the clean diagonal hinge's two false neutral_spine reports (above)",
-            ),
-        )
-        if r == "neutral_spine"
-        else r
-        for r in FOUND_RULES
-    ],
-)
+@pytest.mark.parametrize("rule", FOUND_RULES)
 def test_faults_reported_precisely(report: dict[str, Any], rule: str) -> None:
     assert report["total"]["fault_precision"][rule] >= 0.95
 

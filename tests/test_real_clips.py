@@ -111,4 +111,11 @@ def test_neutral_spine_agrees_with_deadlift_labels(clip, model_path):
     labelled_rounded = any("rounded" in f for f in clip["faults_seen"])
     result = analyse(clip, model_path)
     flagged = any(f.rule == "neutral_spine" for f in result.faults)
-    assert flagged == labelled_rounded
+    if clip["view"] == "side":
+        assert flagged == labelled_rounded
+    else:
+        # scenario: filmed half-turned, the back is not judged (the 3D angle reads the same on a
+        # straight and a rounded back, see hip_hinge.yaml): never passed silently, but reported
+        # as not checked for the whole movement, so the person is told to turn side-on.
+        assert not flagged
+        assert result.rules_unchecked.get("neutral_spine", 0.0) > 0.9

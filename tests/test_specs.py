@@ -153,6 +153,12 @@ INVALID = [
         lambda d: d.update(rom={"signal": "hip_flexion_deg", "better": "higher", "label": "hip"}),
         "not listed under 'signals'",
     ),
+    # a rule judged in fewer views than the exercise must say what a view leaves unchecked
+    (
+        "partial_views_without_checks",
+        lambda d: d["rules"][0].pop("checks"),
+        "need 'checks': knee_wobble",
+    ),
     # based_on names a spec that does not exist
     ("based_on_unknown", lambda d: d.update(based_on="no_such_spec"), "based_on: no spec"),
 ]

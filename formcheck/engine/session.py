@@ -78,6 +78,8 @@ class FrameState:
     hold_s: float
     in_position: bool
     active_faults: list[str]
+    # Rules due now (in their phase) that this camera view cannot judge: the person is told.
+    unchecked_rules: list[str] = field(default_factory=list)
     new_reps: list[RepEvent] = field(default_factory=list)
     new_holds: list[Hold] = field(default_factory=list)
     new_faults: list[Fault] = field(default_factory=list)
@@ -99,6 +101,9 @@ class SessionResult:
     rom_signal: str | None = None
     rom_better: str | None = None
     rom_same_within: float = 0.0
+    # Per rule judged in fewer views than the exercise: the share of the frames it was due (in
+    # its phases, assessable) that the camera view left unjudged. Only rules with a share > 0.
+    rules_unchecked: dict[str, float] = field(default_factory=dict)
 
 
 class ExerciseSession:
@@ -151,6 +156,8 @@ class ExerciseSession:
         self._frames_with_pose = 0
         self._assessable = 0
         self._view_counts: Counter[str] = Counter()
+        self._rule_due: Counter[str] = Counter()
+        self._rule_unchecked: Counter[str] = Counter()
         self._side_counts: Counter[str] = Counter()
         self._last_t = math.nan
         self._last_side = "none"
@@ -230,6 +237,7 @@ class ExerciseSession:
             if self._reps is not None and phase != "start":
                 self._track_rep_rom(signals)
         self._track_position(t_s, in_position)
+        unchecked = self._count_unchecked(phase, view) if assessable else []
         # Rules see every frame so that a fault closes when assessment stops.
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
@@ -286,10 +294,22 @@ class ExerciseSession:
             hold_s=self._hold.current_s if self._hold else 0.0,
             in_position=in_position,
             active_faults=active,
+            unchecked_rules=unchecked,
             new_reps=new_reps,
             new_holds=new_holds,
             new_faults=new_faults,
         )
+
+    def _count_unchecked(self, phase: str | None, view: str) -> list[str]:
+        """Rules due in this phase that the view cannot judge (counted for the result)."""
+        unchecked = []
+        for rule in self.spec.rules:
+            if phase in rule.phases:
+                self._rule_due[rule.id] += 1
+                if view not in rule.views:
+                    self._rule_unchecked[rule.id] += 1
+                    unchecked.append(rule.id)
+        return unchecked
 
     @staticmethod
     def _stops_hold(monitor: RuleMonitor) -> bool:
@@ -451,4 +471,7 @@ class ExerciseSession:
             rom_signal=self.spec.rom.signal if self.spec.rom else None,
             rom_better=self.spec.rom.better if self.spec.rom else None,
             rom_same_within=self.spec.rom.same_within if self.spec.rom else 0.0,
+            rules_unchecked={
+                rule: n / self._rule_due[rule] for rule, n in self._rule_unchecked.items()
+            },
         )

@@ -207,6 +207,12 @@ class Rule(_Strict):
     ok: Band = Field(description="the rule passes while the signal is inside this band")
     phases: list[Phase] = Field(min_length=1)
     views: list[View] = Field(min_length=1, description="views in which the rule can be judged")
+    checks: str | None = Field(
+        default=None,
+        min_length=3,
+        description="what the rule looks at, in the patient's words ('your back'); needed when "
+        "the rule is judged in fewer views than the exercise, to say what a view leaves unchecked",
+    )
     min_persist_s: float = Field(default=0.3, ge=0, description="shorter breaks are ignored")
     check: Literal["throughout", "reached", "steady"] = Field(
         default="throughout",
@@ -324,4 +330,10 @@ class ExerciseSpec(_Strict):
             raise ValueError(f"duplicate rule ids: {', '.join(dupes)}")
         if self.sides == "both" and self.side_detector is None:
             raise ValueError("sides 'both' needs a 'side_detector'")
+        views = set(self.camera.views)
+        partial = [r.id for r in self.rules if views - set(r.views) and not r.checks]
+        if partial:
+            raise ValueError(
+                f"rules judged in fewer views than the exercise need 'checks': {', '.join(partial)}"
+            )
         return self

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from formcheck.feedback import reason_text
+from formcheck.feedback import reason_text, unchecked_text
 from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui.plots import timeline_figure
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
@@ -148,6 +148,11 @@ def _summary_metrics(review: Review) -> None:
             f"{share:.0%} of the frames could not be judged, mostly because: "
             f"{reason_text(reason, review.spec)}"
         )
+    rules = {r.id: r for r in review.spec.rules}
+    for rule_id, share in review.result.rules_unchecked.items():
+        # A rule the view could not judge is not a pass: say so, with how much it missed.
+        if share > 0.2 and rule_id in rules:
+            st.info(f"{unchecked_text(rules[rule_id])} (not checked {share:.0%} of the time)")
 
 
 def _table(rows: list[dict[str, Any]], empty: str) -> None:
