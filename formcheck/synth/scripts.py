@@ -353,8 +353,9 @@ def figure_four(
 
     Faults in the middle of each hold: ``pelvis_lift`` raises the hips ``magnitude`` cm off the
     floor (a partial bridge about the shoulders, the legs keeping the stretch);
-    ``pelvis_twist`` rolls the pelvis ``magnitude`` degrees against the shoulders, the crossed
-    leg's side lifting.
+    ``pelvis_twist`` rolls the pelvis ``magnitude`` degrees against the shoulders, the
+    supporting leg's hip lifting (checked on the truth landmarks: right ankle crossed, the left
+    hip rises 9 cm at 35 deg).
     """
     tl = Timeline({"sup": 50.0, "cross": 0.0, "lift": 0.0, "which": 0.0})
     tl.pause(_u(rng, 0.8, 1.1))
@@ -395,8 +396,9 @@ def figure_four(
         legs[crossed] = LegPose(
             hip_flex_deg=p["sup"], hip_abd_deg=2.0, knee_flex_deg=95, ankle_flex_deg=10
         )
-        # Rolling toward the supporting side lifts the crossed leg's hip (positive twist turns
-        # the body's left side up).
+        # A positive twist turns the body's right side up, so this lifts the supporting leg's
+        # hip. (An earlier comment said the crossed leg's; the truth landmarks say otherwise.
+        # Either way it is a twist the rule must report.)
         rise_m = p["lift"] / 100 if fault == "pelvis_lift" else 0.0
         twist = p["lift"] * (1.0 if crossed == "left" else -1.0) if fault == "pelvis_twist" else 0.0
         flat = P.supine(legs=legs, anchor="neck_base", hip_rise_m=rise_m, pelvis_twist_deg=twist)
