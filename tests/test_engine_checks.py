@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import jsonschema
+import numpy as np
 import pytest
 
 from formcheck.engine.holds import Hold, HoldTimer
 from formcheck.engine.rules import RuleMonitor, StartBaseline, SwingCounter
 from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
-from formcheck.landmarks import LANDMARK_NAMES, PoseFrame
+from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame
 from formcheck.results import RunInfo, result_schema, to_dict
+from formcheck.signals.catalog import SignalContext, knee_valgus_thigh
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
 from tests.factories import side_view_squat_frame
@@ -322,3 +324,78 @@ def test_rep_range_and_side_are_in_the_json():
     events = data["reps"]["events"]
     assert [e["rom"] for e in events] == pytest.approx([90, 90, 90], abs=3)
     assert {e["side"] for e in events} == {"left"}
+
+
+# -- knee_wobble: the knee's offset from the hip-to-toes line, front view --------------------
+
+
+def _front_legs(points: dict[str, tuple[float, float]]) -> PoseFrame:
+    """A front-view frame with only the named image points set (hips at y 100, knees at 150,
+    toes at 200; the midline at x 100)."""
+    xy = np.full((NUM_LANDMARKS, 2), 100.0)
+    for name, p in points.items():
+        xy[INDEX[name]] = p
+    return PoseFrame(0.0, xy, np.zeros((NUM_LANDMARKS, 3)), np.ones(NUM_LANDMARKS), (200, 250))
+
+
+def _legs(left_knee_x: float, right_knee_x: float, toes_swapped: bool = False) -> dict:
+    """Facing the camera: the left hip on the image's right (x 120), toes turned out to 140/60."""
+    toes = {"left_foot_index": (140.0, 200.0), "right_foot_index": (60.0, 200.0)}
+    if toes_swapped:
+        toes = {"left_foot_index": (60.0, 200.0), "right_foot_index": (140.0, 200.0)}
+    return {
+        "left_hip": (120.0, 100.0),
+        "right_hip": (80.0, 100.0),
+        "left_knee": (left_knee_x, 150.0),
+        "right_knee": (right_knee_x, 150.0),
+        **toes,
+    }
+
+
+def _relabelled(points: dict, *parts: str) -> dict:
+    """The model's left/right labels swapped for the named parts (``"hip"``, ``"knee"``...)."""
+    out = dict(points)
+    for part in parts:
+        out[f"left_{part}"], out[f"right_{part}"] = points[f"right_{part}"], points[f"left_{part}"]
+    return out
+
+
+KNEE_SIGNAL_CASES = [
+    # knees over the toes (on the hip-toes line, x 130 / 70 at the knees' height): 0
+    ("tracking", _legs(130, 70), 0.0),
+    # knees 20 px inside the line (thigh hypot(10, 50)): +20 / 51 thigh lengths
+    ("caved_in", _legs(110, 90), 20 / math.hypot(10, 50)),
+    # knees 10 px outside the line: negative
+    ("pushed_out", _legs(140, 60), -10 / math.hypot(20, 50)),
+    # scenario: knees caved in until they met, and the model swapped the feet's labels (rendered
+    # 25 deg valgus): the line still runs to the foot on the hip's side, so it still reads in
+    ("caved_in_feet_relabelled", _legs(110, 90, toes_swapped=True), 20 / math.hypot(10, 50)),
+    # scenario: the knees' points passed each other (a rendered figure can; a person cannot):
+    # each side takes the knee on its side of the image, 28 px inside the line
+    ("knees_crossed", _legs(98, 102), 28 / math.hypot(18, 50)),
+    # scenario: for one frame of a fast real squat the model swapped the hips' labels, or the
+    # knees' and toes' together: good tracking still reads 0
+    ("hips_relabelled", _relabelled(_legs(130, 70), "hip"), 0.0),
+    ("legs_relabelled", _relabelled(_legs(130, 70), "knee", "foot_index"), 0.0),
+    # facing away (every label mirrored): the same reading
+    (
+        "facing_away",
+        _relabelled(_legs(110, 90), "hip", "knee", "foot_index"),
+        20 / math.hypot(10, 50),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "expected"), KNEE_SIGNAL_CASES, ids=[c[0] for c in KNEE_SIGNAL_CASES]
+)
+def test_knee_valgus_thigh_cases(name, points, expected):
+    value = knee_valgus_thigh(_front_legs(points), SignalContext("front", "both"))
+    assert value == pytest.approx(expected, abs=1e-9)
+
+
+def test_knee_valgus_thigh_is_nan_without_the_toes():
+    points = _legs(110, 90)
+    points["left_foot_index"] = (math.nan, math.nan)
+    points["right_foot_index"] = (math.nan, math.nan)
+    assert math.isnan(knee_valgus_thigh(_front_legs(points), SignalContext("front", "both")))

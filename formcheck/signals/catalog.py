@@ -203,23 +203,53 @@ def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return math.degrees(math.atan2(float(-d[1]), abs(float(d[0]))))
 
 
+def _legs_by_image_side(frame: PoseFrame, view: str) -> dict[str, tuple[np.ndarray, ...]]:
+    """Hip, knee and toes of each leg, taken by image side rather than by the model's labels.
+
+    Facing the camera, one leg's hip, knee and toes all lie on its own side of the image: planted
+    feet do not cross and knees caving in can meet but not pass each other. The model's labels
+    do not keep to that: with the knees together (rendered 25 deg valgus) it kept the knees'
+    labels but swapped the ankles' and the toes', its "left" toes 36 px inside the left hip; on a
+    fast real squat it swapped the hips alone, or the knees and toes together, for a frame.
+    Each leg is the left-most (or right-most) of each pair; ``"left"`` / ``"right"`` name the
+    leg on the side of the image where the model put that hip. Front view only: from the side or
+    at a slant the legs overlap in the image and the labels are kept.
+    """
+    names = ("hip", "knee", "foot_index")
+    labelled = {s: tuple(frame.xy(f"{s}_{n}") for n in names) for s in ("left", "right")}
+    if view != "front" or any(np.isnan(p).any() for leg in labelled.values() for p in leg):
+        return labelled
+    image_left, image_right = [], []
+    for n in names:
+        a, b = sorted((frame.xy(f"left_{n}"), frame.xy(f"right_{n}")), key=lambda p: float(p[0]))
+        image_left.append(a)
+        image_right.append(b)
+    if frame.xy("left_hip")[0] <= frame.xy("right_hip")[0]:
+        return {"left": tuple(image_left), "right": tuple(image_right)}
+    return {"left": tuple(image_right), "right": tuple(image_left)}
+
+
 def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     """Front view: how far the knee sits inside (+) or outside (-) the line from the hip to the
     toes, in thigh lengths, taken horizontally in the image at the knee's height. The worse
     (larger |value|) knee of the working sides is returned with its sign.
 
     The line ends at the toes, not the ankle, because a knee that properly tracks over turned-out
-    toes in a deep or wide squat sits outside the hip-ankle line; over the toes it reads ~0.
+    toes in a deep or wide squat sits outside the hip-ankle line; over the toes it reads ~0. The
+    points of each leg are taken by image side (:func:`_legs_by_image_side`): with the model's
+    labels, knees caving in until they met read ~0 (the line ran to the other foot, through the
+    knee).
     """
     mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
+    legs = _legs_by_image_side(frame, ctx.view)
     worst = math.nan
     for s in _sides(ctx):
-        hip, knee, ankle = frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee"), frame.xy(f"{s}_foot_index")
+        hip, knee, toe = legs[s]
         thigh = distance(hip, knee)
-        dy = ankle[1] - hip[1]
+        dy = toe[1] - hip[1]
         if not (thigh > 0 and abs(dy) > 1e-6):
             continue
-        line_x = hip[0] + (ankle[0] - hip[0]) * (knee[1] - hip[1]) / dy
+        line_x = hip[0] + (toe[0] - hip[0]) * (knee[1] - hip[1]) / dy
         inward = 1.0 if mid_x > hip[0] else -1.0
         value = (knee[0] - line_x) * inward / thigh
         if math.isnan(worst) or abs(value) > abs(worst):
@@ -293,7 +323,11 @@ SIGNALS: dict[str, SignalDef] = {
         SignalDef("pelvis_twist_deg", "deg", "pelvis twist", ("shoulder", "hip"), pelvis_twist_deg),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
         SignalDef(
-            "knee_valgus_thigh", "thigh", "knee in/out", ("hip", "knee", "ankle"), knee_valgus_thigh
+            "knee_valgus_thigh",
+            "thigh",
+            "knee in/out",
+            ("hip", "knee", "ankle", "foot_index"),
+            knee_valgus_thigh,
         ),
         SignalDef(
             "hip_height_torso",
