@@ -60,6 +60,11 @@ class ClipScore:
     reported_faults: list[dict[str, Any]]
     # Rules the camera view could not judge (share of the frames they were due): not a pass.
     rules_not_checked: dict[str, float]
+    # A view the spec does not accept is refused (the person is told to turn), not scored: the
+    # accuracy totals cover accepted views only, and a refused clip must count nothing.
+    view_accepted: bool = True
+    wrong_view_rate: float = 0.0
+    holds_found: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,9 @@ class ClipScore:
             "fault_false_positives": self.fault_fp,
             "reported_faults": self.reported_faults,
             "rules_not_checked": {r: round(v, 3) for r, v in self.rules_not_checked.items()},
+            "view_accepted": self.view_accepted,
+            "wrong_view_rate": round(self.wrong_view_rate, 4),
+            "holds_found": self.holds_found,
             "angle_rmse_deg": {
                 k: round(math.sqrt(s / n), 2) for k, (s, n) in self.angle_sq.items() if n
             },
@@ -190,6 +198,13 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
             for f in res.faults
         ],
         rules_not_checked=dict(res.rules_unchecked),
+        view_accepted=truth["view"] in spec.camera.views,
+        wrong_view_rate=(
+            sum(st.reason == "wrong_view" for st in analysis.states) / len(analysis.states)
+            if analysis.states
+            else 0.0
+        ),
+        holds_found=len(res.holds),
     )
 
 
@@ -210,7 +225,10 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def summarize(scores: list[ClipScore]) -> dict[str, Any]:
+def summarize(all_scores: list[ClipScore]) -> dict[str, Any]:
+    # Accuracy over the views each spec accepts; detection over every clip (it is about the
+    # figure and the model, not the exercise).
+    scores = [s for s in all_scores if s.view_accepted]
     rules = sorted({r for s in scores for r in s.fault_injected})
     rep_clips = [s for s in scores if s.reps_true > 0 or load_spec(s.exercise).reps is not None]
     holds = [e for s in scores for e in s.hold_errors_s]
@@ -226,7 +244,8 @@ def summarize(scores: list[ClipScore]) -> dict[str, Any]:
                 acc[0] += v
                 acc[1] += n
     return {
-        "clips": len(scores),
+        "clips": len(all_scores),
+        "clips_in_refused_views": len(all_scores) - len(scores),
         "reps_exact_rate": _ratio(
             sum(s.reps_true == s.reps_found for s in rep_clips), len(rep_clips)
         ),
@@ -254,10 +273,10 @@ def summarize(scores: list[ClipScore]) -> dict[str, Any]:
             k: round(math.sqrt(v / n), 2) for k, (v, n) in side_sq.items() if n and k in SAGITTAL
         },
         "detection_rate": {
-            "min": round(min(s.detection_rate for s in scores), 4),
-            "mean": round(float(np.mean([s.detection_rate for s in scores])), 4),
+            "min": round(min(s.detection_rate for s in all_scores), 4),
+            "mean": round(float(np.mean([s.detection_rate for s in all_scores])), 4),
         }
-        if scores
+        if all_scores
         else None,
     }
 
@@ -287,6 +306,8 @@ def format_table(report: dict[str, Any]) -> str:
             or "-"
         )
         ang = " ".join(f"{k.replace('_deg', '')}={v:.1f}" for k, v in c["angle_rmse_deg"].items())
+        if not c.get("view_accepted", True):
+            ang = f"view refused (wrong_view {c['wrong_view_rate']:.0%}, not scored)  {ang}"
         lines.append(
             f"{c['clip']:44s} {reps:>7s} {hold:>9s} {faults:>24s} "
             f"{c['detection_rate']:>6.1%}  {ang}"

@@ -50,8 +50,16 @@ def report(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> dict[s
     return evaluate_dir(out, model_path)
 
 
-def _clips(report: dict[str, Any], **match: Any) -> list[dict[str, Any]]:
-    return [c for c in report["per_clip"] if all(c[k] == v for k, v in match.items())]
+def _clips(
+    report: dict[str, Any], include_refused: bool = False, **match: Any
+) -> list[dict[str, Any]]:
+    """Clips matching ``match``; by default only those in a view their spec accepts (the
+    accuracy targets apply there; a refused view is checked by its own test)."""
+    return [
+        c
+        for c in report["per_clip"]
+        if all(c[k] == v for k, v in match.items()) and (include_refused or c["view_accepted"])
+    ]
 
 
 def _assert_holds_within_half_a_second(clips: list[dict[str, Any]]) -> None:
@@ -66,7 +74,23 @@ def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:
     assert {c["fault"] for c in report["per_clip"]} - {None} == set(FAULT_RULES)
     # Every spec's exercise has a script in the set, clean, in at least two views.
     for exercise in (*REP_EXERCISES, *HOLD_EXERCISES):
-        assert len({c["view"] for c in _clips(report, exercise=exercise, fault=None)}) >= 2
+        clean = _clips(report, include_refused=True, exercise=exercise, fault=None)
+        assert len({c["view"] for c in clean}) >= 2
+
+
+def test_a_view_the_spec_refuses_counts_nothing(report: dict[str, Any]) -> None:
+    # scenario: a bridge, child's pose or lying figure-four filmed half-turned. Their specs accept
+    # side-on only (measured: no reps, no hold or a hold 4.5 s off half-turned), so the person
+    # is asked to turn rather than given a count or a time that is wrong.
+    refused = [c for c in report["per_clip"] if not c["view_accepted"]]
+    assert {c["exercise"] for c in refused} >= {
+        "glute_bridge",
+        "childs_pose",
+        "supine_figure_four_stretch",
+    }
+    for c in refused:
+        assert (c["reps_found"], c["holds_found"], c["reported_faults"]) == (0, 0, []), c["clip"]
+        assert c["wrong_view_rate"] >= 0.4, (c["clip"], c["wrong_view_rate"])
 
 
 @pytest.mark.parametrize(
@@ -87,7 +111,8 @@ def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:
     ],
 )
 def test_pose_found_on_95_percent_of_frames(report: dict[str, Any], exercise: str) -> None:
-    clips = _clips(report, exercise=exercise)
+    # Every clip, refused views included: detection is about the figure and the model.
+    clips = _clips(report, include_refused=True, exercise=exercise)
     assert clips
     for c in clips:
         assert c["detection_rate"] >= 0.95, (c["clip"], c["detection_rate"])
@@ -98,14 +123,7 @@ def test_pose_found_on_95_percent_of_frames(report: dict[str, Any], exercise: st
     [
         "hip_hinge",
         "box_squat",
-        pytest.param(
-            "glute_bridge",
-            marks=_gap(
-                "diagonal glute bridge: 0/3 reps; the 3D hip_flexion_deg reads 32-37 deg at the "
-                "top of the bridge where the truth is 12-13 (RMSE 13.7 deg), so the hips never "
-                "reach the extended band"
-            ),
-        ),
+        "glute_bridge",
         pytest.param(
             "clamshell",
             marks=_gap(
@@ -126,13 +144,7 @@ def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
 @pytest.mark.parametrize(
     "exercise",
     [
-        pytest.param(
-            "supine_figure_four_stretch",
-            marks=_gap(
-                "diagonal figure-four: holds 4.55/0.55 s off (3D min_hip_flexion_deg RMSE 12.4 "
-                "deg against the 85 deg band); side view 0.15/0.25 s"
-            ),
-        ),
+        "supine_figure_four_stretch",
         pytest.param(
             "hip_flexor_kneeling_stretch",
             marks=_gap(
@@ -143,8 +155,8 @@ def test_rep_count_exact(report: dict[str, Any], exercise: str) -> None:
         pytest.param(
             "childs_pose",
             marks=_gap(
-                "child's pose: diagonal, no hold found (7.00 s off; 3D trunk_incline_deg RMSE "
-                "8.6, hip_flexion 21.7, knee 30.7 deg); side view 0.55 s"
+                "child's pose, side view: 0.55 s off (the diagonal view is refused by the spec: "
+                "there no hold was found, 3D knee angle RMSE 30.7 deg)"
             ),
         ),
         pytest.param(
@@ -171,7 +183,7 @@ def test_hold_time_within_half_a_second_on_clean_clips(
             marks=_gap(
                 "figure-four: 20 cm pelvis lift 1.60/0.40 and 0.40/0.35 s off (the first lift "
                 "is not reported: the engine's first hold ends as the lift starts); 50 deg twist "
-                "from the diagonal 3.35/1.55 s (not judged)"
+                "side-on 1.40/1.25 s (a twist is not judged, the truth stops the clock for it)"
             ),
         ),
         pytest.param(
@@ -249,10 +261,9 @@ def test_the_back_is_judged_side_on_and_reported_unchecked_half_turned(
         pytest.param(
             "pelvis_twist",
             marks=_gap(
-                "pelvis_down is judged side-on only and does not judge a twist: no landmark "
-                "signal followed a 20-50 deg rendered twist on every hold from the side or the "
-                "diagonal (supine_figure_four_stretch.yaml); this diagonal clip: 0/2, and the "
-                "pelvis is reported as not checked"
+                "pelvis_down does not judge a twist: no landmark signal followed a 20-50 deg "
+                "rendered twist on every hold, side-on or half-turned "
+                "(supine_figure_four_stretch.yaml); 50 deg side-on: 0/2"
             ),
         ),
         "bouncing",
