@@ -241,6 +241,38 @@ def test_session_cannot_assess_with_hidden_legs():
     assert state.reason == "low_confidence"
 
 
+# Visibility levels as offsets from the spec's ``ready.min_visibility`` (the floor), each held
+# half a second; whether the frames are judged (not low confidence) at the end of each level.
+VISIBILITY_SCENARIOS = [
+    # a limb behind the body hovering just under the floor once the person is in view stays
+    # assessed: the far knee of a lying figure-four read 0.28-0.34 against 0.3 through a lift
+    ("dip_just_under_the_floor", [0.4, -0.02, -0.05, 0.4], [True, True, True, True]),
+    # a real loss, well under the floor, is low confidence
+    ("real_loss", [0.4, -0.15, 0.4], [True, False, True]),
+    # coming back from a loss needs the full floor again, not the lowered one
+    ("back_from_a_loss", [-0.15, -0.05, 0.05], [False, False, True]),
+    # never in view: the lowered floor does not apply before the first good frame
+    ("never_in_view", [-0.05, -0.05], [False, False]),
+]
+
+
+@pytest.mark.parametrize(
+    "offsets, judged",
+    [s[1:] for s in VISIBILITY_SCENARIOS],
+    ids=[s[0] for s in VISIBILITY_SCENARIOS],
+)
+def test_visibility_gate_has_hysteresis(offsets: list[float], judged: list[bool]) -> None:
+    spec = load_spec("box_squat")
+    floor = spec.ready.min_visibility
+    session = ExerciseSession(spec)
+    last: dict[int, bool] = {}
+    for t, frame in _squat_frames(_wave([(0.5 * len(offsets), 5)])):
+        level = min(int(t / 0.5), len(offsets) - 1)
+        frame.visibility[:] = floor + offsets[level]
+        last[level] = session.update(t, frame).reason != "low_confidence"
+    assert [last[i] for i in range(len(offsets))] == judged
+
+
 TEMPO_TIMING = [
     # a 1 s descent from 5 to 90 deg, 0.5 s at the bottom, 1 s back: the tempo runs from the
     # start of the descent (t=1) to the return into the start band (30 deg at ~2.5+0.71 s), 2.2 s,

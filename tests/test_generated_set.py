@@ -181,9 +181,8 @@ def test_hold_time_within_half_a_second_on_clean_clips(
         pytest.param(
             "supine_figure_four_stretch",
             marks=_gap(
-                "figure-four: 20 cm pelvis lift 1.60/0.40 and 0.40/0.35 s off (the first lift "
-                "is not reported: the engine's first hold ends as the lift starts); 50 deg twist "
-                "side-on 1.40/1.25 s (a twist is not judged, the truth stops the clock for it)"
+                "figure-four: 50 deg twist side-on 1.40/1.25 s off (a twist is not judged, the "
+                "truth stops the clock for it); 20 cm pelvis lift 0.45/0.40 and 0.40/0.35 s"
             ),
         ),
         pytest.param(
@@ -250,14 +249,9 @@ def test_the_back_is_judged_side_on_and_reported_unchecked_half_turned(
                 "counted (left side down)"
             ),
         ),
-        pytest.param(
-            "pelvis_lift",
-            marks=_gap(
-                "pelvis_down at 20 cm hip rise (side): found 3/4, no false report; the first "
-                "lift of seed 2025 falls after the engine's first hold ended (2.85-4.95 s, "
-                "lift 4.81-6.03 s)"
-            ),
-        ),
+        # 4/4 since the visibility gate has hysteresis: the crossed far knee read 0.28-0.29
+        # through the first lift of seed 2025, under the 0.3 floor, which ended the hold there.
+        "pelvis_lift",
         pytest.param(
             "pelvis_twist",
             marks=_gap(

@@ -39,6 +39,12 @@ TEMPO_CUE_S = 3.0
 POSITION_ABSENCE_S = 1.5
 # Swings this long before settling into the position count: bouncing into a stretch is bouncing.
 STEADY_LEAD_S = 1.0
+# Once the body is in view, a landmark must drop this far below the spec's ``min_visibility``
+# before frames count as low confidence again (a Schmitt trigger). A limb behind the body, such as
+# the far knee side-on, scores close to any fixed floor: in a rendered lying figure-four the crossed
+# far knee read 0.28-0.34 through a pelvis lift, so a single floor of 0.3 broke the hold and the
+# lift went unjudged.
+VISIBILITY_HYSTERESIS = 0.1
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class ExerciseSession:
         self._ready = False
         self._start_since = math.nan
         self._last_pose_s = math.nan
+        self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
         self._side_votes: deque[tuple[float, str]] = deque()
         self._rep_faults: set[str] = set()
         self._rep_events: list[RepEvent] = []
@@ -181,6 +188,8 @@ class ExerciseSession:
     def _visible(self, frame: PoseFrame, side: str) -> bool:
         sides = ("left", "right") if side == "both" else (side,)
         floor = self.spec.ready.min_visibility
+        if self._in_view:
+            floor -= VISIBILITY_HYSTERESIS
         for part in self.spec.ready.landmarks:
             names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
             if any(frame.vis(n) < floor for n in names):
@@ -202,6 +211,7 @@ class ExerciseSession:
 
         if frame is None:
             reason = "no_person"
+            self._in_view = False
             if not math.isnan(self._last_pose_s) and t_s - self._last_pose_s > LOST_RESET_S:
                 self._lose_readiness()
         else:
@@ -216,7 +226,8 @@ class ExerciseSession:
             for name in self.spec.signals:
                 raw = SIGNALS[name].fn(frame, ctx)
                 signals[name] = self._filters[name](raw, t_s)
-            if not self._visible(frame, side):
+            self._in_view = self._visible(frame, side)
+            if not self._in_view:
                 reason = "low_confidence"
             elif view not in self.spec.camera.views:
                 reason = "wrong_view"
