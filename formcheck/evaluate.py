@@ -4,9 +4,10 @@ For every ``<clip>.truth.json`` in a folder (written by :mod:`formcheck.synth`),
 through the real pose model and the engine, and compared with the truth:
 
 - reps: is the count exact?
-- holds: each true hold (time the true hold signal is in the spec's target band, minus time inside
-  an injected fault of a rule that stops the clock: an error judged during the hold) against the
-  engine's hold with the most overlap, absolute error in seconds;
+- holds: each true hold (time the true hold signal is in the spec's target band through the
+  scripted hold and the stay in the band either side of it, minus time inside an injected fault of
+  a rule that stops the clock: an error judged during the hold) against the engine's hold with the
+  most overlap, absolute error in seconds;
 - faults, per rule: an injected interval is found if the engine reports that rule overlapping it
   (recall); a reported fault that overlaps no injected interval of its rule, or any fault on a
   clean clip, is a false positive (precision);
@@ -97,9 +98,21 @@ def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
 
 
 def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, float]]:
-    """(side, seconds) of each scripted hold, counted the way the engine should count it."""
+    """(side, seconds) of each scripted hold, counted the way the engine should count it.
+
+    A scripted hold runs from the start of the move into the stretch to the start of the move out
+    of it; the person is in position while the true hold signal is in the spec's target band. The
+    stay is followed past both ends of the script's interval for as long as the signal stays in
+    the band without a break: easing out of a stretch takes a few tenths of a second before the
+    position is actually left (rendered half-kneeling: 0.65 s still past 100 deg), and that time
+    is in position by the spec's own definition.
+    """
     if spec.hold is None:
         return []
+    target, signal = spec.hold.target, spec.hold.signal
+    frames = truth["frames"]
+    times = [float(f["t_s"]) for f in frames]
+    in_band = [target.contains(f["signals"]["left"][signal]) for f in frames]
     dt = 1.0 / float(truth["fps"])
     # Only faults of rules that stop the clock in the spec (errors judged during the hold) are
     # taken out of the true hold; a warning such as bouncing is a cue while the clock runs.
@@ -107,14 +120,16 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     clock_stoppers = [x for x in truth["faults"] if x["rule"] in stopping]
     out = []
     for h in truth["holds"]:
+        inside = [i for i, t in enumerate(times) if h["start_s"] - dt <= t <= h["end_s"] + dt]
+        first, last = (inside[0], inside[-1]) if inside else (0, -1)
+        while first > 0 and in_band[first] and in_band[first - 1]:
+            first -= 1
+        while last + 1 < len(frames) and in_band[last] and in_band[last + 1]:
+            last += 1
         total = 0.0
-        for f in truth["frames"]:
-            t = float(f["t_s"])
-            if not (h["start_s"] - dt <= t <= h["end_s"] + dt):
-                continue
-            value = f["signals"]["left"][spec.hold.signal]
-            faulted = any(x["start_s"] <= t <= x["end_s"] for x in clock_stoppers)
-            if spec.hold.target.contains(value) and not faulted:
+        for i in range(first, last + 1):
+            faulted = any(x["start_s"] <= times[i] <= x["end_s"] for x in clock_stoppers)
+            if in_band[i] and not faulted:
                 total += dt
         out.append((str(h.get("side", "none")), total))
     return out

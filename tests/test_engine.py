@@ -338,12 +338,14 @@ HOLD_FAULT_SCENARIOS = [
     # The trunk drops (70 deg) at 5.0 s and stays down: the fault is confirmed at 6.0 s, but the
     # hold ended when the fault began, at 5.0 s: 4.5 s, not the 5.5 s the clock had run to.
     ("fault_until_the_end", [(5.0, 30.0), (3.0, 70.0)], [4.5]),
-    # The same fault for 2 s, then upright again for 4 s: the fault closes once the trunk has
-    # been up for 1 s (min_persist_s); the clock stopped 5.0-8.0 s and the hold goes on to
-    # 11.0 s as one hold (a corrected fault pauses it, it does not start a new one).
-    ("fault_then_recovered", [(5.0, 30.0), (2.0, 70.0), (4.0, 30.0)], [7.5]),
-    # A fault longer than max_fault_pause_s (5 s) ends the hold: a new one starts after it.
-    ("fault_too_long", [(5.0, 30.0), (6.0, 70.0), (4.0, 30.0)], [4.5, 3.0]),
+    # The same fault for 2 s, then upright again for 4 s: the clock stops 5.0-7.0 s and runs
+    # again as soon as the trunk is back up (the fault itself closes 1 s later, min_persist_s),
+    # on to 11.0 s as one hold: 4.5 + 4.0 s (a corrected fault pauses it, it does not start a
+    # new one).
+    ("fault_then_recovered", [(5.0, 30.0), (2.0, 70.0), (4.0, 30.0)], [8.5]),
+    # A fault longer than max_fault_pause_s (5 s) ends the hold: a new one starts when the
+    # trunk is back up, at 11.0 s.
+    ("fault_too_long", [(5.0, 30.0), (6.0, 70.0), (4.0, 30.0)], [4.5, 4.0]),
     # A lean shorter than min_persist_s is never a fault: the clock runs through it, one hold
     # from 0.5 to 8.5 s.
     ("short_lean", [(5.0, 30.0), (0.5, 70.0), (3.0, 30.0)], [8.0]),

@@ -43,6 +43,11 @@ class RuleMonitor:
         return not math.isnan(self._active_since)
 
     @property
+    def failing(self) -> bool:
+        """True while the rule is judged and failing now (confirmed or not)."""
+        return not math.isnan(self._fail_since)
+
+    @property
     def active_since_s(self) -> float:
         """When the confirmed fault under way began failing (NaN when none)."""
         return self._active_since

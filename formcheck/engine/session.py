@@ -277,8 +277,11 @@ class ExerciseSession:
             if monitor.active:
                 self._rep_faults.add(monitor.rule.id)
         if self._hold is not None:
+            # The clock stops while a confirmed fault is failing; once the position is corrected
+            # it runs again at once, not only when the correction has lasted min_persist_s (the
+            # cue stays until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
             hold_ok = in_position and not any(
-                m.active for m in self._monitors if self._stops_hold(m)
+                m.active and m.failing for m in self._monitors if self._stops_hold(m)
             )
             finished = self._hold.update(
                 t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok

@@ -360,10 +360,13 @@ SIDE_DETECTORS: dict[str, Callable[[PoseFrame], str]] = {
 
 
 def thigh_opening_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Angle between the two thighs (hip->knee), in 3D: 0 with the knees together, growing as the
-    top knee lifts away in a clamshell or the legs part."""
-    left = frame.world("left_knee") - frame.world("left_hip")
-    right = frame.world("right_knee") - frame.world("right_hip")
+    """Angle between the two thighs (hip->knee): 0 with the knees together, growing as the legs
+    part. Side view: in the image, where the thighs of a lunge or half-kneel lie in the plane of
+    the picture (rendered half-kneeling: 2D RMSE 2.3-4.1 deg, 3D 5.7-7.2 and reading 5 low);
+    otherwise in 3D."""
+    image = _use_image(ctx)
+    left = _p(frame, "left_knee", image) - _p(frame, "left_hip", image)
+    right = _p(frame, "right_knee", image) - _p(frame, "right_hip", image)
     return angle_between_deg(left, right)
 
 

@@ -1,0 +1,84 @@
+"""How `formcheck evaluate` counts a true hold from a truth file (no video, no model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from formcheck.evaluate import _true_holds
+from formcheck.specs.loader import load_spec
+
+FPS = 10.0
+# hip_flexor_kneeling_stretch: hold band thigh_opening_deg >= 100; spine_upright is an error
+# judged in the hold (stops the clock), no_bouncing a warning (does not).
+SPEC = load_spec("hip_flexor_kneeling_stretch")
+
+
+def _truth(
+    values: list[float], hold: tuple[float, float], faults: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    frames = [
+        {"t_s": i / FPS, "signals": {"left": {"thigh_opening_deg": v}}}
+        for i, v in enumerate(values)
+    ]
+    return {
+        "fps": FPS,
+        "frames": frames,
+        "holds": [{"start_s": hold[0], "end_s": hold[1], "side": "left"}],
+        "faults": faults or [],
+    }
+
+
+IN, OUT = 110.0, 90.0
+
+TRUE_HOLD_SCENARIOS = [
+    # in the band exactly over the scripted hold (frames 10..20): 11 frames
+    ("exactly_the_script", [OUT] * 10 + [IN] * 11 + [OUT] * 9, (1.0, 2.0), None, 1.1),
+    # easing out takes 0.5 s still inside the band after the script's hold ends: counted
+    ("still_in_band_after_the_script", [OUT] * 10 + [IN] * 16 + [OUT] * 4, (1.0, 2.0), None, 1.6),
+    # the move in reaches the band before the scripted start is marked: counted too
+    ("in_band_before_the_script", [OUT] * 7 + [IN] * 14 + [OUT] * 9, (1.0, 2.0), None, 1.4),
+    # a dip out of the band inside the hold is not counted, and a later, separate stay in the
+    # band (another pass through it after leaving) is not joined to the hold
+    (
+        "dip_inside_and_a_separate_stay_after",
+        [OUT] * 10 + [IN] * 4 + [OUT] * 2 + [IN] * 5 + [OUT] * 3 + [IN] * 3 + [OUT] * 3,
+        (1.0, 2.0),
+        None,
+        0.9,
+    ),
+    # an error judged in the hold (spine_upright) stops the true clock for its interval
+    (
+        "error_fault_stops_the_clock",
+        [OUT] * 10 + [IN] * 11 + [OUT] * 9,
+        (1.0, 2.0),
+        {"rule": "spine_upright", "start_s": 1.25, "end_s": 1.55},
+        0.8,
+    ),
+    # a warning (bouncing) does not
+    (
+        "warning_fault_does_not",
+        [OUT] * 10 + [IN] * 11 + [OUT] * 9,
+        (1.0, 2.0),
+        {"rule": "no_bouncing", "start_s": 1.25, "end_s": 1.55},
+        1.1,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "values, hold, fault, seconds",
+    [s[1:] for s in TRUE_HOLD_SCENARIOS],
+    ids=[s[0] for s in TRUE_HOLD_SCENARIOS],
+)
+def test_true_hold_seconds(
+    values: list[float],
+    hold: tuple[float, float],
+    fault: dict[str, Any] | None,
+    seconds: float,
+) -> None:
+    truth = _truth(values, hold, [fault] if fault else None)
+    [(side, got)] = _true_holds(SPEC, truth)
+    assert side == "left"
+    assert got == pytest.approx(seconds, abs=1e-6)
