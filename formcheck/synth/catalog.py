@@ -76,7 +76,8 @@ SAMPLES: tuple[ClipSpec, ...] = (
 # fault -> (exercise, view, magnitudes to try)
 SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
     "rounded_back": ("hip_hinge", "side", (0.0, 30.0, 60.0, 90.0, 120.0)),
-    "knee_valgus": ("box_squat", "front", (0.0, 5.0, 10.0, 15.0, 20.0, 30.0)),
+    # Realistic sizes: in this rig the knees touch in the image at about 10 deg.
+    "knee_valgus": ("box_squat", "front", (0.0, 5.0, 8.0, 10.0, 12.0, 15.0)),
     "hips_roll_back": ("clamshell", "front", (0.0, 20.0, 30.0, 40.0, 55.0)),
     "pelvis_lift": ("supine_figure_four_stretch", "side", (0.0, 5.0, 10.0, 15.0, 25.0)),
     "pelvis_twist": ("supine_figure_four_stretch", "side", (0.0, 20.0, 35.0, 50.0)),
@@ -113,8 +114,10 @@ _GENERATED: tuple[tuple[str, str, str | None, float, dict[str, Any]], ...] = (
     # too_fast: reps (down and up) under the spec's min_rep_s 1.6 s.
     ("hip_hinge", "side", "too_fast", 1.2, {}),
     ("hip_hinge", "side", "too_fast", 1.2, {}),
-    ("box_squat", "front", "knee_valgus", 25.0, {}),
-    ("box_squat", "front", "knee_valgus", 25.0, {}),
+    # knee_wobble: every faulty rep from 12 deg in a realistic sweep (3 seeds each at 5, 8, 10,
+    # 12, 15 deg); 10 deg 4/6 reps. In this rig the knees touch in the image at about 10 deg.
+    ("box_squat", "front", "knee_valgus", 15.0, {}),
+    ("box_squat", "front", "knee_valgus", 15.0, {}),
     # hips_stacked: 35 deg, or 12 deg more than at the start (true reading: roll + 5). Past
     # ~45 deg the rolled knee opens away from the camera: at 60 the true image opening peaks at
     # 15-22 deg, under the 18 deg rep band, so the truth's reps would not be reps by the spec.
