@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from formcheck.specs.loader import load_all_specs, load_spec
 from formcheck.specs.schema import Prescription
-from formcheck.ui.library import checks, prescription_lines, views_text
+from formcheck.ui.library import checks, not_checked_lines, prescription_lines, views_text
 
 PAGE = "from formcheck.ui.library_page import render\nrender()\n"
 
@@ -28,6 +28,24 @@ def test_every_spec_is_listed_with_its_content() -> None:
         assert spec.camera.setup in markdown
         assert spec.start_position in markdown
         assert {r.message for r in spec.rules} <= told
+        assert all(line in markdown for line in not_checked_lines(spec)), spec.id
+
+
+@pytest.mark.parametrize(
+    ("spec_id", "expected_start"),
+    [
+        # scenario: a guided timer: the contraction itself cannot be seen, and the page says so
+        ("transverse_abdominis", ["The contraction happens deep inside the tummy"]),
+        # scenario: the lying figure-four checks a lift, but a twist of the pelvis is not seen
+        ("supine_figure_four_stretch", ["A twist of the pelvis"]),
+        # scenario: everything the sheet asks for is checked in some view
+        ("box_squat", []),
+    ],
+)
+def test_what_the_camera_cannot_check(spec_id: str, expected_start: list[str]) -> None:
+    lines = not_checked_lines(load_spec(spec_id))
+    assert len(lines) == len(expected_start)
+    assert all(line.startswith(start) for line, start in zip(lines, expected_start, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,7 @@ def test_setup_card_and_idle_panel(stream: FakeStream) -> None:
     text = "\n".join(m.value for m in at.markdown)
     assert "Set-up: Box squat" in text and "Where to put the laptop." in text
     assert "Start position." in text
+    assert not any("cannot check" in c.value for c in at.caption)
     assert stream.calls[-1]["desired_playing"] is None
     assert stream.calls[-1]["on_frames"] == processor(at).process_newest
     assert metrics(at)["Reps"] == "0"
@@ -83,6 +84,10 @@ def test_exercise_query_parameter_and_change(stream: FakeStream) -> None:
     labels = metrics(at)
     assert "Hold" in labels and "Reps" not in labels, "a stretch shows the hold timer"
     assert at.selectbox(key="practice_side").value == "auto"
+    # The set-up card says what the camera cannot see in this stretch (a twist of the pelvis);
+    # the box squat's card had nothing of the kind.
+    captions = " ".join(c.value for c in at.caption)
+    assert "cannot check this; watch it yourself: A twist of the pelvis" in captions
 
 
 def test_live_counts_then_summary_when_stopped(stream: FakeStream) -> None:

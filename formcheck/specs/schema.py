@@ -268,6 +268,11 @@ class ExerciseSpec(_Strict):
     hold: HoldSpec | None = None
     rules: list[Rule] = Field(default_factory=list)
     prescription: Prescription
+    not_checked: list[str] = Field(
+        default_factory=list,
+        description="what the sheet asks for that the camera cannot judge, one sentence each in "
+        "the patient's words (the spec's comments say why); shown before the exercise",
+    )
     key_signal: str = Field(description="the angle plotted and shown in the overlay")
     rom: RomSpec | None = Field(default=None, description="range of motion to report")
     based_on: str | None = Field(

@@ -96,3 +96,12 @@ def counting_text(spec: ExerciseSpec) -> str:
     if spec.kind == "reps":
         return "The app counts your repetitions and tells good ones from ones that need work."
     return "The app times how long you hold the position and counts your holds."
+
+
+def not_checked_lines(spec: ExerciseSpec) -> list[str]:
+    """What the camera cannot judge in this exercise, for the person to watch themselves: the
+    guided timer's reason and the spec's ``not_checked`` sentences."""
+    lines = []
+    if spec.guided and spec.hold is not None and spec.hold.guided_reason:
+        lines.append(" ".join(spec.hold.guided_reason.split()))
+    return lines + list(spec.not_checked)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.ui.library import checks, counting_text, prescription_lines, views_text
+from formcheck.ui.library import (
+    checks,
+    counting_text,
+    not_checked_lines,
+    prescription_lines,
+    views_text,
+)
 from formcheck.ui.resources import specs_or_stop
 
 
@@ -39,6 +45,10 @@ def _exercise(spec: ExerciseSpec) -> None:
         )
     else:
         st.markdown("No form checks for this exercise yet, only the count.")
+    unseen = not_checked_lines(spec)
+    if unseen:
+        st.markdown("**What the camera cannot check (watch it yourself)**")
+        st.markdown("\n".join(f"- {line}" for line in unseen))
 
 
 def render() -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui import webrtc
-from formcheck.ui.library import prescription_lines, views_text
+from formcheck.ui.library import not_checked_lines, prescription_lines, views_text
 from formcheck.ui.live import ENDED, LiveProcessor, LiveSnapshot, LiveSummary
 from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
 from formcheck.ui.resources import live_backend, model_path_or_none, specs_or_stop
@@ -41,6 +41,9 @@ def _setup_card(spec: ExerciseSpec) -> None:
             lines = prescription_lines(spec.prescription, spec.kind)
             if lines:
                 st.caption("Today: " + " ".join(lines))
+        unseen = not_checked_lines(spec)
+        if unseen:
+            st.caption("The camera cannot check this; watch it yourself: " + " ".join(unseen))
 
 
 def _processor(spec: ExerciseSpec, side: str) -> LiveProcessor | None:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from formcheck.feedback import reason_text, unchecked_text
 from formcheck.specs.schema import ExerciseSpec
+from formcheck.ui.library import not_checked_lines
 from formcheck.ui.plots import timeline_figure
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
 from formcheck.ui.review import (
@@ -153,6 +154,10 @@ def _summary_metrics(review: Review) -> None:
         # A rule the view could not judge is not a pass: say so, with how much it missed.
         if share > 0.2 and rule_id in rules:
             st.info(f"{unchecked_text(rules[rule_id])} (not checked {share:.0%} of the time)")
+    unseen = not_checked_lines(review.spec)
+    if unseen:
+        # Never judged by the camera in any view: the clinician should look at the clip for it.
+        st.caption("Not checked by the camera in this exercise: " + " ".join(unseen))
 
 
 def _table(rows: list[dict[str, Any]], empty: str) -> None:
