@@ -163,3 +163,43 @@ def test_hip_drop_leg_against_the_standing_height(knee_deg, view):
 def test_hip_drop_leg_is_nan_before_the_person_has_stood():
     frame = factories.side_view_squat_frame(0.0, 90.0)
     assert math.isnan(SIGNALS["hip_drop_leg"].fn(frame, SignalContext("front", "both")))
+
+
+def _half_turned(frame, share: float):
+    """The frame as a camera sees it with the body turned so that only ``share`` of its forward
+    axis shows: image offsets from the hips along x shrink by ``share`` (this factory puts both
+    sides of the body at the same image point, so there is no sideways offset to add)."""
+    from dataclasses import replace
+
+    xy = frame.xy_px.copy()
+    hip_x = (xy[INDEX["left_hip"], 0] + xy[INDEX["right_hip"], 0]) / 2
+    xy[:, 0] = hip_x + (xy[:, 0] - hip_x) * share
+    return replace(frame, xy_px=xy)
+
+
+@pytest.mark.parametrize(
+    ("trunk_lean_deg", "knee_deg", "yaw_deg"),
+    [
+        # a hinge seen half-turned (yaw 45): forward offsets appear at 71% of their length
+        (45.0, 20.0, 45.0),
+        # a seated forward lean from nearer the front (yaw 35)
+        (40.0, 90.0, 35.0),
+        # nearly side-on (yaw 54)
+        (10.0, 60.0, 54.0),
+    ],
+)
+def test_sagittal_angles_half_turned_undo_the_foreshortening(trunk_lean_deg, knee_deg, yaw_deg):
+    share = math.sin(math.radians(yaw_deg))
+    frame = _half_turned(side_view_squat_frame(0.0, knee_deg, trunk_lean_deg), share)
+    hip_deg = trunk_lean_deg + knee_deg / 2  # trunk forward + thigh back from vertical
+    ctx = SignalContext("diagonal", "left", sagittal_share=share)
+    assert SIGNALS["trunk_incline_deg"].fn(frame, ctx) == pytest.approx(trunk_lean_deg, abs=1e-6)
+    assert SIGNALS["hip_flexion_deg"].fn(frame, ctx) == pytest.approx(hip_deg, abs=1e-6)
+    # Read straight off the image, the lean looks smaller than it is.
+    flat = SignalContext("diagonal", "left", sagittal_share=1.0)
+    assert SIGNALS["trunk_incline_deg"].fn(frame, flat) < 0.9 * trunk_lean_deg
+    # Without the body's yaw the 3D world landmarks are used (exact in this factory).
+    unknown = SignalContext("diagonal", "left")
+    assert SIGNALS["trunk_incline_deg"].fn(frame, unknown) == pytest.approx(
+        trunk_lean_deg, abs=1e-6
+    )
