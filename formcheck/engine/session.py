@@ -221,12 +221,7 @@ class ExerciseSession:
             view = estimate.view
             side = self._working_side(frame, view, estimate.near_side)
             ctx = SignalContext(
-                view if view != "unknown" else "front",
-                side,
-                self._standing.update(frame),
-                # Half-turned: how much of the body's forward axis the image shows (the tracker's
-                # median yaw), so sagittal angles can be read from the image.
-                math.sin(math.radians(estimate.yaw_deg)) if view == "diagonal" else math.nan,
+                view if view != "unknown" else "front", side, self._standing.update(frame)
             )
             for name in self.spec.signals:
                 raw = SIGNALS[name].fn(frame, ctx)

@@ -40,16 +40,11 @@ class SignalContext:
         standing_hip_px: The person's own standing hip height in the image, in pixels, learnt by
             the session while they stand (:class:`formcheck.signals.reference.StandingHipHeight`);
             NaN when not known yet. Only :func:`hip_drop_leg` uses it.
-        sagittal_share: Half-turned (diagonal) views: the share of the body's forward axis the
-            image shows, the sine of the body's yaw (:mod:`formcheck.signals.view`). When known,
-            sagittal angles are read from the image with the foreshortening undone
-            (:func:`_sagittal_point`); NaN: the 3D world landmarks are used instead.
     """
 
     view: str
     side: str
     standing_hip_px: float = math.nan
-    sagittal_share: float = math.nan
 
 
 SignalFn = Callable[[PoseFrame, SignalContext], float]
@@ -72,30 +67,6 @@ def _p(frame: PoseFrame, name: str, image: bool) -> np.ndarray:
     return frame.xy(name) if image else frame.world(name)
 
 
-# Half-turned, the body's forward axis is seen at least this much (yaw >= 30 deg is diagonal).
-MIN_SAGITTAL_SHARE = 0.5
-
-
-def _sagittal_point(frame: PoseFrame, ctx: SignalContext, name: str) -> np.ndarray:
-    """A landmark for an angle in the body's sagittal plane (hip, knee, trunk).
-
-    Side-on: the image point. Half-turned with the body's yaw known: the image point with its
-    horizontal distance from the hips divided by ``ctx.sagittal_share``, which undoes the
-    foreshortening of forward/backward offsets (vertical ones are seen in full). Points of one
-    side share their sideways offset, so angles within a side, or between midpoints, keep none of
-    it. On the rendered half-turned clips this read the hip angle with 4.0-4.2 deg RMSE (3D
-    landmarks 6.2-7.4), the knee 3.3-4.1 (8.6-9.1) and a kneeling trunk 4.4 (12.4). Otherwise:
-    the 3D world point.
-    """
-    if ctx.view == "diagonal" and ctx.sagittal_share > 0:
-        share = min(1.0, max(MIN_SAGITTAL_SHARE, ctx.sagittal_share))
-        hip_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
-        point = np.array(frame.xy(name), dtype=float)
-        point[0] = hip_x + (point[0] - hip_x) / share
-        return point
-    return _p(frame, name, _use_image(ctx))
-
-
 def _sides(ctx: SignalContext) -> tuple[str, ...]:
     return ("left", "right") if ctx.side == "both" else (ctx.side,)
 
@@ -107,12 +78,7 @@ def _per_side_mean(frame: PoseFrame, ctx: SignalContext, fn: Callable[[str], flo
 
 
 def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Knee flexion, 0 = straight leg, ~90 = thigh and shin at a right angle (hip-knee-ankle).
-
-    Image side-on, 3D otherwise. Not read from the stretched image half-turned (see
-    :func:`_sagittal_point`): on the rendered figure that was better (RMSE 3.3-4.1 deg against
-    8.6-9.1), but on the real diagonal half-kneeling clip the front knee then read 137-146 deg in
-    the lunge (3D 118-132), which the spec would report as the knee far over the toes."""
+    """Knee flexion, 0 = straight leg, ~90 = thigh and shin at a right angle (hip-knee-ankle)."""
     img = _use_image(ctx)
     return _per_side_mean(
         frame,
@@ -126,33 +92,40 @@ def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 def hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Hip flexion between trunk and thigh (shoulder-hip-knee): 0 = in one line (standing tall or
     the top of a bridge), 90 = thigh at right angles to the trunk."""
-    return _per_side_mean(frame, ctx, lambda s: _hip_flexion(frame, ctx, s))
+    img = _use_image(ctx)
+    return _per_side_mean(
+        frame,
+        ctx,
+        lambda s: flexion_deg(
+            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
+        ),
+    )
 
 
-def _hip_flexion(frame: PoseFrame, ctx: SignalContext, s: str) -> float:
-    sho, hip, knee = (_sagittal_point(frame, ctx, f"{s}_{n}") for n in ("shoulder", "hip", "knee"))
-    return flexion_deg(sho, hip, knee)
-
-
-def _hip_flexions(frame: PoseFrame, ctx: SignalContext) -> tuple[float, float]:
-    """(left, right) hip flexion, shoulder-hip-knee (see :func:`_sagittal_point`)."""
-    return _hip_flexion(frame, ctx, "left"), _hip_flexion(frame, ctx, "right")
+def _hip_flexions(frame: PoseFrame, image: bool) -> tuple[float, float]:
+    """(left, right) hip flexion, shoulder-hip-knee, in the image or in 3D."""
+    left, right = (
+        flexion_deg(
+            _p(frame, f"{s}_shoulder", image),
+            _p(frame, f"{s}_hip", image),
+            _p(frame, f"{s}_knee", image),
+        )
+        for s in ("left", "right")
+    )
+    return left, right
 
 
 def max_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The larger hip flexion of the two legs: how far the most bent thigh is drawn to the chest."""
-    good = [v for v in _hip_flexions(frame, ctx) if not math.isnan(v)]
+    good = [v for v in _hip_flexions(frame, _use_image(ctx)) if not math.isnan(v)]
     return max(good) if good else math.nan
 
 
 def trunk_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Trunk (hip midpoint -> shoulder midpoint) against vertical: 0 upright, 90 horizontal."""
-    hip = midpoint(
-        _sagittal_point(frame, ctx, "left_hip"), _sagittal_point(frame, ctx, "right_hip")
-    )
-    sho = midpoint(
-        _sagittal_point(frame, ctx, "left_shoulder"), _sagittal_point(frame, ctx, "right_shoulder")
-    )
+    img = _use_image(ctx)
+    hip = midpoint(_p(frame, "left_hip", img), _p(frame, "right_hip", img))
+    sho = midpoint(_p(frame, "left_shoulder", img), _p(frame, "right_shoulder", img))
     return incline_from_vertical_deg(hip, sho)
 
 
@@ -415,7 +388,7 @@ SIGNALS["thigh_opening_image_deg"] = SignalDef(
 def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
     supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
-    values = _hip_flexions(frame, ctx)
+    values = _hip_flexions(frame, _use_image(ctx))
     if any(math.isnan(v) for v in values):
         return math.nan
     return min(values)
@@ -438,7 +411,7 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 
 def pulled_leg_side(frame: PoseFrame) -> str:
     """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
-    left, right = _hip_flexions(frame, SignalContext("front", "both"))  # 3D: any view
+    left, right = _hip_flexions(frame, image=False)
     return "left" if left >= right else "right"
 
 
