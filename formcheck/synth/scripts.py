@@ -452,6 +452,19 @@ def _bounce_up(p: dict[str, float], amplitude: float, hz: float) -> float:
     return p["bounce"] * amplitude * (1.0 - math.cos(2 * math.pi * hz * t))
 
 
+def _hold(tl: Timeline, hold_s: float, bouncing: bool) -> None:
+    """Stay in the position ``hold_s`` seconds; bouncing, through the middle half of it (0.3 s
+    to start and to stop the ``bounce`` key)."""
+    if not bouncing:
+        tl.pause(hold_s)
+        return
+    tl.pause(hold_s * 0.25)
+    tl.move(0.3, bounce=1.0)
+    tl.pause(hold_s * 0.5 - 0.6)
+    tl.move(0.3, bounce=0.0)
+    tl.pause(hold_s * 0.25)
+
+
 def _bounce_faults(tl: Timeline, rule: str, amplitude: float, hz: float) -> None:
     _mark_faults(
         tl,
@@ -490,14 +503,7 @@ def hip_flexor_kneeling(
         tl.pause(_u(rng, 0.5, 0.8))
         ta, _ = tl.move(_u(rng, 1.2, 1.6), lunge=_u(rng, 18, 22))
         h = hold_s + _u(rng, -0.3, 0.3)
-        if fault == "bouncing":
-            tl.pause(h * 0.25)
-            tl.move(0.3, bounce=1.0)
-            tl.pause(h * 0.5 - 0.6)
-            tl.move(0.3, bounce=0.0)
-            tl.pause(h * 0.25)
-        else:
-            tl.pause(h)
+        _hold(tl, h, bouncing=fault == "bouncing")
         tb, _ = tl.move(_u(rng, 1.0, 1.3), lunge=0.0)
         tl.pause(_u(rng, 0.4, 0.7))
         tl.move(_u(rng, 0.9, 1.2), **{front: 0.0})
@@ -549,14 +555,7 @@ def childs_pose(
     tl.pause(_u(rng, 1.0, 1.4))
     ta, _ = tl.move(_u(rng, 2.0, 2.6), fold=_u(rng, 70, 74), round=_u(rng, 30, 36), reach=1.0)
     h = hold_s + _u(rng, -0.4, 0.4)
-    if fault == "bouncing":
-        tl.pause(h * 0.25)
-        tl.move(0.3, bounce=1.0)
-        tl.pause(h * 0.5 - 0.6)
-        tl.move(0.3, bounce=0.0)
-        tl.pause(h * 0.25)
-    else:
-        tl.pause(h)
+    _hold(tl, h, bouncing=fault == "bouncing")
     tb, _ = tl.move(_u(rng, 2.0, 2.6), fold=0.0, round=0.0, reach=0.0)
     tl.pause(_u(rng, 0.8, 1.2))
     tl.intervals.append(Interval("hold", ta, tb))
@@ -606,14 +605,7 @@ def seated_figure_four(
         tl.pause(_u(rng, 0.4, 0.7))
         ta, _ = tl.move(_u(rng, 1.4, 1.8), lean=_u(rng, 38, 46))
         h = hold_s + _u(rng, -0.3, 0.3)
-        if fault == "bouncing":
-            tl.pause(h * 0.25)
-            tl.move(0.3, bounce=1.0)
-            tl.pause(h * 0.5 - 0.6)
-            tl.move(0.3, bounce=0.0)
-            tl.pause(h * 0.25)
-        else:
-            tl.pause(h)
+        _hold(tl, h, bouncing=fault == "bouncing")
         tb, _ = tl.move(_u(rng, 1.3, 1.7), lean=0.0)
         tl.pause(_u(rng, 0.3, 0.6))
         tl.move(_u(rng, 0.9, 1.2), cross=0.0)
