@@ -302,13 +302,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from formcheck.evaluate import evaluate_dir, format_table
-
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
+    from formcheck.corpus.manifest import MANIFEST_NAME
+
+    if (folder / MANIFEST_NAME).exists():
+        return _evaluate_corpus(args, folder)
+    if args.landmarks_cache or args.markdown:
+        raise UserError(
+            f"--landmarks-cache and --markdown need a labelled folder ({MANIFEST_NAME})"
+        )
+    from formcheck.evaluate import evaluate_dir, format_table
+
     if not any(folder.glob("*.truth.json")):
-        raise UserError(f"no truth files (*.truth.json) in {folder}")
+        raise UserError(f"no {MANIFEST_NAME} and no truth files (*.truth.json) in {folder}")
     from formcheck.specs.loader import SpecError
     from formcheck.video import VideoError
 
@@ -320,6 +328,46 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError(f"a truth file in {folder} cannot be read: {exc}") from None
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_table(report))
+    return 0
+
+
+def _evaluate_corpus(args: argparse.Namespace, folder: Path) -> int:
+    """Labelled real clips (a manifest.json): counts, holds and faults against the labels."""
+    import os
+    import shlex
+
+    from formcheck.corpus.manifest import ManifestError
+    from formcheck.corpus.report import format_table, markdown
+    from formcheck.corpus.run import evaluate_corpus
+    from formcheck.video import VideoError
+
+    jobs = args.jobs or os.cpu_count() or 1
+    cache = Path(args.landmarks_cache) if args.landmarks_cache else None
+    for out in (args.json, args.markdown):
+        if out and not Path(out).resolve().parent.is_dir():
+            raise UserError(f"the folder for {out} does not exist")
+    from formcheck.corpus.manifest import load_manifest
+    from formcheck.pose.model_store import default_model_path
+
+    try:
+        load_manifest(folder)  # a bad manifest is reported before any model work
+        # The model file names the cache entries; it is only loaded (and checked) when a clip
+        # is not in the cache yet.
+        model = Path(args.model).expanduser() if args.model else default_model_path()
+        if not model.is_file():
+            model = _model_path(args.model)  # raises with the remedies
+        report = evaluate_corpus(
+            folder, model, cache, jobs=jobs, check_model=lambda: _model_path(args.model)
+        )
+    except (ManifestError, VideoError) as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        text = json.dumps(report.to_json(), indent=2)
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    if args.markdown:
+        command = shlex.join(["formcheck", *args.command_line])
+        Path(args.markdown).write_text(markdown(report, command), encoding="utf-8")
     print(format_table(report))
     return 0
 
@@ -393,10 +441,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3)
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("evaluate", help="score the analysis on rendered clips with truth files")
-    p.add_argument("folder", help="folder of clips with <clip>.truth.json beside them")
+    p = sub.add_parser(
+        "evaluate",
+        help="score the analysis on labelled real clips or rendered clips with truth files",
+        description="A folder with a manifest.json of hand labels (see docs/ACCURACY.md) is "
+        "scored against its labels: rep counts, hold times, fault rules, frames that could not "
+        "be judged. A folder of rendered clips with <clip>.truth.json files is scored against "
+        "their exact truth.",
+    )
+    p.add_argument("folder", help="labelled clips (manifest.json) or rendered clips with truth")
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
+    p.add_argument(
+        "--landmarks-cache",
+        metavar="DIR",
+        help="keep each clip's landmarks here; later runs re-score from them without the model",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=0, metavar="N", help="model processes (default: all cores)"
+    )
+    p.add_argument("--markdown", metavar="OUT.md", help="write the totals as Markdown")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("synth", help="render the sample clips (sample_videos/) from their seeds")
@@ -409,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
     try:
         code: int = args.func(args)
         return code

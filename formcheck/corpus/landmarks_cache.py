@@ -1,0 +1,120 @@
+"""Landmarks of many clips: the pose model run once per clip (a process pool), cached on disk.
+
+A cached file is keyed by the video's and the model's sha256 and by ``EXTRACTION_VERSION``, so a
+changed clip, another model or a change in how landmarks are extracted never reuses stale
+landmarks. After an engine change the whole corpus is re-scored from the cache in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from formcheck.landmarks import LandmarkSeries
+
+# Bump when the backend's output for the same video and model changes (tracking, people count).
+EXTRACTION_VERSION = 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_key(video: Path, model_sha256: str) -> str:
+    """A short key naming the video's content, the model and the extraction code."""
+    text = f"{_sha256(video)}:{model_sha256}:{EXTRACTION_VERSION}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cached_path(cache_dir: Path, video: Path, model_sha256: str) -> Path:
+    return cache_dir / f"{video.stem}.{cache_key(video, model_sha256)}.npz"
+
+
+def extract_landmarks(video: Path, model: Path) -> LandmarkSeries:
+    """Run the pose model over every decoded frame of ``video`` (the tracked person's landmarks)."""
+    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
+    from formcheck.video import iter_frames
+
+    times, poses = [], []
+    size = (0, 0)
+    with MediaPipePoseBackend(model) as backend:
+        for t_s, rgb in iter_frames(video):
+            size = (rgb.shape[1], rgb.shape[0])
+            times.append(t_s)
+            poses.append(backend.detect(rgb, t_s))
+    return LandmarkSeries.from_frames(times, poses, size, video.name)
+
+
+def _extract_to(video: Path, model: Path, out: Path | None) -> LandmarkSeries:
+    series = extract_landmarks(video, model)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".partial.npz")
+        series.save(tmp)
+        tmp.replace(out)  # a killed run never leaves a half-written cache entry
+    return series
+
+
+def landmarks_for_clips(
+    videos: Sequence[Path],
+    model: Path,
+    cache_dir: Path | None = None,
+    jobs: int = 1,
+    on_done: Callable[[Path], None] | None = None,
+    check_model: Callable[[], object] | None = None,
+) -> dict[Path, LandmarkSeries]:
+    """Landmarks of each video, from the cache where present, else from the model.
+
+    Args:
+        videos: The clips.
+        model: The pose model bundle.
+        cache_dir: Where cached landmarks live; None runs the model every time.
+        jobs: Worker processes for clips not in the cache (one model per process).
+        on_done: Called with each video as its landmarks become available.
+        check_model: Called once before the model is first needed (it raises if the model
+            cannot be used); re-scoring from a full cache never calls it.
+    """
+    from formcheck.pose.model_store import sha256_file
+
+    model_sha = sha256_file(model)
+    out: dict[Path, LandmarkSeries] = {}
+    todo: list[tuple[Path, Path | None]] = []
+    for video in videos:
+        target = cached_path(cache_dir, video, model_sha) if cache_dir else None
+        if target is not None and target.exists():
+            try:
+                out[video] = LandmarkSeries.load(target)
+            except ValueError:
+                todo.append((video, target))  # unreadable entry: extract again
+                continue
+            if on_done:
+                on_done(video)
+        else:
+            todo.append((video, target))
+    if not todo:
+        return out
+    if check_model is not None:
+        check_model()
+    if jobs <= 1 or len(todo) == 1:
+        for video, target in todo:
+            out[video] = _extract_to(video, model, target)
+            if on_done:
+                on_done(video)
+        return out
+    # Spawned (not forked) workers: each loads its own MediaPipe runtime cleanly.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_extract_to, v, model, t): v for v, t in todo}
+        for future in as_completed(futures):
+            video = futures[future]
+            out[video] = future.result()
+            if on_done:
+                on_done(video)
+    return out
