@@ -105,6 +105,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                     "faults": list(r.faults),
                     "side": r.side,
                     "rom": _rn(r.rom),
+                    "tempo_s": _rn(r.tempo_s),
                 }
                 for r in result.reps
             ],

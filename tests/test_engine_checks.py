@@ -152,7 +152,7 @@ def _run_squats(wave) -> tuple[SessionResult, list]:
 
 
 TEMPO_SCENARIOS = [
-    # three calm squats, ~2 s each out of the start band (box squat min_rep_s 1.5): no flag
+    # three calm squats, ~2 s each out of the start band (box squat min_rep_s 1.0): no flag
     ("calm", _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3), [(), (), ()]),
     # the second squat rushed, 0.3 s down and 0.3 s up: flagged too_fast, the others not
     (
@@ -179,10 +179,10 @@ def test_tempo_scenarios(name, wave, expected):
 
 
 def test_rushed_hinges_are_counted_and_flagged():
-    # scenario: one calm hinge (3.5 s), then two rushed ones, down and up in 1.2 s with no pause:
+    # scenario: one calm hinge (3.5 s), then two rushed ones, down and up in 0.9 s with no pause:
     # every rep counts, and only the rushed ones are too fast (the sheet: "do not rush").
     calm = [(1.2, 90), (0.8, 90), (1.5, 0), (1.0, 0)]
-    rushed = [(0.6, 90), (0.6, 0), (1.0, 0)]
+    rushed = [(0.45, 90), (0.45, 0), (1.0, 0)]
     wave = _wave([(2, 0), *calm, *rushed, *rushed])
     session = ExerciseSession(load_spec("hip_hinge"))
     for t, lean in wave:

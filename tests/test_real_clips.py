@@ -191,7 +191,9 @@ FLOORS = {
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
 RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (1, 4), "knee_wobble": (0, 0)}
-MAX_CALM_CLIPS_WITH_TOO_FAST = 21  # of 42 calm rep clips
+# squat_split_screen_correct_vs_wrong: the tracked person switches mid-rep (11.7 s), so the
+# rep seen is a 0.9 s fragment.
+MAX_CALM_CLIPS_WITH_TOO_FAST = 1  # of 43 calm rep clips
 
 
 @pytest.mark.skipif(not LABELS, reason=NO_CLIPS)

@@ -83,7 +83,7 @@ def _verdict(expected: bool, flagged: bool, unchecked_share: float) -> Verdict:
 
 
 def is_calm(label: ClipLabel) -> bool:
-    text = f"{label.exercise} {label.file}".lower()
+    text = label.exercise.lower()
     return not any(word in text for word in EXPLOSIVE_WORDS)
 
 

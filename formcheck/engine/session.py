@@ -56,6 +56,9 @@ class RepEvent:
     faults: tuple[str, ...]
     side: str = "none"
     rom: float = math.nan  # furthest value of the spec's range-of-motion signal in the rep
+    # Start of the movement to back in the start band; NaN when the rep began before it was
+    # seen (the person started at the rep's end, e.g. set up over the bar).
+    tempo_s: float = math.nan
 
     @property
     def duration_s(self) -> float:
@@ -372,8 +375,8 @@ class ExerciseSession:
             if self._reps and self.spec.reps:
                 self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
                 # Begun at the rep's end (on the box, over the bar): its first rep was not seen
-                # going down, so how far it went is not judged.
-                self._reach_unjudged = in_end
+                # going down, so neither how far it went nor its tempo is judged.
+                self._reach_unjudged = self._reps.phase == "end"
 
     def _advance(
         self,
@@ -421,13 +424,15 @@ class ExerciseSession:
         """Record a finished rep with every rule it broke, its tempo and its range."""
         faults = set(self._rep_faults)
         tempo = self.spec.reps
-        if tempo and tempo.min_rep_s is not None and rep.tempo_s < tempo.min_rep_s:
+        # Begun before it was seen (at the rep's end): neither its depth nor its tempo is known.
+        unjudged, self._reach_unjudged = self._reach_unjudged, False
+        tempo_s = math.nan if unjudged else rep.tempo_s
+        if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)
             self._tempo_until = rep.end_s + TEMPO_CUE_S
             self._faults.append(
                 Fault(TOO_FAST, rep.start_s, rep.end_s, "warning", tempo.too_fast_message)
             )
-        unjudged, self._reach_unjudged = self._reach_unjudged, False
         for tracker in self._reach:
             if not tracker.passed_and_reset() and not unjudged:
                 faults.add(tracker.rule.id)
@@ -448,6 +453,7 @@ class ExerciseSession:
             tuple(sorted(faults)),
             side,
             self._rom_best,
+            tempo_s,
         )
         self._rep_events.append(event)
         self._rep_faults.clear()

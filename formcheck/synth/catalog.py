@@ -12,7 +12,7 @@ from formcheck.synth.clip import ClipSpec, render_clip
 SAMPLES: tuple[ClipSpec, ...] = (
     ClipSpec("hip_hinge_side_clean", "hip_hinge", "side", 11),
     ClipSpec("hip_hinge_side_rounded_60", "hip_hinge", "side", 12, "rounded_back", 60.0),
-    ClipSpec("hip_hinge_side_too_fast_1.2", "hip_hinge", "side", 13, "too_fast", 1.2),
+    ClipSpec("hip_hinge_side_too_fast_0.8", "hip_hinge", "side", 13, "too_fast", 0.8),
     ClipSpec("box_squat_side_clean", "box_squat", "side", 21),
     ClipSpec("box_squat_front_clean", "box_squat", "front", 22),
     ClipSpec("box_squat_front_valgus_20", "box_squat", "front", 23, "knee_valgus", 20.0),
@@ -82,7 +82,7 @@ SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
     "pelvis_lift": ("supine_figure_four_stretch", "side", (0.0, 5.0, 10.0, 15.0, 25.0)),
     "pelvis_twist": ("supine_figure_four_stretch", "side", (0.0, 20.0, 35.0, 50.0)),
     "bouncing": ("hip_flexor_kneeling_stretch", "side", (0.0, 2.0, 4.0, 6.0, 10.0)),
-    "too_fast": ("hip_hinge", "side", (2.4, 1.8, 1.4, 1.0)),
+    "too_fast": ("hip_hinge", "side", (1.6, 1.2, 0.9, 0.7)),
 }
 
 
@@ -111,9 +111,9 @@ _GENERATED: tuple[tuple[str, str, str | None, float, dict[str, Any]], ...] = (
     # neutral_spine: found 2/2 from 60 deg of total spinal flexion in the side-view sweep.
     ("hip_hinge", "side", "rounded_back", 100.0, {}),
     ("hip_hinge", "side", "rounded_back", 100.0, {}),
-    # too_fast: reps (down and up) under the spec's min_rep_s 1.6 s.
-    ("hip_hinge", "side", "too_fast", 1.2, {}),
-    ("hip_hinge", "side", "too_fast", 1.2, {}),
+    # too_fast: reps (down and up) under the spec's min_rep_s 1.0 s.
+    ("hip_hinge", "side", "too_fast", 0.8, {}),
+    ("hip_hinge", "side", "too_fast", 0.8, {}),
     # knee_wobble: every faulty rep from 12 deg in a realistic sweep (3 seeds each at 5, 8, 10,
     # 12, 15 deg); 10 deg 4/6 reps. In this rig the knees touch in the image at about 10 deg.
     ("box_squat", "front", "knee_valgus", 15.0, {}),
