@@ -138,6 +138,8 @@ def _print_summary(data: dict[str, Any]) -> None:
     for r in reps["events"]:
         faults = ", ".join(r["faults"]) or "ok"
         print(f"  rep {r['index']}: {r['start_s']:.1f}-{r['end_s']:.1f} s  {faults}")
+    for n in reps.get("not_counted", []):
+        print(f"  not a rep: {n['start_s']:.1f}-{n['end_s']:.1f} s  {n['reason']}")
     for h in data["holds"]:
         print(
             f"  hold ({h['side']}): {h['start_s']:.1f}-{h['end_s']:.1f} s, {h['duration_s']:.1f} s"

@@ -109,6 +109,10 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                 }
                 for r in result.reps
             ],
+            "not_counted": [
+                {"start_s": _r(n.start_s), "end_s": _r(n.end_s), "reason": n.reason}
+                for n in result.not_counted
+            ],
         },
         "holds": [
             {

@@ -43,14 +43,8 @@ def _times_holds(label: ClipLabel) -> bool:
 
 # Known misses: clip -> what the engine does there. Measured with `formcheck evaluate`.
 KNOWN_REP_MISSES: dict[str, str] = {
-    "squat_bodyweight_front_knees_caving_tiktok.mp4": "counts 0 of 3 (front view)",
-    "squat_bodyweight_front_knees_out_tiktok.mp4": "counts 0 of 3 (front view)",
     "squat_bodyweight_side_gym_tiktok_jumpcuts.mp4": "counts 2 of 3: jump cuts in the video "
     "remove the rise of reps 1 and 2",
-    "squat_goblet_kb_front_loft.mp4": "counts 1 of 2: not ready until 2.7 s after a kettlebell "
-    "deadlift to the chest, the first squat is missed",
-    "squat_kb_back_diagonal_outdoor.mp4": "counts 4 of 5: the last rep (bottom 13.2 s, standing "
-    "at 14 s) is not completed at the clip's end",
     "squat_pvc_back_front_outdoor_lowcam_pip.mp4": "counts 3 of 4: the last squat (bottom "
     "7.7 s) is not counted",
     "clamshell_banded_sidelying_skatefit.mp4": "counts 5 of 6: the first, smaller opening is "
@@ -95,8 +89,8 @@ KNOWN_FAULT_MISSES: dict[tuple[str, str], str] = {
     "angle cannot see a lumbar curve",
     ("deadlift_side_rounded_skeleton_demo.mp4", "neutral_spine"): "missed: the "
     "ear-shoulder-hip angle cannot see a lumbar curve",
-    ("squat_bodyweight_front_knees_caving_tiktok.mp4", "knee_wobble"): "missed: no rep is "
-    "counted, and the offset from the hip-toes line stays under its limit",
+    ("squat_bodyweight_front_knees_caving_tiktok.mp4", "knee_wobble"): "missed: the knee's "
+    "offset from the hip-toes line stays under its limit (0.2 thigh lengths)",
     ("knee_to_chest_dynamic_knee_hugs_skatefit.mp4", "pelvis_down"): "missed: the pelvis curls "
     "up at each tuck",
     ("deadlift_barbell_diagonal_bad_setup.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
@@ -186,14 +180,14 @@ def test_number_of_stays_matches_the_description(file: str, corpus: CorpusReport
 
 # Corpus totals, as measured; raise them as the engine improves (never lower them to pass).
 FLOORS = {
-    "reps_exact": 37,  # of 50 rep clips
+    "reps_exact": 41,  # of 50 rep clips
     "holds_within_1s": 9,  # of 15 hold clips
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
 RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (1, 4), "knee_wobble": (0, 0)}
 # squat_split_screen_correct_vs_wrong: the tracked person switches mid-rep (11.7 s), so the
 # rep seen is a 0.9 s fragment.
-MAX_CALM_CLIPS_WITH_TOO_FAST = 1  # of 43 calm rep clips
+MAX_CALM_CLIPS_WITH_TOO_FAST = 1  # of 45 calm rep clips
 
 
 @pytest.mark.skipif(not LABELS, reason=NO_CLIPS)

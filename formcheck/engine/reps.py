@@ -66,6 +66,11 @@ class RepCounter:
         self._rest_s = math.nan
         self._move_start_s = math.nan
 
+    @property
+    def peak_s(self) -> float:
+        """When the current (or last) rep reached its furthest value."""
+        return self._peak_s
+
     def _band_of(self, value: float) -> str:
         if self._spec.start.contains(value):
             return "start"
@@ -112,15 +117,22 @@ class RepCounter:
             return value <= (s.max + e.min) / 2  # type: ignore[operator]
         return value >= (s.min + e.max) / 2  # type: ignore[operator]
 
-    def finish(self) -> Rep | None:
+    def finish(self, last_raw: float = math.nan) -> Rep | None:
         """End of the recording: a rep on its way back is complete if it is back in the start
         band but not yet for ``min_phase_s``, or has come back out of the end band past the middle
-        of the gap (the clip stopped as the person stood up)."""
-        back = self._band == "start" or (
-            self._band == "between"
+        of the gap (the clip stopped as the person stood up).
+
+        ``last_raw`` is the last frame's unsmoothed value, when known: a smoothing filter lags a
+        quick return by a tenth of a second or two, which at the clip's end would lose a rep the
+        person has visibly finished.
+        """
+        last = self._last_value if math.isnan(last_raw) else last_raw
+        band = self._band if math.isnan(last_raw) else self._band_of(last_raw)
+        back = band == "start" or (
+            band == "between"
             and self._confirmed != "start"
-            and not math.isnan(self._last_value)
-            and self._past_midway(self._last_value)
+            and not math.isnan(last)
+            and self._past_midway(last)
         )
         returning = self.phase in ("end", "return") and back
         end_s = self._band_since if self._band == "start" else self._last_t

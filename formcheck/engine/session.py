@@ -69,6 +69,15 @@ class RepEvent:
         return not self.faults
 
 
+@dataclass(frozen=True)
+class NotCounted:
+    """A movement through the rep's bands that is not a rep, and why (shown in the reps table)."""
+
+    start_s: float
+    end_s: float
+    reason: str
+
+
 @dataclass
 class FrameState:
     """What the engine knows after one frame; the UI and the overlay draw from this."""
@@ -113,6 +122,8 @@ class SessionResult:
     # Per rule judged in fewer views than the exercise: the share of the frames it was due (in
     # its phases, assessable) that the camera view left unjudged. Only rules with a share > 0.
     rules_unchecked: dict[str, float] = field(default_factory=dict)
+    # Movements through the rep bands that the spec's cross-check rejected.
+    not_counted: list[NotCounted] = field(default_factory=list)
 
 
 class ExerciseSession:
@@ -171,6 +182,10 @@ class ExerciseSession:
         self._side_counts: Counter[str] = Counter()
         self._last_t = math.nan
         self._last_side = "none"
+        self._last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
+        # The cross-check signal where the rep signal last peaked (``reps.confirm``).
+        self._confirm_at_peak = math.nan
+        self._not_counted: list[NotCounted] = []
 
     # -- side and view -------------------------------------------------------------------------
 
@@ -229,6 +244,7 @@ class ExerciseSession:
             for name in self.spec.signals:
                 raw = SIGNALS[name].fn(frame, ctx)
                 signals[name] = self._filters[name](raw, t_s)
+                self._last_raw[name] = raw
             self._in_view = self._visible(frame, side)
             if not self._in_view:
                 reason = "low_confidence"
@@ -374,6 +390,7 @@ class ExerciseSession:
             self._ready = True
             if self._reps and self.spec.reps:
                 self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
+                self._note_confirm(t_s, signals)
                 # Begun at the rep's end (on the box, over the bar): its first rep was not seen
                 # going down, so neither how far it went nor its tempo is judged.
                 self._reach_unjudged = self._reps.phase == "end"
@@ -391,13 +408,15 @@ class ExerciseSession:
         in_position = False
         if self._reps is not None and self.spec.reps is not None:
             rep = self._reps.update(t_s, signals[self.spec.reps.signal])
+            self._note_confirm(t_s, signals)
             phase = self._reps.phase
             if phase != "start":
                 for tracker in self._reach:
                     if view in tracker.rule.views:
                         tracker.update(signals.get(tracker.rule.signal, math.nan))
-            if rep is not None:
-                new_reps.append(self._complete_rep(rep, side))
+            event = self._complete_rep(rep, side) if rep is not None else None
+            if event is not None:
+                new_reps.append(event)
             elif phase == "start":
                 self._rep_faults.clear()
                 self._rom_best = math.nan
@@ -420,8 +439,31 @@ class ExerciseSession:
         if math.isnan(self._rom_best) or (value > self._rom_best) == higher:
             self._rom_best = value
 
-    def _complete_rep(self, rep: Rep, side: str = "none") -> RepEvent:
-        """Record a finished rep with every rule it broke, its tempo and its range."""
+    def _note_confirm(self, t_s: float, signals: dict[str, float]) -> None:
+        """Keep the cross-check signal's value at the frame the rep signal peaked."""
+        confirm = self.spec.reps.confirm if self.spec.reps else None
+        if confirm is not None and self._reps is not None and self._reps.peak_s == t_s:
+            self._confirm_at_peak = signals.get(confirm.signal, math.nan)
+
+    def _confirmed(self, rep: Rep) -> bool:
+        """Does the spec's cross-check agree that this movement is a rep? If not, say why."""
+        confirm = self.spec.reps.confirm if self.spec.reps else None
+        value, self._confirm_at_peak = self._confirm_at_peak, math.nan
+        if confirm is None or math.isnan(value) or confirm.at_peak.contains(value):
+            return True
+        self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
+        self._rep_faults.clear()
+        self._rom_best = math.nan
+        self._reach_unjudged = False
+        for tracker in self._reach:
+            tracker.passed_and_reset()
+        return False
+
+    def _complete_rep(self, rep: Rep, side: str = "none") -> RepEvent | None:
+        """Record a finished rep with every rule it broke, its tempo and its range (None when
+        the spec's cross-check says the movement was not a rep)."""
+        if not self._confirmed(rep):
+            return None
         faults = set(self._rep_faults)
         tempo = self.spec.reps
         # Begun before it was seen (at the rep's end): neither its depth nor its tempo is known.
@@ -463,8 +505,8 @@ class ExerciseSession:
     def finish(self) -> SessionResult:
         """Close what is under way (a hold, an open fault) and return the whole result."""
         t = self._last_t if not math.isnan(self._last_t) else 0.0
-        if self._reps is not None and self._ready:
-            rep = self._reps.finish()
+        if self._reps is not None and self._ready and self.spec.reps is not None:
+            rep = self._reps.finish(self._last_raw.get(self.spec.reps.signal, math.nan))
             if rep is not None:
                 self._complete_rep(rep, self._last_side)
         for monitor in self._monitors:
@@ -494,4 +536,5 @@ class ExerciseSession:
             rules_unchecked={
                 rule: n / self._rule_due[rule] for rule, n in self._rule_unchecked.items()
             },
+            not_counted=list(self._not_counted),
         )

@@ -15,12 +15,19 @@ from formcheck.landmarks import PoseFrame
 from formcheck.signals.filters import RollingMedian
 from formcheck.signals.geometry import flexion_deg
 
-# Legs count as straight (the person is standing) while both knees bend less than this in the 3D
-# world landmarks. Standing people read 5-20 deg (the model's own bias); 25 deg leaves room for
-# soft knees and keeps the squat's bottom out. The 3D angle is used because it is defined in
-# every view; its front-view underestimate only lets the first moments of a descent in, which
-# the median below outvotes.
-STRAIGHT_KNEE_MAX_DEG = 25.0
+# Legs count as straight (the person is standing) while both knees bend no more than this beyond
+# the straightest the same person's knees have read so far, in the 3D world landmarks. The
+# model's reading of a standing knee depends on the person and the view (5-20 deg side-on, 26-31
+# deg from the front on real people), so a fixed limit either misses standing people or lets a
+# descent in; their own straightest reading does neither. A squat's bottom is 60 deg or more past
+# it.
+STRAIGHT_KNEE_MARGIN_DEG = 12.0
+# Never straight past this, whatever the person's own reading: someone who starts seated on a
+# box (knees at ~90) has not stood yet.
+STRAIGHT_KNEE_CAP_DEG = 45.0
+# The straightest reading is taken on a short running median, so that one misread frame cannot
+# set it.
+KNEE_SMOOTHING_S = 0.3
 # The reference is the median over the standing moments of the last few seconds: long enough to
 # outvote a jump's flight or a single misplaced frame, short enough to follow a person who steps
 # closer to or further from the camera between sets.
@@ -34,13 +41,12 @@ def hip_height_px(frame: PoseFrame) -> float:
     return float(ankle_y - hip_y)
 
 
-def legs_straight(frame: PoseFrame) -> bool:
-    """Both knees nearly straight (3D hip-knee-ankle flexion under ``STRAIGHT_KNEE_MAX_DEG``)."""
-    flex = [
+def knee_bend_deg(frame: PoseFrame) -> float:
+    """The more bent of the two knees (3D hip-knee-ankle flexion), in degrees."""
+    return max(
         flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
         for s in ("left", "right")
-    ]
-    return all(f < STRAIGHT_KNEE_MAX_DEG for f in flex)
+    )
 
 
 class StandingHipHeight:
@@ -48,19 +54,31 @@ class StandingHipHeight:
 
     ``update`` returns the current reference: the median hip height over the standing frames of
     the last ``window_s`` seconds of standing, NaN until the person has stood once. While they
-    squat or sit the last reference is kept.
+    squat or sit the last reference is kept. Standing is judged against the person's own
+    straightest knees (see ``STRAIGHT_KNEE_MARGIN_DEG``).
     """
 
     def __init__(self, window_s: float = STANDING_WINDOW_S) -> None:
         self._heights = RollingMedian(window_s)
+        self._knee = RollingMedian(KNEE_SMOOTHING_S)
+        self._straightest_deg = math.inf
         self._reference = math.nan
 
     @property
     def reference_px(self) -> float:
         return self._reference
 
+    def legs_straight(self, frame: PoseFrame) -> bool:
+        """Are both knees within the margin of the straightest this person has shown?"""
+        bend = knee_bend_deg(frame)
+        if math.isnan(bend):
+            return False
+        self._straightest_deg = min(self._straightest_deg, self._knee.add(frame.t_s, bend))
+        limit = min(self._straightest_deg + STRAIGHT_KNEE_MARGIN_DEG, STRAIGHT_KNEE_CAP_DEG)
+        return bend <= limit
+
     def update(self, frame: PoseFrame) -> float:
         height = hip_height_px(frame)
-        if height > 0 and legs_straight(frame):
+        if self.legs_straight(frame) and height > 0:
             self._reference = self._heights.add(frame.t_s, height)
         return self._reference

@@ -106,6 +106,16 @@ class Readiness(_Strict):
     min_s: float = Field(default=0.5, ge=0, description="time the start position must be held")
 
 
+class RepConfirm(_Strict):
+    """A second signal that must agree at the rep's furthest point for the rep to count."""
+
+    signal: str
+    at_peak: Band = Field(description="the band the signal must be in where the rep signal peaks")
+    reason: str = Field(
+        min_length=3, description="plain words for a movement that is not counted because of it"
+    )
+
+
 class RepPhases(_Strict):
     signal: str
     start: Band
@@ -124,6 +134,11 @@ class RepPhases(_Strict):
     )
     # A minute: a slow, heavy hinge can take half of it; longer means the person stopped.
     max_rep_s: float = Field(default=60.0, gt=0, description="longer excursions are not reps")
+    confirm: RepConfirm | None = Field(
+        default=None,
+        description="a cross-check on a second signal; a movement that fails it is listed as "
+        "not counted, with its reason",
+    )
 
     @model_validator(mode="after")
     def _bands_apart(self) -> RepPhases:
@@ -319,6 +334,8 @@ class ExerciseSpec(_Strict):
         used = {self.key_signal, *(name for pos in positions for name in pos)}
         if self.reps:
             used.add(self.reps.signal)
+            if self.reps.confirm:
+                used.add(self.reps.confirm.signal)
         if self.hold:
             used.add(self.hold.signal)
         if self.rom:

@@ -1,0 +1,124 @@
+"""Rep counting on what real people do (scenarios found on the labelled real clips).
+
+Each scenario names the real situation it stands for; the figures come from
+``tests.factories.side_view_squat_frame`` with known angles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from formcheck.engine.reps import RepCounter
+from formcheck.engine.session import ExerciseSession, SessionResult
+from formcheck.landmarks import PoseFrame
+from formcheck.results import RunInfo, to_dict
+from formcheck.signals.reference import StandingHipHeight
+from formcheck.specs.loader import load_spec
+from tests.factories import side_view_squat_frame
+from tests.test_engine import _wave
+
+
+def _squats(wave: list[tuple[float, float]], exercise: str = "box_squat") -> SessionResult:
+    session = ExerciseSession(load_spec(exercise))
+    for t, knee in wave:
+        session.update(t, side_view_squat_frame(t, knee))
+    return session.finish()
+
+
+SQUAT = [(1.2, 110), (0.4, 110), (1.2, None)]  # None: back to the standing reading
+
+
+def _squat_set(standing_deg: float, reps: int = 3) -> list[tuple[float, float]]:
+    segments = [(2.0, standing_deg)]
+    for _ in range(reps):
+        segments += [(d, standing_deg if v is None else v) for d, v in SQUAT] + [
+            (0.8, standing_deg)
+        ]
+    return _wave(segments)
+
+
+@pytest.mark.parametrize(
+    ("standing_deg", "reps"),
+    [
+        (5.0, 3),  # scenario: side-on, the model reads a standing knee at 5 deg
+        (20.0, 3),  # scenario: soft knees
+        # scenario: filmed from the front, the model reads this person's standing knee at
+        # 28 deg (real front-view squats: 26-31): still their standing posture
+        (28.0, 3),
+        (31.0, 3),
+    ],
+)
+def test_standing_is_learnt_from_the_persons_own_straightest_knees(
+    standing_deg: float, reps: int
+) -> None:
+    assert len(_squats(_squat_set(standing_deg)).reps) == reps
+
+
+def test_someone_who_starts_seated_has_no_standing_height_until_they_stand() -> None:
+    reference = StandingHipHeight()
+    for k in range(60):  # scenario: 2 s seated on the box, knees at 90
+        value = reference.update(side_view_squat_frame(k / 30, 90.0))
+    assert math.isnan(value)
+    for k in range(60, 90):  # then stands up straight
+        value = reference.update(side_view_squat_frame(k / 30, 5.0))
+    assert value > 0
+
+
+def _shrunk(frame: PoseFrame, scale: float) -> PoseFrame:
+    """The same pose further from the camera: smaller in the image, feet staying on the floor."""
+    feet = np.array([400.0, 900.0])
+    return replace(frame, xy_px=feet + (frame.xy_px - feet) * scale)
+
+
+def test_stepping_away_from_the_camera_is_not_a_squat() -> None:
+    # scenario: a lifter walks the bar back to the rack, away from the camera: the hips drop by
+    # a quarter in the image with the knees straight. Not a rep, and the reps table says why.
+    session = ExerciseSession(load_spec("box_squat"))
+    scale = _wave([(2.0, 1.0), (1.5, 0.72), (1.5, 0.72), (1.5, 1.0), (1.0, 1.0)])
+    for t, s in scale:
+        session.update(t, _shrunk(side_view_squat_frame(t, 5.0), s))
+    result = session.finish()
+    assert result.reps == []
+    assert len(result.not_counted) == 1
+    assert "knees" in result.not_counted[0].reason
+    data = to_dict(result, RunInfo("walk.mp4", 7.5, 0.1, "replay"))
+    assert data["reps"]["not_counted"][0]["reason"] == result.not_counted[0].reason
+
+
+def test_a_rep_begun_before_it_was_seen_is_not_timed() -> None:
+    # scenario: a deadlift clip that starts with the lifter already over the bar: the first
+    # return to standing is a rep, but its start was never seen, so it is not "too fast".
+    session = ExerciseSession(load_spec("hip_hinge"))
+    for t, lean in _wave([(1.0, 90), (0.4, 0), (2.0, 0)]):
+        session.update(t, side_view_squat_frame(t, 0.0, trunk_lean_deg=lean))
+    result = session.finish()
+    assert len(result.reps) == 1
+    assert result.reps[0].faults == ()
+    assert math.isnan(result.reps[0].tempo_s)
+    data = to_dict(result, RunInfo("d.mp4", 3.4, 0.1, "replay"))
+    assert data["reps"]["events"][0]["tempo_s"] is None
+
+
+@pytest.mark.parametrize(
+    ("last_raw", "counted"),
+    [
+        # scenario: the recording stops the moment the person is back up; the smoothed value
+        # still lags in the end band, the last frame's own value is back in the start band
+        (0.03, True),
+        # scenario: stopped past the middle of the way up
+        (0.08, True),
+        # scenario: stopped still low: not a finished rep
+        (0.12, False),
+        # scenario: no raw value known: the smoothed one decides (still in the end band)
+        (math.nan, False),
+    ],
+)
+def test_a_rep_finished_as_the_clip_ends_counts(last_raw: float, counted: bool) -> None:
+    counter = RepCounter(load_spec("box_squat").reps)  # type: ignore[arg-type]
+    for t, v in _wave([(1.0, 0.0), (1.0, 0.6), (0.5, 0.6), (0.6, 0.2)]):
+        counter.update(t, v)
+    assert (counter.finish(last_raw) is not None) == counted
