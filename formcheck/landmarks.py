@@ -9,12 +9,18 @@ Coordinates:
 - ``world_xyz_m``: the model's metric 3D estimate, origin between the hips (x right, y down,
   z smaller toward the camera), roughly view independent.
 - ``visibility``: the model's 0..1 confidence that the point is visible.
+
+Besides the landmarks a frame may carry ``extras``: named per-frame scalars the backend measured
+from the image itself (e.g. ``back_bow`` from the segmentation mask, ``signals/back_curve.py``).
+NaN means "not measurable in this frame"; a name missing means "not measured at all".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -120,6 +126,7 @@ class PoseFrame:
         world_xyz_m: (33, 3) metric world positions, hip-centred.
         visibility: (33,) confidence that each landmark is visible, 0..1.
         image_wh: (width, height) of the frame the landmarks were found in.
+        extras: Named per-frame scalars measured from the image (NaN: not measurable here).
     """
 
     t_s: float
@@ -127,6 +134,7 @@ class PoseFrame:
     world_xyz_m: FloatArray
     visibility: FloatArray
     image_wh: tuple[int, int]
+    extras: Mapping[str, float] = field(default_factory=lambda: _NO_EXTRAS)
 
     def xy(self, name: str) -> FloatArray:
         return self.xy_px[INDEX[name]]
@@ -146,7 +154,12 @@ class PoseFrame:
             self.world_xyz_m[idx],
             self.visibility[idx],
             self.image_wh,
+            self.extras,  # per-frame scalars of the whole body: no left/right to swap
         )
+
+
+# The shared empty default of ``PoseFrame.extras`` (read-only, so one instance is safe to share).
+_NO_EXTRAS: Mapping[str, float] = MappingProxyType({})
 
 
 @dataclass
@@ -154,6 +167,8 @@ class LandmarkSeries:
     """Landmarks of a whole clip, one row per decoded frame; frames without a pose are NaN.
 
     Saved as ``.npz`` so a clip can be re-analysed without the pose model (tests, changed specs).
+    ``extras`` holds one (T,) array per per-frame scalar name (``PoseFrame.extras``), NaN in
+    frames without it. Format version 2 added the extras; version 1 files load with none.
     """
 
     t_s: FloatArray  # (T,)
@@ -162,8 +177,18 @@ class LandmarkSeries:
     visibility: FloatArray  # (T, 33)
     image_wh: tuple[int, int]
     source: str = ""
+    extras: dict[str, FloatArray] = field(default_factory=dict)  # name -> (T,)
 
-    FORMAT_VERSION = 1
+    FORMAT_VERSION = 2
+    READABLE_VERSIONS = (1, 2)
+
+    def __post_init__(self) -> None:
+        n = len(self)
+        for name, values in self.extras.items():
+            if np.shape(values) != (n,):
+                raise ValueError(
+                    f"extras[{name!r}] must have shape ({n},) like t_s, got {np.shape(values)}"
+                )
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -180,6 +205,7 @@ class LandmarkSeries:
             self.world_xyz_m[i],
             self.visibility[i],
             self.image_wh,
+            {name: float(values[i]) for name, values in self.extras.items()},
         )
 
     @classmethod
@@ -194,12 +220,18 @@ class LandmarkSeries:
         xy = np.full((n, NUM_LANDMARKS, 2), np.nan)
         world = np.full((n, NUM_LANDMARKS, 3), np.nan)
         vis = np.zeros((n, NUM_LANDMARKS))
+        extras: dict[str, FloatArray] = {}
         for i, f in enumerate(frames):
             if f is not None:
                 xy[i], world[i], vis[i] = f.xy_px, f.world_xyz_m, f.visibility
-        return cls(np.asarray(t_s, dtype=float), xy, world, vis, image_wh, source)
+                for name, value in f.extras.items():
+                    if name not in extras:
+                        extras[name] = np.full(n, np.nan)
+                    extras[name][i] = value
+        return cls(np.asarray(t_s, dtype=float), xy, world, vis, image_wh, source, extras)
 
     def save(self, path: Path) -> None:
+        names = sorted(self.extras)
         np.savez_compressed(
             path,
             format_version=np.array(self.FORMAT_VERSION),
@@ -210,25 +242,48 @@ class LandmarkSeries:
             image_wh=np.array(self.image_wh),
             landmark_names=np.array(LANDMARK_NAMES),
             source=np.array(self.source),
+            extra_names=np.array(names, dtype=str),
+            extra_values=np.array([self.extras[k] for k in names], dtype=float).reshape(
+                len(names), len(self)
+            ),
         )
 
     @classmethod
     def load(cls, path: Path) -> LandmarkSeries:
-        """Load a file written by :meth:`save`; raises ``ValueError`` if it is not one."""
+        """Load a file written by :meth:`save` (this or an older format version).
+
+        Raises:
+            ValueError: The file is not a landmark file, or of a version this code cannot read.
+        """
         try:
             with np.load(path, allow_pickle=False) as data:
                 version = int(data["format_version"])
                 names = tuple(str(n) for n in data["landmark_names"])
-                series = cls(
+                if version not in cls.READABLE_VERSIONS or names != LANDMARK_NAMES:
+                    raise _UnsupportedVersionError(version)
+                extras: dict[str, FloatArray] = {}
+                if version >= 2:
+                    values = data["extra_values"].astype(float)
+                    extras = {str(k): values[j] for j, k in enumerate(data["extra_names"])}
+                return cls(
                     data["t_s"].astype(float),
                     data["xy_px"].astype(float),
                     data["world_xyz_m"].astype(float),
                     data["visibility"].astype(float),
                     (int(data["image_wh"][0]), int(data["image_wh"][1])),
                     str(data["source"]),
+                    extras,
                 )
+        except _UnsupportedVersionError as exc:
+            raise ValueError(
+                f"{path}: unsupported landmark file version {exc.version} "
+                f"(readable: {', '.join(map(str, cls.READABLE_VERSIONS))})"
+            ) from None
         except (OSError, KeyError, ValueError) as exc:
             raise ValueError(f"{path} is not a formcheck landmark file ({exc})") from None
-        if version != cls.FORMAT_VERSION or names != LANDMARK_NAMES:
-            raise ValueError(f"{path}: unsupported landmark file version {version}")
-        return series
+
+
+class _UnsupportedVersionError(Exception):
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version

@@ -16,7 +16,7 @@ from pathlib import Path
 from formcheck.landmarks import LandmarkSeries
 
 # Bump when the backend's output for the same video and model changes (tracking, people count).
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 
 
 def _sha256(path: Path) -> str:

@@ -11,6 +11,13 @@ person lost 1 frame). So the single-person landmarker is used unless a periodic 
 IMAGE-mode call every ``scan_every_s``) finds a second person. Then a two-person landmarker takes
 over and :class:`ActivePersonSelector` follows whoever is exercising, until the scans see one
 person again.
+
+Back curve: the landmarks have no points along the spine, so the landmarkers also return the
+person segmentation mask and ``measure_back_curve`` reads the back's outline from the followed
+person's mask into ``PoseFrame.extras`` (``back_bow`` and friends). Cost at 640x480 on 2 cores:
+the mask about +1.4 ms a frame on a quiet machine (+1.7-2 ms under load) on top of 17-19 ms, the
+measurement 0.15 ms (0.5 ms interleaved with the model under load). The mask does not change
+the landmarks (checked: identical arrays with and without it).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import numpy.typing as npt
 
 from formcheck.landmarks import NUM_LANDMARKS, PoseFrame
 from formcheck.pose.selection import ActivePersonSelector
+from formcheck.signals.back_curve import FacingVote, measure_back_curve
 
 # Two scans in a row with a single person switch back to the steadier single-person landmarker.
 _SINGLE_AFTER_SCANS = 2
@@ -70,10 +78,16 @@ class MediaPipePoseBackend:
         model_path: A ``pose_landmarker_full.task`` bundle (see ``formcheck models install``).
         min_confidence: Detection, presence and tracking confidence floors.
         scan_every_s: How often to count the people in view; 0 turns multi-person handling off.
+        back_curve: Ask for the segmentation mask and measure the back's outline into
+            ``PoseFrame.extras`` (names in ``formcheck.signals.back_curve.EXTRA_NAMES``).
     """
 
     def __init__(
-        self, model_path: Path, min_confidence: float = 0.5, scan_every_s: float = 1.5
+        self,
+        model_path: Path,
+        min_confidence: float = 0.5,
+        scan_every_s: float = 1.5,
+        back_curve: bool = True,
     ) -> None:
         # Imported here so that importing this module is cheap and the core never pulls it in.
         # MediaPipe's C++ logging would otherwise print start-up chatter on every run.
@@ -83,7 +97,7 @@ class MediaPipePoseBackend:
 
         self._mp = mp
 
-        def options(num_poses: int, mode: Any) -> Any:
+        def options(num_poses: int, mode: Any, masks: bool = False) -> Any:
             return vision.PoseLandmarkerOptions(
                 base_options=mp.tasks.BaseOptions(model_asset_path=str(model_path)),
                 running_mode=mode,
@@ -91,11 +105,12 @@ class MediaPipePoseBackend:
                 min_pose_detection_confidence=min_confidence,
                 min_pose_presence_confidence=min_confidence,
                 min_tracking_confidence=min_confidence,
+                output_segmentation_masks=masks,
             )
 
         def video_factory(num_poses: int) -> Any:
             return vision.PoseLandmarker.create_from_options(
-                options(num_poses, vision.RunningMode.VIDEO)
+                options(num_poses, vision.RunningMode.VIDEO, masks=back_curve)
             )
 
         self._video_factory = video_factory
@@ -111,6 +126,8 @@ class MediaPipePoseBackend:
         self._single_scans = 0
         self._multi_mode = False
         self._selector = ActivePersonSelector()
+        self._back_curve = back_curve
+        self._facing = FacingVote()
         self._lock = threading.Lock()
 
     @property
@@ -135,8 +152,11 @@ class MediaPipePoseBackend:
                 return None
             people = [_image_xy(p, w, h) for p in result.pose_landmarks]
             chosen = self._selector.select(t_s, people)
-        if chosen is None:
-            return None
+            if chosen is None:
+                return None
+            extras = (
+                self._measure_back(result, chosen, people[chosen], t_s) if self._back_curve else {}
+            )
         world = np.array([(q.x, q.y, q.z) for q in result.pose_world_landmarks[chosen]])
         vis = np.array(
             [
@@ -144,7 +164,17 @@ class MediaPipePoseBackend:
                 for p in result.pose_landmarks[chosen]
             ]
         )
-        return PoseFrame(t_s, people[chosen], world, vis, (w, h))
+        return PoseFrame(t_s, people[chosen], world, vis, (w, h), extras)
+
+    def _measure_back(
+        self, result: Any, chosen: int, xy_px: npt.NDArray[np.float64], t_s: float
+    ) -> dict[str, float]:
+        """The back-curve extras from the followed person's mask (masks come in pose order)."""
+        facing = self._facing.update(t_s, xy_px)
+        masks = result.segmentation_masks
+        if not masks or chosen >= len(masks):
+            return {}
+        return measure_back_curve(masks[chosen].numpy_view(), xy_px, facing=facing).extras()
 
     def _maybe_scan(self, image: Any, t_s: float) -> None:
         if self._scanner is None or t_s < self._next_scan_s:
