@@ -106,6 +106,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                     "side": r.side,
                     "rom": _rn(r.rom),
                     "tempo_s": _rn(r.tempo_s),
+                    "measures": {name: _rn(v) for name, v in r.measures.items()},
                 }
                 for r in result.reps
             ],

@@ -18,6 +18,7 @@ from formcheck.landmarks import PoseFrame
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.specs.loader import load_spec
+from formcheck.ui.review import rep_rows
 from tests.factories import side_view_squat_frame
 from tests.test_engine import _wave
 
@@ -87,6 +88,10 @@ def test_stepping_away_from_the_camera_is_not_a_squat() -> None:
     assert "knees" in result.not_counted[0].reason
     data = to_dict(result, RunInfo("walk.mp4", 7.5, 0.1, "replay"))
     assert data["reps"]["not_counted"][0]["reason"] == result.not_counted[0].reason
+    rows = rep_rows(load_spec("box_squat"), result)
+    assert [(row["Result"], row["Faults"]) for row in rows] == [
+        ("Not counted", result.not_counted[0].reason)
+    ]
 
 
 def test_a_rep_begun_before_it_was_seen_is_not_timed() -> None:

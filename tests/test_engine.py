@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -11,8 +13,10 @@ from formcheck.engine.holds import HoldTimer
 from formcheck.engine.reps import RepCounter
 from formcheck.engine.rules import RuleMonitor
 from formcheck.engine.session import ExerciseSession
+from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, ExerciseSpec, HoldSpec, RepPhases, Rule
+from formcheck.ui.review import rep_rows
 from tests.factories import side_view_squat_frame
 
 SQUAT_BANDS = RepPhases(
@@ -213,21 +217,20 @@ def test_session_marks_rounded_back_reps_faulty():
     session = ExerciseSession(spec)
     for t, v in wave:
         frame = side_view_squat_frame(t, 10.0, trunk_lean_deg=v)
-        # A rounded back: the ear drops 50 deg off the hip-shoulder line in the second hinge.
-        if t > 4.0 and v > 60:
-            from formcheck.landmarks import INDEX
-
-            for side in ("left", "right"):
-                sh = frame.xy_px[INDEX[f"{side}_shoulder"]]
-                hip = frame.xy_px[INDEX[f"{side}_hip"]]
-                d = sh - hip
-                d = d / np.linalg.norm(d)
-                rot = np.array([[math.cos(0.9), -math.sin(0.9)], [math.sin(0.9), math.cos(0.9)]])
-                frame.xy_px[INDEX[f"{side}_ear"]] = sh + 50 * (rot @ d)
-        session.update(t, frame)
+        # The back's outline (from the segmentation mask): flat, then rounded by 30 deg between
+        # its upper and lower halves at the bottom of the second hinge.
+        bend = 30.0 if t > 5.5 and v > 60 else 2.0
+        session.update(t, replace(frame, extras={"back_bend_deg": bend}))
     result = session.finish()
     assert [r.faults for r in result.reps] == [(), ("neutral_spine",)]
     assert [f.rule for f in result.faults] == ["neutral_spine"]
+    # How much the back bent is reported with each rep, not only whether the rule failed.
+    assert [r.measures["back_bend_deg"] for r in result.reps] == pytest.approx([2.0, 30.0], abs=0.5)
+    data = to_dict(result, RunInfo("hinge.mp4", 10.0, 0.1, "replay"))
+    jsonschema.validate(data, result_schema())
+    assert data["reps"]["events"][1]["measures"]["back_bend_deg"] == pytest.approx(30.0, abs=0.5)
+    rows = rep_rows(spec, result)
+    assert [row["Most back bend (deg)"] for row in rows] == [2, 30]
 
 
 def test_session_cannot_assess_with_hidden_legs():

@@ -73,32 +73,11 @@ KNOWN_HOLD_MISSES: dict[str, str] = {
     "figure-four refuses (the person is asked to turn side-on)",
 }
 # (clip, rule) -> what the engine does there.
-_NOT_CHECKED_HALF_TURNED = (
-    "not checked: the back is judged side-on only (the ear-shoulder-hip angle reads the same "
-    "on straight and rounded backs when half-turned)"
-)
 KNOWN_FAULT_MISSES: dict[tuple[str, str], str] = {
-    ("squat_barbell_back_side.mp4", "neutral_spine"): "false alarm: the plates hide the head "
-    "and the ear landmark still reports high visibility",
-    ("squat_bodyweight_side_gym_tiktok_jumpcuts.mp4", "neutral_spine"): "false alarm at "
-    "5.0-5.8 s, across a jump cut",
-    ("squat_kb_back_diagonal_outdoor.mp4", "neutral_spine"): "false alarm on every rep: the "
-    "hands behind the neck hold the head forward of the trunk line",
-    ("deadlift_side_neutral_garage_quiz.mp4", "neutral_spine"): "false alarm at 1.2-2.0 s",
-    ("deadlift_side_rounded_garage_quiz.mp4", "neutral_spine"): "missed: the ear-shoulder-hip "
-    "angle cannot see a lumbar curve",
-    ("deadlift_side_rounded_skeleton_demo.mp4", "neutral_spine"): "missed: the "
-    "ear-shoulder-hip angle cannot see a lumbar curve",
     ("squat_bodyweight_front_knees_caving_tiktok.mp4", "knee_wobble"): "missed: the knee's "
     "offset from the hip-toes line stays under its limit (0.2 thigh lengths)",
     ("knee_to_chest_dynamic_knee_hugs_skatefit.mp4", "pelvis_down"): "missed: the pelvis curls "
     "up at each tuck",
-    ("deadlift_barbell_diagonal_bad_setup.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
-    ("hinge_jefferson_curl_rounded_diagonal_box.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
-    ("hinge_kb_deadlift_diagonal_outdoor_lowcam.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
-    ("hinge_kb_good_morning_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
-    ("hinge_pvc_deadlift_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
-    ("hinge_pvc_deadlift_front_diagonal_outdoor.mp4", "neutral_spine"): _NOT_CHECKED_HALF_TURNED,
 }
 
 
@@ -184,7 +163,7 @@ FLOORS = {
     "holds_within_1s": 9,  # of 15 hold clips
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
-RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (1, 4), "knee_wobble": (0, 0)}
+RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (5, 0), "knee_wobble": (0, 0)}
 # squat_split_screen_correct_vs_wrong: the tracked person switches mid-rep (11.7 s), so the
 # rep seen is a 0.9 s fragment.
 MAX_CALM_CLIPS_WITH_TOO_FAST = 1  # of 45 calm rep clips

@@ -27,11 +27,17 @@ class Fault:
     message: str
 
 
+# A signal measured from the image (the back's outline) drops out for a frame or two when the
+# outline is not traced; gaps this short keep a failing or passing streak going.
+MEASURE_GAP_S = 0.3
+
+
 class RuleMonitor:
     """Tracks one ``throughout`` rule over time."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+        self._last_value_s = -math.inf
         self._fail_since = math.nan
         self._pass_since = math.nan
         self._active_since = math.nan
@@ -64,6 +70,10 @@ class RuleMonitor:
         self, t_s: float, value: float, applicable: bool, baseline: float = math.nan
     ) -> Fault | None:
         """Feed one frame; returns a fault interval that this frame closed, if any."""
+        if applicable and math.isnan(value) and t_s - self._last_value_s <= MEASURE_GAP_S:
+            return None  # a frame or two not measured is neither a correction nor a fault
+        if not math.isnan(value):
+            self._last_value_s = t_s
         if not applicable or math.isnan(value):
             # Not judged now: a confirmed fault is closed at the last failing moment.
             self._fail_since = math.nan

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer
@@ -59,6 +60,9 @@ class RepEvent:
     # Start of the movement to back in the start band; NaN when the rep began before it was
     # seen (the person started at the rep's end, e.g. set up over the bar).
     tempo_s: float = math.nan
+    # The largest value in the rep of each signal the spec reports (``reps.report``); NaN when
+    # it could not be measured.
+    measures: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -186,6 +190,7 @@ class ExerciseSession:
         # The cross-check signal where the rep signal last peaked (``reps.confirm``).
         self._confirm_at_peak = math.nan
         self._not_counted: list[NotCounted] = []
+        self._rep_measures: dict[str, float] = {}  # largest value so far in this rep
 
     # -- side and view -------------------------------------------------------------------------
 
@@ -266,8 +271,9 @@ class ExerciseSession:
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
                 self._track_rep_rom(signals)
+                self._track_rep_measures(signals)
         self._track_position(t_s, in_position)
-        unchecked = self._count_unchecked(phase, view) if assessable else []
+        unchecked = self._count_unchecked(phase, view, signals) if assessable else []
         # Rules see every frame so that a fault closes when assessment stops.
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
@@ -333,16 +339,22 @@ class ExerciseSession:
             new_faults=new_faults,
         )
 
-    def _count_unchecked(self, phase: str | None, view: str) -> list[str]:
-        """Rules due in this phase that the view cannot judge (counted for the result)."""
-        unchecked = []
+    def _count_unchecked(
+        self, phase: str | None, view: str, signals: dict[str, float]
+    ) -> list[str]:
+        """Rules due in this phase that cannot be judged now, counted for the result: the view
+        cannot judge them, or their signal could not be measured (the back's outline not
+        traced). Returns those the view cannot judge: the person can fix that by turning."""
+        by_view = []
         for rule in self.spec.rules:
             if phase in rule.phases:
                 self._rule_due[rule.id] += 1
                 if view not in rule.views:
                     self._rule_unchecked[rule.id] += 1
-                    unchecked.append(rule.id)
-        return unchecked
+                    by_view.append(rule.id)
+                elif math.isnan(signals.get(rule.signal, math.nan)):
+                    self._rule_unchecked[rule.id] += 1
+        return by_view
 
     @staticmethod
     def _stops_hold(monitor: RuleMonitor) -> bool:
@@ -420,6 +432,7 @@ class ExerciseSession:
             elif phase == "start":
                 self._rep_faults.clear()
                 self._rom_best = math.nan
+                self._rep_measures = {}
                 for tracker in self._reach:
                     tracker.passed_and_reset()
         if self._hold is not None and self.spec.hold is not None:
@@ -427,6 +440,13 @@ class ExerciseSession:
             if in_position:
                 phase = "hold"
         return phase, in_position
+
+    def _track_rep_measures(self, signals: dict[str, float]) -> None:
+        for name in self.spec.reps.report if self.spec.reps else []:
+            value = signals.get(name, math.nan)
+            best = self._rep_measures.get(name, math.nan)
+            if not math.isnan(value) and (math.isnan(best) or value > best):
+                self._rep_measures[name] = value
 
     def _rom_now(self, signals: dict[str, float]) -> float:
         return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
@@ -454,6 +474,7 @@ class ExerciseSession:
         self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
         self._rep_faults.clear()
         self._rom_best = math.nan
+        self._rep_measures = {}
         self._reach_unjudged = False
         for tracker in self._reach:
             tracker.passed_and_reset()
@@ -496,7 +517,9 @@ class ExerciseSession:
             side,
             self._rom_best,
             tempo_s,
+            {n: self._rep_measures.get(n, math.nan) for n in tempo.report} if tempo else {},
         )
+        self._rep_measures = {}
         self._rep_events.append(event)
         self._rep_faults.clear()
         self._rom_best = math.nan

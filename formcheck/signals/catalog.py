@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
+from formcheck.signals.back_curve import EXTRA_BEND_DEG, EXTRA_BOW
 from formcheck.signals.geometry import (
     angle_between_deg,
     distance,
@@ -291,6 +292,25 @@ def hip_drop_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     return 1.0 - hip_height_px(frame) / reference
 
 
+def back_bend_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """How much the back's outline bends between its upper and lower halves, in degrees.
+
+    Read by the pose backend from the person segmentation mask (the landmarks have no point on
+    the spine): line fits to the upper and lower halves of the back's outline between shoulder and
+    hip level, and the angle between them, positive when the back rounds outward (see
+    :mod:`formcheck.signals.back_curve`). NaN when the outline could not be traced (the back
+    hidden, out of frame, or merged with something behind it).
+    """
+    return float(frame.extras.get(EXTRA_BEND_DEG, math.nan))
+
+
+def back_bow(frame: PoseFrame, ctx: SignalContext) -> float:
+    """How far the back's outline bows out from the straight line between its shoulder and hip
+    ends, as a fraction of that line's length (0 = flat); from the segmentation mask like
+    :func:`back_bend_deg`."""
+    return float(frame.extras.get(EXTRA_BOW, math.nan))
+
+
 SIGNALS: dict[str, SignalDef] = {
     d.name: d
     for d in (
@@ -315,6 +335,8 @@ SIGNALS: dict[str, SignalDef] = {
             ("ear", "shoulder", "hip"),
             spine_flexion_deg,
         ),
+        SignalDef("back_bend_deg", "deg", "back curve", ("shoulder", "hip"), back_bend_deg),
+        SignalDef("back_bow", "chord", "back bow", ("shoulder", "hip"), back_bow),
         SignalDef("knee_gap_thigh", "thigh", "knee opening", ("hip", "knee"), knee_gap_thigh),
         SignalDef(
             "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh

@@ -134,6 +134,11 @@ class RepPhases(_Strict):
     )
     # A minute: a slow, heavy hinge can take half of it; longer means the person stopped.
     max_rep_s: float = Field(default=60.0, gt=0, description="longer excursions are not reps")
+    report: list[str] = Field(
+        default_factory=list,
+        description="signals whose largest value in each rep is reported with it (how much "
+        "the back bent), so a clinician sees how much, not only whether a rule failed",
+    )
     confirm: RepConfirm | None = Field(
         default=None,
         description="a cross-check on a second signal; a movement that fails it is listed as "
@@ -336,6 +341,7 @@ class ExerciseSpec(_Strict):
             used.add(self.reps.signal)
             if self.reps.confirm:
                 used.add(self.reps.confirm.signal)
+            used.update(self.reps.report)
         if self.hold:
             used.add(self.hold.signal)
         if self.rom:

@@ -15,6 +15,7 @@ FAULTY_FILL = "rgba(245, 160, 40, 0.20)"
 HOLD_FILL = "rgba(70, 130, 230, 0.16)"
 FAULT_FILL = "rgba(235, 70, 60, 0.45)"
 LINE = "rgb(30, 60, 120)"
+MEASURE_LINE = "rgb(150, 60, 150)"
 
 
 def timeline_figure(
@@ -49,6 +50,22 @@ def timeline_figure(
             hovertemplate="%{x:.2f} s: %{y:.0f}<extra></extra>",
         )
     )
+    # Signals reported per rep (how much the back bent) on their own axis on the right.
+    reported = spec.reps.report if spec.reps else []
+    for measure in reported:
+        values = [s.signals.get(measure, math.nan) for s in states]
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=[None if math.isnan(v) else v for v in values],
+                mode="lines",
+                name=signal_label(measure),
+                line={"color": MEASURE_LINE, "width": 1.5, "dash": "dot"},
+                connectgaps=False,
+                yaxis="y2",
+                hovertemplate="%{x:.2f} s: %{y:.0f}<extra></extra>",
+            )
+        )
     for rep in result.reps:
         fig.add_vrect(
             x0=rep.start_s,
@@ -101,4 +118,13 @@ def timeline_figure(
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x",
     )
+    if reported:
+        fig.update_layout(
+            yaxis2={
+                "title": signal_label(reported[0]),
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+            }
+        )
     return fig

@@ -253,6 +253,7 @@ def rep_rows(
     name = spec.key_signal if states is not None else (spec.reps.signal if spec.reps else "")
     peak = f"Peak {signal_label(name).lower()}" if name else "Peak"
     degrees = name in SIGNALS and SIGNALS[name].unit == "deg"
+    reported = spec.reps.report if spec.reps else []
     rows = []
     for rep in result.reps:
         value = (
@@ -260,17 +261,32 @@ def rep_rows(
             if states is not None
             else rep.peak_value
         )
+        row: dict[str, Any] = {
+            "Rep": rep.index,
+            "Start (s)": round(rep.start_s, 1),
+            "End (s)": round(rep.end_s, 1),
+            "Duration (s)": round(rep.end_s - rep.start_s, 1),
+            peak: None if math.isnan(value) else round(value, 0 if degrees else 2),
+        }
+        for measure in reported:
+            v = rep.measures.get(measure, math.nan)
+            row[f"Most {signal_label(measure).lower()}"] = None if math.isnan(v) else round(v)
+        row["Result"] = "Good" if rep.good else "Needs work"
+        row["Faults"] = "; ".join(messages.get(f, f) for f in rep.faults) or "none"
+        rows.append(row)
+    # Movements the exercise's cross-check rejected are shown too, so the count can be trusted.
+    for n in result.not_counted:
         rows.append(
             {
-                "Rep": rep.index,
-                "Start (s)": round(rep.start_s, 1),
-                "End (s)": round(rep.end_s, 1),
-                "Duration (s)": round(rep.end_s - rep.start_s, 1),
-                peak: None if math.isnan(value) else round(value, 0 if degrees else 2),
-                "Result": "Good" if rep.good else "Needs work",
-                "Faults": "; ".join(messages.get(f, f) for f in rep.faults) or "none",
+                "Rep": None,
+                "Start (s)": round(n.start_s, 1),
+                "End (s)": round(n.end_s, 1),
+                "Duration (s)": round(n.end_s - n.start_s, 1),
+                "Result": "Not counted",
+                "Faults": n.reason,
             }
         )
+    rows.sort(key=lambda r: r["Start (s)"])
     return rows
 
 
