@@ -126,6 +126,7 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
             first -= 1
         while last + 1 < len(frames) and in_band[last] and in_band[last + 1]:
             last += 1
+        first = _settled_from(spec, frames, times, first, last)
         total = 0.0
         for i in range(first, last + 1):
             faulted = any(x["start_s"] <= times[i] <= x["end_s"] for x in clock_stoppers)
@@ -133,6 +134,31 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
                 total += dt
         out.append((str(h.get("side", "none")), total))
     return out
+
+
+def _settled_from(
+    spec: ExerciseSpec, frames: list[dict[str, Any]], times: list[float], first: int, last: int
+) -> int:
+    """Where a hold with a settle gate (``hold.settle_within``) begins: the first frame whose
+    previous ``settle_s`` of the true signal stayed within the range, as the engine judges it."""
+    hold = spec.hold
+    if hold is None or hold.settle_within is None:
+        return first
+    values = [float(f["signals"]["left"][hold.signal]) for f in frames]
+    # The engine watches the signal from when it enters the band.
+    while first <= last and not hold.target.contains(values[first]):
+        first += 1
+    for i in range(first, last + 1):
+        window = [
+            v
+            for t, v in zip(times[first : i + 1], values[first : i + 1], strict=True)
+            if times[i] - t <= hold.settle_s
+        ]
+        if times[i] - times[first] >= hold.settle_s * 0.9 and (
+            max(window) - min(window) <= hold.settle_within
+        ):
+            return i
+    return last + 1
 
 
 def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) -> ClipScore:

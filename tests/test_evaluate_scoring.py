@@ -82,3 +82,22 @@ def test_true_hold_seconds(
     [(side, got)] = _true_holds(SPEC, truth)
     assert side == "left"
     assert got == pytest.approx(seconds, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "expected_s"),
+    [
+        # still folding inside the band for 0.5 s (frames 10-15), then resting: the clock starts
+        # once the signal has stayed within the settle range (2 deg) for 0.5 s (frame 20), as
+        # the engine's does: frames 20-29
+        ("folding_then_resting", [OUT] * 10 + [110, 114, 118, 122, 126, 130] + [130] * 14, 1.0),
+        # resting from the moment the band is reached (frame 10): the settle time itself is not
+        # counted, frames 15-29
+        ("resting_at_once", [OUT] * 10 + [130] * 20, 1.5),
+    ],
+)
+def test_true_hold_starts_when_settled(name: str, values: list[float], expected_s: float) -> None:
+    hold = SPEC.hold.model_copy(update={"settle_within": 2.0, "settle_s": 0.5})  # type: ignore[union-attr]
+    spec = SPEC.model_copy(update={"hold": hold})
+    [(_, got)] = _true_holds(spec, _truth(values, (1.0, 3.0)))
+    assert got == pytest.approx(expected_s, abs=1e-6)

@@ -61,9 +61,8 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "floor; a plate hides the hips near lockout",
 }
 KNOWN_HOLD_MISSES: dict[str, str] = {
-    "childs_pose_side_outdoor.mp4": "9.1 s vs 6.0 s: the clock starts while still folding down",
-    "childs_pose_side_sarva.mp4": "17.4 s vs 14.5 s: the trunk is within 15 deg of horizontal "
-    "from 9 s while still folding; the labeller starts the hold when he settles at 11 s",
+    "childs_pose_side_outdoor.mp4": "7.1 s vs 6.0 s: the clock runs on while he walks his "
+    "hands back (the trunk stays folded until he rises at ~9 s)",
     "hamstring_stretch_standing_forward_fold_side.mp4": "1.4 s vs 20.3 s: with the head hanging "
     "in the fold the landmarks are too hidden (low_confidence on 1176 of 1313 frames)",
     "hip_flexor_half_kneeling_side_studio.mp4": "5.5 s vs 7.0 s",
@@ -160,7 +159,7 @@ def test_number_of_stays_matches_the_description(file: str, corpus: CorpusReport
 # Corpus totals, as measured; raise them as the engine improves (never lower them to pass).
 FLOORS = {
     "reps_exact": 41,  # of 50 rep clips
-    "holds_within_1s": 9,  # of 15 hold clips
+    "holds_within_1s": 10,  # of 15 hold clips
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
 RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (5, 0), "knee_wobble": (0, 0)}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import deque
 from dataclasses import dataclass, field
 
 from formcheck.specs.schema import HoldSpec
@@ -39,6 +40,32 @@ class _Samples:
     def median(self) -> float:
         good = [v for v in self.values if not math.isnan(v)]
         return statistics.median(good) if good else math.nan
+
+
+class SettleDetector:
+    """Is the person still? The hold signal has stayed within ``within`` for ``window_s``.
+
+    ``update`` takes the signal while in the position (NaN otherwise, which starts afresh).
+    With ``within`` None every in-position frame counts as settled.
+    """
+
+    def __init__(self, window_s: float, within: float | None) -> None:
+        self._window_s = window_s
+        self._within = within
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def update(self, t_s: float, value: float) -> bool:
+        if math.isnan(value):
+            self._samples.clear()
+            return False
+        if self._within is None:
+            return True
+        self._samples.append((t_s, value))
+        while t_s - self._samples[0][0] > self._window_s:
+            self._samples.popleft()
+        values = [v for _, v in self._samples]
+        long_enough = t_s - self._samples[0][0] >= self._window_s * 0.9
+        return long_enough and max(values) - min(values) <= self._within
 
 
 class HoldTimer:

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from formcheck.engine.holds import Hold, HoldTimer
+from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
 from formcheck.engine.reps import Rep, RepCounter
 from formcheck.engine.rules import (
     Fault,
@@ -147,6 +147,10 @@ class ExerciseSession:
         self._filters = {name: CausalOneEuro() for name in spec.signals}
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
+        self._settle = SettleDetector(
+            spec.hold.settle_s if spec.hold else 0.5,
+            spec.hold.settle_within if spec.hold else None,
+        )
         self._monitors = [RuleMonitor(r) for r in spec.rules if r.check in ("throughout", "steady")]
         # Rules judged as a change from the person's own start position (a rounded back against
         # the way they stand): the start value of each, frozen during reps.
@@ -436,7 +440,12 @@ class ExerciseSession:
                 for tracker in self._reach:
                     tracker.passed_and_reset()
         if self._hold is not None and self.spec.hold is not None:
-            in_position = self.spec.hold.target.contains(signals[self.spec.hold.signal])
+            value = signals[self.spec.hold.signal]
+            in_position = self.spec.hold.target.contains(value)
+            settled = self._settle.update(t_s, value if in_position else math.nan)
+            # A hold begins once the person is still in the position, not while still moving
+            # into it; once begun, it runs while they stay in the band.
+            in_position = in_position and (self._hold.active or settled)
             if in_position:
                 phase = "hold"
         return phase, in_position

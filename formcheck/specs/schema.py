@@ -177,6 +177,13 @@ class HoldSpec(_Strict):
     max_fault_pause_s: float = Field(
         default=5.0, ge=0, description="a fault pause shorter than this does not end a hold"
     )
+    settle_within: float | None = Field(
+        default=None,
+        gt=0,
+        description="the clock starts once the person is still in the position: the hold "
+        "signal within this range (its own unit) for settle_s; None starts it on entering the band",
+    )
+    settle_s: float = Field(default=0.5, gt=0, description="how long still counts as settled")
     mode: Literal["position", "guided"] = Field(
         default="position",
         description="'position': the target band is the stretch itself; 'guided': a timer that "
