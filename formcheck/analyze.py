@@ -68,5 +68,11 @@ def replay_series(spec: ExerciseSpec, series: LandmarkSeries, side: str = "auto"
     return Analysis(session.finish(), states, series, time.perf_counter() - started)
 
 
+def needs_back_curve(spec: ExerciseSpec) -> bool:
+    """Does the exercise read the back's outline (the pose model's segmentation mask)? Asking
+    for the mask costs about 2 ms a frame, so only the exercises that use it pay for it."""
+    return any(name.startswith("back_") for name in spec.signals)
+
+
 def source_name(path: Path) -> str:
     return path.name

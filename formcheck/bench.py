@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from formcheck.analyze import needs_back_curve
 from formcheck.engine.session import ExerciseSession
 from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
 from formcheck.specs.schema import ExerciseSpec
@@ -35,7 +36,7 @@ def benchmark(video: Path, spec: ExerciseSpec, model: Path, repeats: int = 3) ->
             for t_s, rgb in frames:
                 backend.detect(rgb, t_s)
             model_s.append(time.perf_counter() - start)
-        with MediaPipePoseBackend(model) as backend:
+        with MediaPipePoseBackend(model, back_curve=needs_back_curve(spec)) as backend:
             session = ExerciseSession(spec)
             start = time.perf_counter()
             for t_s, rgb in frames:

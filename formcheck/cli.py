@@ -68,7 +68,7 @@ def _progress_bar(total_s: float, enabled: bool) -> tuple[Any, Callable[[float],
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from formcheck.analyze import replay_series, run_frames
+    from formcheck.analyze import needs_back_curve, replay_series, run_frames
     from formcheck.landmarks import LandmarkSeries
     from formcheck.results import RunInfo, to_dict
     from formcheck.video import VideoError, iter_frames, probe
@@ -93,7 +93,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         model_path = _model_path(args.model)
         bar, update = _progress_bar(info.duration_s, sys.stderr.isatty() and not args.quiet)
         try:
-            with bar, MediaPipePoseBackend(model_path) as backend:
+            with (
+                bar,
+                MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend,
+            ):
                 analysis = run_frames(
                     spec,
                     iter_frames(path),

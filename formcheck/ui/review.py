@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from formcheck.analyze import Analysis, run_frames
+from formcheck.analyze import Analysis, needs_back_curve, run_frames
 from formcheck.engine.session import FrameState, SessionResult
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS
@@ -191,7 +191,7 @@ def analyse_video(
     report_progress(0.0, "Loading the pose model")
     # A fresh model per clip: VIDEO mode tracks from frame to frame and needs each clip's own
     # timestamps from zero. Its defaults (one person) are the ones the CLI uses.
-    with MediaPipePoseBackend(model_path) as backend:
+    with MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend:
         analysis = run_frames(
             spec, iter_frames(path), backend, side=side, progress=on_frame, source=name
         )
