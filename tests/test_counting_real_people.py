@@ -14,9 +14,10 @@ import pytest
 
 from formcheck.engine.reps import RepCounter
 from formcheck.engine.session import ExerciseSession, SessionResult
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import LANDMARK_NAMES, PoseFrame
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.reference import StandingHipHeight
+from formcheck.signals.view import near_side
 from formcheck.specs.loader import load_spec
 from formcheck.ui.review import rep_rows
 from tests.factories import side_view_squat_frame
@@ -127,3 +128,62 @@ def test_a_rep_finished_as_the_clip_ends_counts(last_raw: float, counted: bool) 
     for t, v in _wave([(1.0, 0.0), (1.0, 0.6), (0.5, 0.6), (0.6, 0.2)]):
         counter.update(t, v)
     assert (counter.finish(last_raw) is not None) == counted
+
+
+def _half_turned(frame: PoseFrame, hidden: str | None = None) -> PoseFrame:
+    """The same person turned 45 deg toward the camera (the view tracker reads diagonal), with
+    one leg's knee and ankle hidden behind the other when ``hidden`` names it."""
+    world = frame.world_xyz_m.copy()
+    vis = frame.visibility.copy()
+    for i, name in enumerate(LANDMARK_NAMES):
+        world[i, 0] += 0.1 if name.startswith("left_") else -0.1 if name.startswith("right_") else 0
+        if hidden and name in (f"{hidden}_knee", f"{hidden}_ankle"):
+            vis[i] = 0.1
+    return replace(frame, world_xyz_m=world, visibility=vis)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "side"),
+    [
+        (None, "both"),  # scenario: half-turned, both legs in view: both judged
+        # scenario: half-turned with the far leg hidden behind the near one (a real barbell
+        # squat: a third of its frames could not be judged): the leg in view is judged
+        ("left", "right"),
+        ("right", "left"),
+    ],
+)
+def test_half_turned_with_the_far_leg_hidden_is_still_judged(hidden: str | None, side: str) -> None:
+    session = ExerciseSession(load_spec("box_squat"))
+    states = [
+        session.update(t, _half_turned(side_view_squat_frame(t, k), hidden))
+        for t, k in _squat_set(5.0)
+    ]
+    result = session.finish()
+    assert len(result.reps) == 3
+    judged = [s for s in states if s.assessable]
+    assert len(judged) / len(states) > 0.9
+    assert {s.side for s in judged} == {side}
+
+
+@pytest.mark.parametrize(
+    ("left_vis", "right_vis", "near"),
+    [
+        # depth decides when both sides are about as visible (the factory puts the left nearer)
+        (0.9, 0.9, "left"),
+        # scenario: side-on, the right leg clearly in view and the left hidden: the right is the
+        # near side whatever the model's depth says
+        (0.3, 0.95, "right"),
+        (0.95, 0.3, "left"),
+    ],
+)
+def test_near_side_prefers_the_clearly_visible_side(
+    left_vis: float, right_vis: float, near: str
+) -> None:
+    frame = side_view_squat_frame(0.0, 10.0, near="left")
+    vis = frame.visibility.copy()
+    for i, name in enumerate(LANDMARK_NAMES):
+        if name.startswith("left_"):
+            vis[i] = left_vis
+        elif name.startswith("right_"):
+            vis[i] = right_vis
+    assert near_side(replace(frame, visibility=vis)) == near

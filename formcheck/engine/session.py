@@ -209,8 +209,22 @@ class ExerciseSession:
             return "left" if lefts * 2 >= len(self._side_votes) else "right"
         if self.spec.sides in ("left", "right"):
             return self.spec.sides
-        # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise.
-        return near if view == "side" else "both"
+        # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise;
+        # half-turned, the far leg is often hidden too, and then the one in view is judged.
+        if view == "side":
+            return near
+        if view == "diagonal":
+            left, right = self._side_in_view(frame, "left"), self._side_in_view(frame, "right")
+            if left != right:
+                return "left" if left else "right"
+        return "both"
+
+    def _side_in_view(self, frame: PoseFrame, side: str) -> bool:
+        floor = self.spec.ready.min_visibility
+        if self._in_view:
+            floor -= VISIBILITY_HYSTERESIS
+        parts = [p for p in self.spec.ready.landmarks if p != "nose"]
+        return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
 
     def _visible(self, frame: PoseFrame, side: str) -> bool:
         sides = ("left", "right") if side == "both" else (side,)
