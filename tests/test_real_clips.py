@@ -49,10 +49,13 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "7.7 s) is not counted",
     "clamshell_banded_sidelying_skatefit.mp4": "counts 5 of 6: the first, smaller opening is "
     "made while settling, before the start position",
-    "clamshell_sidelying_with_therapist_front.mp4": "counts 5 of 6",
+    "clamshell_sidelying_with_therapist_front.mp4": "counts 5 of 6: the openings at 12.0 and "
+    "15.2 s read 14-17 deg between the thighs, under the 18 deg band (one rep at 13-14.6 s is "
+    "counted only through two glitch frames reading 70 and 99 deg)",
     "glute_bridge_ball_squeeze_side_mat_holds.mp4": "counts 0 of 3: the view reads as neither "
     "side nor front (wrong_view on 667 of 696 frames); the bridge accepts side-on only",
-    "glute_bridge_single_leg_side_studio.mp4": "counts 2 of 3 single-leg bridges",
+    "glute_bridge_single_leg_side_studio.mp4": "counts 2 of 3 single-leg bridges: the first "
+    "(top ~5.2 s) is not counted",
     "deadlift_barbell_diagonal_bad_setup.mp4": "counts 2 of 1: the bar lowered in a 1.1 s "
     "bend-and-stand after the set (16.7-17.8 s) is counted as a rushed rep",
     "deadlift_side_neutral_garage_quiz.mp4": "counts 0 of 1: a 3.5 s clip that starts at the "
