@@ -187,3 +187,12 @@ def test_near_side_prefers_the_clearly_visible_side(
         elif name.startswith("right_"):
             vis[i] = right_vis
     assert near_side(replace(frame, visibility=vis)) == near
+
+
+def test_a_rep_cross_check_needs_a_band() -> None:
+    from pydantic import ValidationError
+
+    from formcheck.specs.schema import RepConfirm
+
+    with pytest.raises(ValidationError, match="needs 'at_peak', 'rise_from_start' or both"):
+        RepConfirm(signal="knee_flexion_deg", reason="the knees did not bend")

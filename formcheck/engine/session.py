@@ -191,8 +191,11 @@ class ExerciseSession:
         self._last_t = math.nan
         self._last_side = "none"
         self._last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
-        # The cross-check signal where the rep signal last peaked (``reps.confirm``).
+        # The cross-check signal where the rep signal last peaked (``reps.confirm``), and its
+        # value in the person's start position.
         self._confirm_at_peak = math.nan
+        self._confirm_start = StartBaseline()
+        self._confirm_start_value = math.nan
         self._not_counted: list[NotCounted] = []
         self._rep_measures: dict[str, float] = {}  # largest value so far in this rep
 
@@ -483,16 +486,28 @@ class ExerciseSession:
             self._rom_best = value
 
     def _note_confirm(self, t_s: float, signals: dict[str, float]) -> None:
-        """Keep the cross-check signal's value at the frame the rep signal peaked."""
+        """Keep the cross-check signal's value at the frame the rep signal peaked, and its value
+        in the start position."""
         confirm = self.spec.reps.confirm if self.spec.reps else None
-        if confirm is not None and self._reps is not None and self._reps.peak_s == t_s:
-            self._confirm_at_peak = signals.get(confirm.signal, math.nan)
+        if confirm is None or self._reps is None:
+            return
+        value = signals.get(confirm.signal, math.nan)
+        start = self._confirm_start.update(t_s, value, self._reps.phase == "start")
+        if self._reps.peak_s == t_s:
+            self._confirm_at_peak, self._confirm_start_value = value, start
 
     def _confirmed(self, rep: Rep) -> bool:
         """Does the spec's cross-check agree that this movement is a rep? If not, say why."""
         confirm = self.spec.reps.confirm if self.spec.reps else None
         value, self._confirm_at_peak = self._confirm_at_peak, math.nan
-        if confirm is None or math.isnan(value) or confirm.at_peak.contains(value):
+        if confirm is None or math.isnan(value):
+            return True
+        rise = value - self._confirm_start_value
+        ok_peak = confirm.at_peak is None or confirm.at_peak.contains(value)
+        # Without a start position seen (a rep begun at its end) the rise is not judged.
+        ok_rise = confirm.rise_from_start is None or math.isnan(rise)
+        ok_rise = ok_rise or confirm.rise_from_start.contains(rise)  # type: ignore[union-attr]
+        if ok_peak and ok_rise:
             return True
         self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
         self._rep_faults.clear()

@@ -110,10 +110,23 @@ class RepConfirm(_Strict):
     """A second signal that must agree at the rep's furthest point for the rep to count."""
 
     signal: str
-    at_peak: Band = Field(description="the band the signal must be in where the rep signal peaks")
+    at_peak: Band | None = Field(
+        default=None, description="the band the signal must be in where the rep signal peaks"
+    )
+    rise_from_start: Band | None = Field(
+        default=None,
+        description="the band its change from the person's own start position (median of the "
+        "last seconds in the start phase) must be in where the rep signal peaks",
+    )
     reason: str = Field(
         min_length=3, description="plain words for a movement that is not counted because of it"
     )
+
+    @model_validator(mode="after")
+    def _some_band(self) -> RepConfirm:
+        if self.at_peak is None and self.rise_from_start is None:
+            raise ValueError("a rep cross-check needs 'at_peak', 'rise_from_start' or both")
+        return self
 
 
 class RepPhases(_Strict):
