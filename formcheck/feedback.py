@@ -44,6 +44,16 @@ def _turn(views: Sequence[str]) -> str:
     return "Turn so the camera sees you " + " or ".join(views) + "-on"
 
 
+def unmeasured_text(rule: Rule) -> str:
+    """Plain words for a rule whose signal the camera cannot measure now (e.g. the back's
+    outline hidden or merged with something behind the person)."""
+    what = rule.checks or "this part of your form"
+    return (
+        f"{what[0].upper()}{what[1:]} cannot be seen clearly enough to check. Keep it in full "
+        "view, against a plain background, in fitted clothes."
+    )
+
+
 def unchecked_text(rule: Rule) -> str:
     """Plain words for a rule this camera view cannot judge."""
     what = rule.checks or "this part of your form"
@@ -78,6 +88,10 @@ class CuePicker:
         hints = [
             Cue(_UNCHECKED + r, unchecked_text(self._rules[r]), "info")
             for r in state.unchecked_rules
+            if r in self._rules
+        ] + [
+            Cue(_UNCHECKED + "measure:" + r, unmeasured_text(self._rules[r]), "info")
+            for r in state.unmeasured_rules
             if r in self._rules
         ]
         return [Cue(r.id, r.message, r.severity) for r in faults] + hints

@@ -226,8 +226,15 @@ def test_a_rule_whose_signal_cannot_be_measured_is_reported_unchecked():
     # the back cannot be judged although the view allows it; reported, never passed silently.
     result, states = _squats_side_on()
     assert result.rules_unchecked["neutral_spine"] == pytest.approx(1.0)
-    # The spoken hint is about the camera angle, so it is kept for view reasons only.
+    # The angle hint is for view reasons only; a signal that stays unmeasurable for a second
+    # gets its own hint, so the person knows the back is not being checked.
     assert all("neutral_spine" not in s.unchecked_rules for s in states)
+    in_reps = [s for s in states if s.phase in ("outward", "end", "return")]
+    assert any(s.unmeasured_rules == ["neutral_spine"] for s in in_reps)
+    assert not any(s.unmeasured_rules for s in states if s.phase == "start")
+    picker = CuePicker(load_spec("box_squat"))
+    texts = {c.text for s in in_reps for c in picker.candidates(s)}
+    assert "Your back cannot be seen clearly enough to check." in " ".join(texts)
 
 
 def test_the_unchecked_hint_is_said_once_and_faults_outrank_it():

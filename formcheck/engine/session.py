@@ -38,6 +38,9 @@ TEMPO_CUE_S = 3.0
 # Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
 # bounce of 1 Hz or faster leaves the band for well under a second per swing.
 POSITION_ABSENCE_S = 1.5
+# A rule whose signal cannot be measured for this long (not a dropped frame or two) is said to
+# be unchecked, so the person knows the check is not happening.
+UNMEASURED_HINT_S = 1.0
 # Swings this long before settling into the position count: bouncing into a stretch is bouncing.
 STEADY_LEAD_S = 1.0
 # Once the body is in view, a landmark must drop this far below the spec's ``min_visibility``
@@ -102,6 +105,9 @@ class FrameState:
     active_faults: list[str]
     # Rules due now (in their phase) that this camera view cannot judge: the person is told.
     unchecked_rules: list[str] = field(default_factory=list)
+    # Rules due now whose signal has not been measurable for UNMEASURED_HINT_S (the back's
+    # outline not traced): the person is told too, since a pass would be silent otherwise.
+    unmeasured_rules: list[str] = field(default_factory=list)
     new_reps: list[RepEvent] = field(default_factory=list)
     new_holds: list[Hold] = field(default_factory=list)
     new_faults: list[Fault] = field(default_factory=list)
@@ -198,6 +204,7 @@ class ExerciseSession:
         self._confirm_start_value = math.nan
         self._not_counted: list[NotCounted] = []
         self._rep_measures: dict[str, float] = {}  # largest value so far in this rep
+        self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
 
     # -- side and view -------------------------------------------------------------------------
 
@@ -294,7 +301,12 @@ class ExerciseSession:
                 self._track_rep_rom(signals)
                 self._track_rep_measures(signals)
         self._track_position(t_s, in_position)
-        unchecked = self._count_unchecked(phase, view, signals) if assessable else []
+        unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
+        unmeasured = (
+            [r for r, since in self._unmeasured_since.items() if t_s - since >= UNMEASURED_HINT_S]
+            if assessable
+            else []
+        )
         # Rules see every frame so that a fault closes when assessment stops.
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
@@ -355,19 +367,21 @@ class ExerciseSession:
             in_position=in_position,
             active_faults=active,
             unchecked_rules=unchecked,
+            unmeasured_rules=unmeasured,
             new_reps=new_reps,
             new_holds=new_holds,
             new_faults=new_faults,
         )
 
     def _count_unchecked(
-        self, phase: str | None, view: str, signals: dict[str, float]
+        self, t_s: float, phase: str | None, view: str, signals: dict[str, float]
     ) -> list[str]:
         """Rules due in this phase that cannot be judged now, counted for the result: the view
         cannot judge them, or their signal could not be measured (the back's outline not
         traced). Returns those the view cannot judge: the person can fix that by turning."""
         by_view = []
         for rule in self.spec.rules:
+            unmeasured = False
             if phase in rule.phases:
                 self._rule_due[rule.id] += 1
                 if view not in rule.views:
@@ -375,6 +389,11 @@ class ExerciseSession:
                     by_view.append(rule.id)
                 elif math.isnan(signals.get(rule.signal, math.nan)):
                     self._rule_unchecked[rule.id] += 1
+                    unmeasured = True
+            if not unmeasured:
+                self._unmeasured_since.pop(rule.id, None)
+            else:
+                self._unmeasured_since.setdefault(rule.id, t_s)
         return by_view
 
     @staticmethod
