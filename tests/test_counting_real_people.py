@@ -196,3 +196,16 @@ def test_a_rep_cross_check_needs_a_band() -> None:
 
     with pytest.raises(ValidationError, match="needs 'at_peak', 'rise_from_start' or both"):
         RepConfirm(signal="knee_flexion_deg", reason="the knees did not bend")
+
+
+def test_a_spike_in_the_back_outline_is_not_how_much_the_back_bent() -> None:
+    # scenario: two frames of a mis-traced outline (a plate behind the back) read 40 deg at the
+    # bottom of a clean hinge: neither a fault nor the rep's reported bend (held 0.3 s).
+    session = ExerciseSession(load_spec("hip_hinge"))
+    for k, (t, lean) in enumerate(_wave([(1.0, 5), (1.5, 100), (1.0, 100), (1.5, 5), (1.0, 5)])):
+        bend = 40.0 if k in (75, 76) else 3.0
+        frame = side_view_squat_frame(t, 10.0, trunk_lean_deg=lean)
+        session.update(t, replace(frame, extras={"back_bend_deg": bend}))
+    result = session.finish()
+    assert [r.faults for r in result.reps] == [()]
+    assert result.reps[0].measures["back_bend_deg"] == pytest.approx(3.0, abs=1.0)

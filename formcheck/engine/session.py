@@ -38,6 +38,9 @@ TEMPO_CUE_S = 3.0
 # Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
 # bounce of 1 Hz or faster leaves the band for well under a second per swing.
 POSITION_ABSENCE_S = 1.5
+# What is reported with a rep is the largest value held this long (a frame or two of a
+# mis-traced outline is not how much the back bent); the back rule judges the same 0.3 s.
+REPORT_HELD_S = 0.3
 # A rule whose signal cannot be measured for this long (not a dropped frame or two) is said to
 # be unchecked, so the person knows the check is not happening.
 UNMEASURED_HINT_S = 1.0
@@ -203,7 +206,8 @@ class ExerciseSession:
         self._confirm_start = StartBaseline()
         self._confirm_start_value = math.nan
         self._not_counted: list[NotCounted] = []
-        self._rep_measures: dict[str, float] = {}  # largest value so far in this rep
+        self._rep_measures: dict[str, float] = {}  # largest held value so far in this rep
+        self._measure_windows: dict[str, deque[tuple[float, float]]] = {}
         self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
 
     # -- side and view -------------------------------------------------------------------------
@@ -299,7 +303,7 @@ class ExerciseSession:
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
                 self._track_rep_rom(signals)
-                self._track_rep_measures(signals)
+                self._track_rep_measures(t_s, signals)
         self._track_position(t_s, in_position)
         unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
         unmeasured = (
@@ -473,6 +477,7 @@ class ExerciseSession:
                 self._rep_faults.clear()
                 self._rom_best = math.nan
                 self._rep_measures = {}
+                self._measure_windows = {}
                 for tracker in self._reach:
                     tracker.passed_and_reset()
         if self._hold is not None and self.spec.hold is not None:
@@ -486,12 +491,22 @@ class ExerciseSession:
                 phase = "hold"
         return phase, in_position
 
-    def _track_rep_measures(self, signals: dict[str, float]) -> None:
+    def _track_rep_measures(self, t_s: float, signals: dict[str, float]) -> None:
+        """The largest value of each reported signal held for ``REPORT_HELD_S`` in this rep."""
         for name in self.spec.reps.report if self.spec.reps else []:
             value = signals.get(name, math.nan)
+            if math.isnan(value):
+                continue
+            window = self._measure_windows.setdefault(name, deque())
+            window.append((t_s, value))
+            while t_s - window[0][0] > REPORT_HELD_S:
+                window.popleft()
+            if t_s - window[0][0] < REPORT_HELD_S * 0.8:  # frame spacing leaves a gap
+                continue
+            held = min(v for _, v in window)
             best = self._rep_measures.get(name, math.nan)
-            if not math.isnan(value) and (math.isnan(best) or value > best):
-                self._rep_measures[name] = value
+            if math.isnan(best) or held > best:
+                self._rep_measures[name] = held
 
     def _rom_now(self, signals: dict[str, float]) -> float:
         return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
@@ -532,6 +547,7 @@ class ExerciseSession:
         self._rep_faults.clear()
         self._rom_best = math.nan
         self._rep_measures = {}
+        self._measure_windows = {}
         self._reach_unjudged = False
         for tracker in self._reach:
             tracker.passed_and_reset()
@@ -577,6 +593,7 @@ class ExerciseSession:
             {n: self._rep_measures.get(n, math.nan) for n in tempo.report} if tempo else {},
         )
         self._rep_measures = {}
+        self._measure_windows = {}
         self._rep_events.append(event)
         self._rep_faults.clear()
         self._rom_best = math.nan

@@ -149,8 +149,8 @@ class RepPhases(_Strict):
     max_rep_s: float = Field(default=60.0, gt=0, description="longer excursions are not reps")
     report: list[str] = Field(
         default_factory=list,
-        description="signals whose largest value in each rep is reported with it (how much "
-        "the back bent), so a clinician sees how much, not only whether a rule failed",
+        description="signals whose largest value held for 0.3 s in each rep is reported with "
+        "it (how much the back bent), so a clinician sees how much, not only whether a rule failed",
     )
     confirm: RepConfirm | None = Field(
         default=None,
