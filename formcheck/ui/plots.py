@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -16,6 +17,22 @@ HOLD_FILL = "rgba(70, 130, 230, 0.16)"
 FAULT_FILL = "rgba(235, 70, 60, 0.45)"
 LINE = "rgb(30, 60, 120)"
 MEASURE_LINE = "rgb(150, 60, 150)"
+
+
+def _signal_line(
+    t: list[float], values: list[float], name: str, line: dict[str, Any], yaxis: str = "y"
+) -> go.Scatter:
+    """One signal over time; frames without a value leave a gap."""
+    return go.Scatter(
+        x=t,
+        y=[None if math.isnan(v) else v for v in values],
+        mode="lines",
+        name=signal_label(name),
+        line=line,
+        connectgaps=False,
+        yaxis=yaxis,
+        hovertemplate="%{x:.2f} s: %{y:.0f}<extra></extra>",
+    )
 
 
 def timeline_figure(
@@ -39,33 +56,13 @@ def timeline_figure(
     t = [s.t_s for s in states]
     y = [s.signals.get(name, math.nan) for s in states]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=t,
-            y=[None if math.isnan(v) else v for v in y],
-            mode="lines",
-            name=signal_label(name),
-            line={"color": LINE, "width": 2},
-            connectgaps=False,
-            hovertemplate="%{x:.2f} s: %{y:.0f}<extra></extra>",
-        )
-    )
+    fig.add_trace(_signal_line(t, y, name, {"color": LINE, "width": 2}))
     # Signals reported per rep (how much the back bent) on their own axis on the right.
     reported = spec.reps.report if spec.reps else []
     for measure in reported:
         values = [s.signals.get(measure, math.nan) for s in states]
-        fig.add_trace(
-            go.Scatter(
-                x=t,
-                y=[None if math.isnan(v) else v for v in values],
-                mode="lines",
-                name=signal_label(measure),
-                line={"color": MEASURE_LINE, "width": 1.5, "dash": "dot"},
-                connectgaps=False,
-                yaxis="y2",
-                hovertemplate="%{x:.2f} s: %{y:.0f}<extra></extra>",
-            )
-        )
+        style = {"color": MEASURE_LINE, "width": 1.5, "dash": "dot"}
+        fig.add_trace(_signal_line(t, values, measure, style, yaxis="y2"))
     for rep in result.reps:
         fig.add_vrect(
             x0=rep.start_s,
