@@ -11,7 +11,8 @@ import streamlit as st
 
 from formcheck.ui import library_page, practice_page, review_page
 
-st.set_page_config(page_title="formcheck", page_icon=":material/accessibility_new:", layout="wide")
+# An emoji favicon is drawn by the browser; a ":material/...:" one is fetched from Google's servers.
+st.set_page_config(page_title="formcheck", page_icon="🧘", layout="wide")
 
 pages = [
     st.Page(

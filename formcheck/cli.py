@@ -1,17 +1,33 @@
-"""``formcheck`` command line: analyze, list-exercises, validate-specs, models, bench.
+"""``formcheck`` command line: analyze, list-exercises, validate-specs, program, models, bench,
+evaluate.
 
 Every failure the user can cause (a missing file, a file that is not a video, an unknown exercise,
-an invalid spec, no model) ends with one line on stderr and exit status 2, never a traceback.
+an invalid spec, a missing or unusable model, an output path that cannot or must not be written)
+ends with one line on stderr and exit status 2, never a traceback.
+
+Outputs (``--json``, ``--annotate``, ``--save-landmarks``, ``--markdown``) are checked before any
+analysis: an output is never one of the command's inputs, an existing file is replaced only with
+``--force``, and each is written to a temporary file beside it and moved into place when the
+command succeeds, so an error or Ctrl-C leaves no half-written file (``formcheck/outputs.py``).
+
+MediaPipe's native code logs straight to file descriptor 2 (about a hundred lines a run); unless
+``--verbose`` is given, that descriptor points at /dev/null while a command runs and Python's own
+messages go to a duplicate of the real stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from formcheck.history.errors import HistoryError
+from formcheck.outputs import OutputError, StagedOutputs, stage_outputs
 
 if TYPE_CHECKING:
     from formcheck.specs.schema import ExerciseSpec
@@ -67,68 +83,140 @@ def _progress_bar(total_s: float, enabled: bool) -> tuple[Any, Callable[[float],
     return bar, update
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from formcheck.analyze import needs_back_curve, replay_series, run_frames
+def _stage(
+    outputs: Mapping[str, str | None], inputs: Iterable[Path], args: argparse.Namespace
+) -> StagedOutputs:
+    """The command's outputs checked against its inputs (and the specs and the model, which
+    every analysing command reads) before any work starts."""
+    from formcheck.pose.model_store import default_model_path
+    from formcheck.specs.loader import specs_dir
+
+    model = getattr(args, "model", None)
+    read = [*inputs, *specs_dir().glob("*.yaml")]
+    read.append(Path(model).expanduser() if model else default_model_path())
+    return stage_outputs(outputs, read, force=args.force)
+
+
+def _json_text(data: Any) -> str:
+    from formcheck.results import NonFiniteNumberError, json_text
+
+    try:
+        return json_text(data)
+    except NonFiniteNumberError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _load_series(path: Path) -> Any:
     from formcheck.landmarks import LandmarkSeries
+
+    try:
+        return LandmarkSeries.load(path)
+    except ValueError as exc:  # not a landmark file, or arrays out of shape or range
+        raise UserError(str(exc)) from None
+
+
+def _probe(path: Path) -> Any:
+    from formcheck.video import VideoError, probe
+
+    try:
+        return probe(path)
+    except VideoError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from formcheck.analyze import replay_series
+    from formcheck.history import cli as history_cli
     from formcheck.results import RunInfo, to_dict
-    from formcheck.video import VideoError, iter_frames, probe
 
     spec = _load_spec(args.exercise)
+    history_target = history_cli.open_target(args)  # an unknown patient fails before the work
     path = Path(args.video)
-    if path.suffix == ".npz":
-        try:
-            series = LandmarkSeries.load(path)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        analysis = replay_series(spec, series, side=args.side)
-        duration = float(series.t_s[-1]) if len(series) else 0.0
-        model = "replay"
-    else:
-        try:
-            info = probe(path)
-        except VideoError as exc:
-            raise UserError(str(exc)) from None
-        from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-
-        model_path = _model_path(args.model)
-        bar, update = _progress_bar(info.duration_s, sys.stderr.isatty() and not args.quiet)
-        try:
-            with (
-                bar,
-                MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend,
-            ):
-                analysis = run_frames(
-                    spec,
-                    iter_frames(path),
-                    backend,
-                    side=args.side,
-                    progress=update,
-                    source=path.name,
-                )
-        except VideoError as exc:
-            raise UserError(str(exc)) from None
-        if not analysis.states:
-            raise UserError(f"{path} contains no decodable video frames (empty or truncated)")
-        duration = max(info.duration_s, analysis.states[-1].t_s)
-        model = model_path.name
-    run = RunInfo(path.name, duration, analysis.processing_s, model)
-    data = to_dict(analysis.result, run)
-    if args.save_landmarks:
-        analysis.series.save(Path(args.save_landmarks))
-    if args.annotate:
-        if path.suffix == ".npz":
-            raise UserError("--annotate needs the video, not a landmark file")
-        from formcheck.render.annotate import write_annotated
-
-        write_annotated(path, Path(args.annotate), spec, analysis)
-    text = json.dumps(data, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    replay = path.suffix == ".npz"
+    if args.annotate and replay:
+        raise UserError("--annotate needs the video, not a landmark file")
+    if args.save_landmarks and Path(args.save_landmarks).suffix != ".npz":
+        raise UserError(f"--save-landmarks {args.save_landmarks}: the file name must end in .npz")
+    outputs = {
+        "--json": args.json,
+        "--annotate": args.annotate,
+        "--save-landmarks": args.save_landmarks,
+    }
+    with _stage(outputs, [path], args) as staged:
+        if replay:
+            series = _load_series(path)
+            analysis = replay_series(spec, series, side=args.side)
+            duration = float(series.t_s[-1]) if len(series) else 0.0
+            model = "replay"
+        else:
+            analysis, duration, model = _analyze_video(args, spec, path)
+        data = to_dict(analysis.result, RunInfo(path.name, duration, analysis.processing_s, model))
+        text = _json_text(data)
+        if staged.wanted("--save-landmarks"):
+            analysis.series.save(staged.path("--save-landmarks"))
+        if staged.wanted("--annotate"):
+            _write_annotated(path, staged, spec, analysis)
+        if staged.wanted("--json"):
+            staged.path("--json").write_text(text, encoding="utf-8")
+        staged.commit()
     if not args.quiet:
         _print_summary(data)
     if not args.json and args.quiet:
-        print(text)
+        print(text, end="")
+    history_cli.save_analysis(history_target, data, spec)
     return 0
+
+
+def _analyze_video(
+    args: argparse.Namespace, spec: ExerciseSpec, path: Path
+) -> tuple[Any, float, str]:
+    """(analysis, duration_s, model name) of a video run through the pose model."""
+    from formcheck.analyze import needs_back_curve, run_frames
+    from formcheck.pose.model_store import ModelInstallError
+    from formcheck.video import VideoError, iter_frames
+
+    info = _probe(path)
+    if args.annotate:
+        from formcheck.render.annotate import check_annotatable
+
+        try:
+            check_annotatable(info, Path(args.annotate))
+        except VideoError as exc:
+            raise UserError(f"--annotate {args.annotate}: {exc}") from None
+    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
+
+    model_path = _model_path(args.model)
+    bar, update = _progress_bar(info.duration_s, sys.stderr.isatty() and not args.quiet)
+    try:
+        with (
+            bar,
+            MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend,
+        ):
+            analysis = run_frames(
+                spec, iter_frames(path), backend, side=args.side, progress=update, source=path.name
+            )
+    except (VideoError, ModelInstallError) as exc:
+        raise UserError(str(exc)) from None
+    if not analysis.states:
+        raise UserError(f"{path} contains no decodable video frames (empty or truncated)")
+    return analysis, max(info.duration_s, analysis.states[-1].t_s), model_path.name
+
+
+def _write_annotated(video: Path, staged: StagedOutputs, spec: ExerciseSpec, analysis: Any) -> None:
+    from formcheck.render.annotate import write_annotated
+    from formcheck.video import VideoError
+
+    try:
+        write_annotated(video, staged.path("--annotate"), spec, analysis)
+    except VideoError as exc:
+        raise UserError(f"--annotate {staged.target('--annotate')}: {exc}") from None
+
+
+# What the summary says when the model found nobody: the numbers alone ("assessable 0%") do not.
+NO_PERSON_LINE = (
+    "  No person was found in this video, so nothing could be judged: check that the whole "
+    "body is in the frame, well lit, and the right file was given."
+)
 
 
 def _print_summary(data: dict[str, Any]) -> None:
@@ -138,6 +226,8 @@ def _print_summary(data: dict[str, Any]) -> None:
         f"view {data['view']}, side {data['side']}, "
         f"assessable {data['assessable_fraction']:.0%} of {data['frames']} frames"
     )
+    if not data.get("person_found", True):
+        print(NO_PERSON_LINE)
     for r in reps["events"]:
         faults = ", ".join(r["faults"]) or "ok"
         print(f"  rep {r['index']}: {r['start_s']:.1f}-{r['end_s']:.1f} s  {faults}")
@@ -168,77 +258,88 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from formcheck.programs import ProgramError, load_program_file, programs_dir
-    from formcheck.specs.loader import SpecError, load_all_specs, load_spec_file, specs_dir
+    from formcheck.specs.loader import SpecError, scan_specs, specs_dir
 
     folder = Path(args.folder) if args.folder else specs_dir()
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise UserError(f"no spec files (*.yaml) in {folder}")
-    failures = 0
-    for f in files:
-        try:
-            load_spec_file(f)
-        except SpecError as exc:
-            failures += 1
-            print(f"INVALID {exc}", file=sys.stderr)
-    print(f"{len(files) - failures} of {len(files)} specs valid")
+    # Each file is loaded on its own: one line per invalid file, and a program is judged only
+    # by the specs it names.
+    try:
+        scan = scan_specs(folder)
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
+    for problem in scan.errors.values():
+        print(f"INVALID {' '.join(str(problem).split())}", file=sys.stderr)
+    failures = len(scan.errors)
+    print(f"{len(scan.files) - failures} of {len(scan.files)} specs valid")
     pfolder = Path(args.programs) if args.programs else programs_dir()
     pfiles = sorted(pfolder.glob("*.yaml")) if pfolder.is_dir() else []
     if pfiles:
-        try:
-            specs = load_all_specs(folder)
-        except SpecError:
-            specs = {}
         pfail = 0
         for f in pfiles:
             try:
-                load_program_file(f, specs)
+                load_program_file(f, scan.specs, scan.errors)
             except ProgramError as exc:
                 pfail += 1
-                print(f"INVALID {exc}", file=sys.stderr)
+                print(f"INVALID {' '.join(str(exc).split())}", file=sys.stderr)
         print(f"{len(pfiles) - pfail} of {len(pfiles)} programs valid")
         failures += pfail
-    return 1 if failures else 0
+    if failures:
+        raise UserError(f"{failures} invalid file(s), each listed above with its reason")
+    return 0
 
 
 def cmd_program(args: argparse.Namespace) -> int:
     from formcheck.programs import ProgramError, ProgramRunner, load_program_file
     from formcheck.specs.loader import SpecError, load_all_specs
 
-    try:
-        specs = load_all_specs()
-        program = load_program_file(Path(args.program), specs)
-    except (SpecError, ProgramError) as exc:
-        raise UserError(str(exc)) from None
-    if args.ignore_rest:
-        program = program.model_copy(
-            update={"exercises": [e.model_copy(update={"rest_s": 0.0}) for e in program.exercises]}
-        )
-    if len(args.inputs) > len(program.exercises):
-        raise UserError(
-            f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
-            f"{program.id}: give at most one per exercise, in program order"
-        )
-    runner = ProgramRunner(program, specs)
-    offset = 0.0
-    for index, name in enumerate(args.inputs):
-        if name == "-":
-            runner.skip_exercise()  # no recording of this exercise
-            continue
-        frames = _program_frames(Path(name), args.model)
-        end = offset
-        for t_s, pose in frames:
-            if runner.exercise_index != index:
-                break  # this exercise is done; the rest of its recording is not needed
-            end = offset + t_s
-            runner.update(end, pose)
-        if runner.exercise_index == index:
-            runner.skip_exercise()
-        # The next recording starts a second after this one ended, on one program clock.
-        offset = end + 1.0
-    data = runner.summary()
-    if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    recordings = [Path(name) for name in args.inputs if name != "-"]
+    with _stage({"--json": args.json}, [Path(args.program), *recordings], args) as staged:
+        try:
+            specs = load_all_specs()
+            program = load_program_file(Path(args.program), specs)
+        except (SpecError, ProgramError) as exc:
+            raise UserError(str(exc)) from None
+        if args.ignore_rest:
+            program = program.model_copy(
+                update={
+                    "exercises": [e.model_copy(update={"rest_s": 0.0}) for e in program.exercises]
+                }
+            )
+        if len(args.inputs) > len(program.exercises):
+            raise UserError(
+                f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
+                f"{program.id}: give at most one per exercise, in program order"
+            )
+        runner = ProgramRunner(program, specs)
+        offset = 0.0
+        nobody: list[str] = []
+        for index, name in enumerate(args.inputs):
+            if name == "-":
+                runner.skip_exercise()  # no recording of this exercise
+                continue
+            frames = _program_frames(Path(name), args.model)
+            if not any(pose is not None for _, pose in frames):
+                nobody.append(name)
+            end = offset
+            for t_s, pose in frames:
+                if runner.exercise_index != index:
+                    break  # this exercise is done; the rest of its recording is not needed
+                end = offset + t_s
+                runner.update(end, pose)
+            if runner.exercise_index == index:
+                runner.skip_exercise()
+            # The next recording starts a second after this one ended, on one program clock.
+            offset = end + 1.0
+        data = runner.summary()
+        text = _json_text(data)
+        if staged.wanted("--json"):
+            staged.path("--json").write_text(text, encoding="utf-8")
+        staged.commit()
+    for name in nobody:
+        print(f"No person was found in {name}, so nothing in it could be judged.")
     for ex in data["exercises"]:
         status = "done" if ex["completed"] else "not finished"
         print(f"{ex['exercise']}: {status}")
@@ -255,20 +356,13 @@ def cmd_program(args: argparse.Namespace) -> int:
 
 def _program_frames(path: Path, model: str | None) -> list[tuple[float, Any]]:
     """(t_s, pose) of one recording: saved landmarks (.npz) or a video run through the model."""
-    from formcheck.landmarks import LandmarkSeries
-
     if path.suffix == ".npz":
-        try:
-            series = LandmarkSeries.load(path)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+        series = _load_series(path)
         return [(float(series.t_s[i]), series.frame(i)) for i in range(len(series))]
-    from formcheck.video import VideoError, iter_frames, probe
+    from formcheck.pose.model_store import ModelInstallError
+    from formcheck.video import VideoError, iter_frames
 
-    try:
-        probe(path)
-    except VideoError as exc:
-        raise UserError(str(exc)) from None
+    _probe(path)
     from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
 
     out = []
@@ -276,7 +370,7 @@ def _program_frames(path: Path, model: str | None) -> list[tuple[float, Any]]:
         with MediaPipePoseBackend(_model_path(model)) as backend:
             for t_s, rgb in iter_frames(path):
                 out.append((t_s, backend.detect(rgb, t_s)))
-    except VideoError as exc:
+    except (VideoError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
     return out
 
@@ -294,15 +388,17 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from formcheck.bench import benchmark
-    from formcheck.video import VideoError, probe
+    from formcheck.pose.model_store import ModelInstallError
+    from formcheck.video import VideoError
 
     spec = _load_spec(args.exercise)
     path = Path(args.video)
+    _probe(path)
     try:
-        probe(path)
-    except VideoError as exc:
+        report = benchmark(path, spec, _model_path(args.model), repeats=args.repeats)
+    except (VideoError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
-    print(json.dumps(benchmark(path, spec, _model_path(args.model), repeats=args.repeats)))
+    print(json.dumps(report))
     return 0
 
 
@@ -312,46 +408,57 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError(f"no such folder: {folder}")
     from formcheck.corpus.manifest import MANIFEST_NAME
 
-    if (folder / MANIFEST_NAME).exists():
-        return _evaluate_corpus(args, folder)
-    if args.landmarks_cache or args.markdown:
+    labelled = (folder / MANIFEST_NAME).exists()
+    if not labelled and (args.landmarks_cache or args.markdown):
         raise UserError(
             f"--landmarks-cache and --markdown need a labelled folder ({MANIFEST_NAME})"
         )
+    # Every file of the evaluated folder is an input: reports go elsewhere or under new names.
+    inputs = [p for p in folder.iterdir() if p.is_file()]
+    outputs = {"--json": args.json, "--markdown": args.markdown}
+    with _stage(outputs, inputs, args) as staged:
+        if labelled:
+            _evaluate_corpus(args, folder, staged)
+        else:
+            _evaluate_rendered(args, folder, staged)
+        staged.commit()
+    return 0
+
+
+def _evaluate_rendered(args: argparse.Namespace, folder: Path, staged: StagedOutputs) -> None:
+    """Rendered clips with truth files: scored against their exact truth."""
+    from formcheck.corpus.manifest import MANIFEST_NAME
     from formcheck.evaluate import evaluate_dir, format_table
 
     if not any(folder.glob("*.truth.json")):
         raise UserError(f"no {MANIFEST_NAME} and no truth files (*.truth.json) in {folder}")
+    from formcheck.pose.model_store import ModelInstallError
     from formcheck.specs.loader import SpecError
     from formcheck.video import VideoError
 
     try:
         report = evaluate_dir(folder, _model_path(args.model))
-    except (SpecError, VideoError) as exc:
+    except (SpecError, VideoError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
     except (ValueError, KeyError) as exc:  # a truth file that is not JSON or lacks a key
         raise UserError(f"a truth file in {folder} cannot be read: {exc}") from None
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_table(report))
-    return 0
+    if staged.wanted("--json"):
+        staged.path("--json").write_text(_json_text(report), encoding="utf-8")
 
 
-def _evaluate_corpus(args: argparse.Namespace, folder: Path) -> int:
+def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutputs) -> None:
     """Labelled real clips (a manifest.json): counts, holds and faults against the labels."""
-    import os
     import shlex
 
     from formcheck.corpus.manifest import ManifestError
     from formcheck.corpus.report import format_table, markdown
     from formcheck.corpus.run import evaluate_corpus
+    from formcheck.pose.model_store import ModelInstallError
     from formcheck.video import VideoError
 
     jobs = args.jobs or os.cpu_count() or 1
     cache = Path(args.landmarks_cache) if args.landmarks_cache else None
-    for out in (args.json, args.markdown):
-        if out and not Path(out).resolve().parent.is_dir():
-            raise UserError(f"the folder for {out} does not exist")
     from formcheck.corpus.manifest import load_manifest
     from formcheck.pose.model_store import default_model_path
 
@@ -365,16 +472,14 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path) -> int:
         report = evaluate_corpus(
             folder, model, cache, jobs=jobs, check_model=lambda: _model_path(args.model)
         )
-    except (ManifestError, VideoError) as exc:
+    except (ManifestError, VideoError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
-    if args.json:
-        text = json.dumps(report.to_json(), indent=2)
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    if args.markdown:
-        command = shlex.join(["formcheck", *args.command_line])
-        Path(args.markdown).write_text(markdown(report, command), encoding="utf-8")
     print(format_table(report))
-    return 0
+    if staged.wanted("--json"):
+        staged.path("--json").write_text(_json_text(report.to_json()), encoding="utf-8")
+    if staged.wanted("--markdown"):
+        command = shlex.join(["formcheck", *args.command_line])
+        staged.path("--markdown").write_text(markdown(report, command), encoding="utf-8")
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -385,10 +490,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+_FORCE_HELP = "replace output files that already exist (an input is never replaced)"
+_VERBOSE_HELP = "show the pose model's own log lines (MediaPipe, TFLite), hidden by default"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from formcheck.history import cli as history_cli
+
     parser = argparse.ArgumentParser(
         prog="formcheck", description="Check physiotherapy exercise form in a video."
     )
+    parser.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("analyze", help="count reps, time holds and find faults in a video")
@@ -400,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-landmarks", metavar="OUT.npz", help="save landmarks for replay")
     p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
+    history_cli.add_analyze_options(p)
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("list-exercises", help="list exercise ids")
@@ -430,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", metavar="OUT", help="write the program result as JSON")
     p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_program)
 
     p = sub.add_parser("models", help="manage the pose model")
@@ -466,31 +581,78 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=0, metavar="N", help="model processes (default: all cores)"
     )
     p.add_argument("--markdown", metavar="OUT.md", help="write the totals as Markdown")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("synth", help="render the sample clips (sample_videos/) from their seeds")
     p.add_argument("out_dir")
     p.add_argument("names", nargs="*", help="only these clips")
     p.set_defaults(func=cmd_synth)
+    for command in [*sub.choices.values(), *msub.choices.values()]:
+        # Accepted after the subcommand too; SUPPRESS keeps the global flag's value when absent.
+        command.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP
+        )
+    history_cli.register(sub)
     return parser
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for native code; Python's messages still show.
+
+    MediaPipe's C++ and TFLite code write their log lines straight to descriptor 2 (measured:
+    about 100 lines a run; GLOG_minloglevel and TF_CPP_MIN_LOG_LEVEL change none of them), so
+    only moving the descriptor silences them. ``sys.stderr`` is reopened on a duplicate of the
+    real descriptor when it wrote to 2; a replaced ``sys.stderr`` (tests) is left as it is.
+    """
+    python_stderr = sys.stderr
+    try:
+        python_uses_fd2 = python_stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # None, or a stream without a descriptor
+        python_uses_fd2 = False
+    if python_stderr is not None:
+        python_stderr.flush()
+    saved = os.dup(2)
+    if python_uses_fd2:
+        sys.stderr = open(  # noqa: SIM115 - closed in the finally below
+            os.dup(saved),
+            "w",
+            buffering=1,
+            encoding=getattr(python_stderr, "encoding", None),
+            errors=getattr(python_stderr, "errors", None),
+        )
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        if sys.stderr is not python_stderr:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.close()
+            sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = list(sys.argv[1:] if argv is None else argv)
-    try:
-        code: int = args.func(args)
-        return code
-    except UserError as exc:
-        _err(str(exc))
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except OSError as exc:  # disk full, permission denied on an output path...
-        _err(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
-        return EXIT_USER_ERROR
+    with contextlib.nullcontext() if args.verbose else _native_stderr_silenced():
+        try:
+            code: int = args.func(args)
+            return code
+        except (UserError, OutputError, HistoryError) as exc:
+            _err(str(exc))
+            return EXIT_USER_ERROR
+        except KeyboardInterrupt:
+            _err("interrupted")
+            return 130
+        except OSError as exc:  # disk full, permission denied on an output path...
+            _err(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
+            return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -17,10 +17,13 @@ NaN means "not measurable in this frame"; a name missing means "not measured at 
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -162,6 +165,40 @@ class PoseFrame:
 _NO_EXTRAS: Mapping[str, float] = MappingProxyType({})
 
 
+# Bounds of a landmark file. An hour at 60 frames/s is far more than any exercise recording:
+# its arrays take about 350 MB as float64, and `formcheck analyze` replayed a file of 215,904 real
+# frames (178 MB) with a peak of 619 MB, inside the 1 GiB budget. `save` writes about 0.8 KB a
+# frame, an uncompressed np.savez about 1.6 KB.
+MAX_LANDMARK_FRAMES = 60 * 60 * 60
+MAX_LANDMARK_FILE_BYTES = 400 * 2**20
+# Pixels a side of the frame the landmarks were found in; video.py refuses larger frames.
+MAX_IMAGE_SIDE_PX = 8192
+# Per-frame scalars (``extras``): the backend writes 4.
+MAX_EXTRAS = 64
+MAX_NAME_CHARS = 64  # a landmark or extra's name
+MAX_SOURCE_CHARS = 4096  # the clip's file name
+
+# Each array of the file: the dtype kinds accepted (numpy's ``dtype.kind``) and the shape, with
+# "T" for the number of frames (the length of ``t_s``) and "K" for the number of extras.
+_NUMBER = "fiu"
+_MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
+    "format_version": ("iu", ()),
+    "landmark_names": ("U", (NUM_LANDMARKS,)),
+    "source": ("U", ()),
+    "t_s": (_NUMBER, ("T",)),
+    "xy_px": (_NUMBER, ("T", NUM_LANDMARKS, 2)),
+    "world_xyz_m": (_NUMBER, ("T", NUM_LANDMARKS, 3)),
+    "visibility": (_NUMBER, ("T", NUM_LANDMARKS)),
+    "image_wh": ("iu", (2,)),
+}
+_MEMBERS_V2: dict[str, tuple[str, tuple[int | str, ...]]] = {
+    "extra_names": ("U", ("K",)),
+    "extra_values": (_NUMBER, ("K", "T")),
+}
+_MAX_CHARS = {"landmark_names": MAX_NAME_CHARS, "extra_names": MAX_NAME_CHARS}
+_KIND_WORDS = {"iu": "integers", _NUMBER: "numbers", "U": "text"}
+
+
 @dataclass
 class LandmarkSeries:
     """Landmarks of a whole clip, one row per decoded frame; frames without a pose are NaN.
@@ -252,35 +289,177 @@ class LandmarkSeries:
     def load(cls, path: Path) -> LandmarkSeries:
         """Load a file written by :meth:`save` (this or an older format version).
 
+        The file is checked within fixed bounds before its arrays are read (see
+        ``MAX_LANDMARK_FILE_BYTES`` and ``MAX_LANDMARK_FRAMES``): every array's shape and type
+        comes from its header, so a small file declaring gigabytes is refused unread. Then the
+        values: timestamps finite and strictly increasing, no infinite coordinate, visibility
+        within 0..1. NaN stays allowed: it is how a frame without a pose is stored.
+
         Raises:
-            ValueError: The file is not a landmark file, or of a version this code cannot read.
+            ValueError: The file is not a landmark file, is of a version this code cannot read,
+                or breaks one of the bounds; the message is one sentence naming the file.
         """
         try:
+            size = path.stat().st_size
+            if size > MAX_LANDMARK_FILE_BYTES:
+                raise _BadLandmarkFileError(
+                    f"it is larger ({size} bytes) than the "
+                    f"{MAX_LANDMARK_FILE_BYTES // 2**20} MB a landmark file may be"
+                )
+            version = _read_version(path)
+            if version not in cls.READABLE_VERSIONS:
+                raise _UnsupportedVersionError(version)
+            _check_headers(path, version)
             with np.load(path, allow_pickle=False) as data:
-                version = int(data["format_version"])
                 names = tuple(str(n) for n in data["landmark_names"])
-                if version not in cls.READABLE_VERSIONS or names != LANDMARK_NAMES:
-                    raise _UnsupportedVersionError(version)
+                if names != LANDMARK_NAMES:
+                    raise _BadLandmarkFileError("its landmark names are not the 33 of BlazePose")
                 extras: dict[str, FloatArray] = {}
                 if version >= 2:
-                    values = data["extra_values"].astype(float)
+                    values = np.asarray(data["extra_values"], dtype=np.float64)
                     extras = {str(k): values[j] for j, k in enumerate(data["extra_names"])}
-                return cls(
-                    data["t_s"].astype(float),
-                    data["xy_px"].astype(float),
-                    data["world_xyz_m"].astype(float),
-                    data["visibility"].astype(float),
-                    (int(data["image_wh"][0]), int(data["image_wh"][1])),
+                wh = data["image_wh"]
+                series = cls(
+                    np.asarray(data["t_s"], dtype=np.float64),
+                    np.asarray(data["xy_px"], dtype=np.float64),
+                    np.asarray(data["world_xyz_m"], dtype=np.float64),
+                    np.asarray(data["visibility"], dtype=np.float64),
+                    (int(wh[0]), int(wh[1])),
                     str(data["source"]),
                     extras,
                 )
+            _check_values(series)
+            return series
         except _UnsupportedVersionError as exc:
             raise ValueError(
                 f"{path}: unsupported landmark file version {exc.version} "
                 f"(readable: {', '.join(map(str, cls.READABLE_VERSIONS))})"
             ) from None
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path} is not a formcheck landmark file ({exc})") from None
+        except _BadLandmarkFileError as exc:
+            raise ValueError(f"{path} cannot be used as a landmark file: {exc}") from None
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path} is not a formcheck landmark file ({_reason(exc)})") from None
+        except (NotImplementedError, RuntimeError, zlib.error) as exc:
+            # zipfile's words for a compression method it lacks, an encrypted member, and
+            # damaged compressed data.
+            raise ValueError(f"{path} is not a formcheck landmark file ({_reason(exc)})") from None
+
+
+class _BadLandmarkFileError(Exception):
+    """A landmark file outside the bounds; the message says which, without the file name."""
+
+
+def _read_header(zf: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Shape and dtype of the array ``name`` in the .npz, from its .npy header alone."""
+    try:
+        info = zf.getinfo(f"{name}.npy")  # the member np.load would read
+    except KeyError:
+        raise _BadLandmarkFileError(f"it has no {name!r} array") from None
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise _BadLandmarkFileError(f"its {name!r} array is in .npy format {version}")
+    return tuple(shape), dtype
+
+
+def _read_version(path: Path) -> int:
+    with zipfile.ZipFile(path) as zf:
+        shape, dtype = _read_header(zf, "format_version")
+        if shape != () or dtype.kind not in "iu":
+            raise _BadLandmarkFileError("its format_version is not a single integer")
+    with np.load(path, allow_pickle=False) as data:
+        return int(data["format_version"])
+
+
+def _check_headers(path: Path, version: int) -> None:
+    """Every array's dtype and shape as the format says, the frame count within bounds."""
+    members = _MEMBERS | (_MEMBERS_V2 if version >= 2 else {})
+    with zipfile.ZipFile(path) as zf:
+        headers = {name: _read_header(zf, name) for name in members}
+    t_shape = headers["t_s"][0]
+    frames = t_shape[0] if len(t_shape) == 1 else -1
+    if frames > MAX_LANDMARK_FRAMES:
+        raise _BadLandmarkFileError(
+            f"{frames} frames is more than the {MAX_LANDMARK_FRAMES} a landmark file may hold "
+            "(an hour at 60 frames/s)"
+        )
+    extras = headers["extra_names"][0] if version >= 2 else (0,)
+    sizes = {"T": frames, "K": extras[0] if len(extras) == 1 else -1}
+    if sizes["K"] > MAX_EXTRAS:
+        raise _BadLandmarkFileError(f"more than {MAX_EXTRAS} per-frame extras")
+    for name, (kinds, dims) in members.items():
+        shape, dtype = headers[name]
+        expected = tuple(sizes[d] if isinstance(d, str) else d for d in dims)
+        if shape != expected or -1 in expected:
+            raise _BadLandmarkFileError(
+                f"its {name} array has shape {shape}, not {_shape_text(dims, sizes)}"
+            )
+        if dtype.kind not in kinds:
+            raise _BadLandmarkFileError(
+                f"its {name} array holds {dtype} values, not {_KIND_WORDS[kinds]}"
+            )
+        max_chars = _MAX_CHARS.get(name, MAX_SOURCE_CHARS)
+        if dtype.kind == "U" and dtype.itemsize // 4 > max_chars:
+            raise _BadLandmarkFileError(f"its {name} text is longer than {max_chars} characters")
+    if frames == 0:
+        raise _BadLandmarkFileError("it holds no frames")
+
+
+def _check_values(series: LandmarkSeries) -> None:
+    """Finite, increasing timestamps; no infinite value; visibility within 0..1; a real size."""
+    t = series.t_s
+    if not np.isfinite(t).all():
+        raise _BadLandmarkFileError(f"timestamp {_first(~np.isfinite(t))} is not a finite number")
+    steps = np.diff(t)
+    if (steps <= 0).any():
+        i = _first(steps <= 0) + 1
+        raise _BadLandmarkFileError(
+            f"its timestamps do not increase (frame {i} at {t[i]:g} s follows {t[i - 1]:g} s)"
+        )
+    arrays = {
+        "xy_px": series.xy_px,
+        "world_xyz_m": series.world_xyz_m,
+        "visibility": series.visibility,
+    } | {f"extras[{k!r}]": v for k, v in series.extras.items()}
+    for name, values in arrays.items():
+        if np.isinf(values).any():
+            frame = _first(np.isinf(values).reshape(len(t), -1).any(axis=1))
+            raise _BadLandmarkFileError(f"{name} is infinite in frame {frame}")
+    vis = series.visibility
+    outside = (vis < 0) | (vis > 1)  # NaN compares false: allowed
+    if outside.any():
+        frame = _first(outside.any(axis=1))
+        raise _BadLandmarkFileError(f"visibility is outside 0..1 in frame {frame}")
+    w, h = series.image_wh
+    if not (0 < w <= MAX_IMAGE_SIDE_PX and 0 < h <= MAX_IMAGE_SIDE_PX):
+        raise _BadLandmarkFileError(
+            f"its image size {w}x{h} is not 1 to {MAX_IMAGE_SIDE_PX} pixels a side"
+        )
+
+
+def _shape_text(dims: tuple[int | str, ...], sizes: dict[str, int]) -> str:
+    """``(T, 33, 2)`` with the sizes known so far filled in, and what the letters stand for."""
+    parts = [str(sizes[d]) if isinstance(d, str) and sizes[d] >= 0 else str(d) for d in dims]
+    text = f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    if "T" in dims:
+        text += " (one row per timestamp in t_s)"
+    if "K" in dims:
+        text += " (one row per name in extra_names)"
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    """A library's error message on one short line (numpy quotes whole .npy headers)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _first(mask: npt.ArrayLike) -> int:
+    return int(np.flatnonzero(mask)[0])
 
 
 class _UnsupportedVersionError(Exception):

@@ -17,6 +17,7 @@ exercise starts. Plain core code: no video, model or UI imports.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,29 +29,47 @@ from formcheck.landmarks import PoseFrame
 from formcheck.specs.loader import (
     SpecError,
     format_validation,
-    load_all_specs,
     read_yaml_mapping,
+    scan_specs,
 )
-from formcheck.specs.schema import Band, ExerciseSpec
+from formcheck.specs.schema import (
+    MAX_HOLD_S,
+    MAX_REPS,
+    MAX_REST_S,
+    MAX_SETS,
+    Band,
+    ExerciseSpec,
+)
 
 ProgramSides = Literal["both", "left", "right", "none"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity in any number (``hold_s: .inf`` would never end a hold and write
+    # ``Infinity`` into the JSON result).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ProgramItem(_Strict):
     """One exercise of a program, with this patient's settings."""
 
     exercise: str = Field(description="exercise spec id")
-    sets: int | None = Field(default=None, ge=1, description="sets (reps) or holds per side")
-    reps: int | None = Field(default=None, ge=1, description="reps per set (reps exercises)")
-    hold_s: float | None = Field(default=None, gt=0, description="target hold (hold exercises)")
+    # The upper bounds are the spec prescription's (``specs/schema.py`` says why).
+    sets: int | None = Field(
+        default=None, ge=1, le=MAX_SETS, description="sets (reps) or holds per side"
+    )
+    reps: int | None = Field(
+        default=None, ge=1, le=MAX_REPS, description="reps per set (reps exercises)"
+    )
+    hold_s: float | None = Field(
+        default=None, gt=0, le=MAX_HOLD_S, description="target hold (hold exercises)"
+    )
     sides: ProgramSides | None = Field(
         default=None, description="'both' takes turns, 'left'/'right' works one side only"
     )
-    rest_s: float | None = Field(default=None, ge=0, description="rest after each block")
+    rest_s: float | None = Field(
+        default=None, ge=0, le=MAX_REST_S, description="rest after each block"
+    )
     rule_ok: dict[str, Band] = Field(
         default_factory=dict, description="rule id -> this patient's ok band (loosen or tighten)"
     )
@@ -93,14 +112,21 @@ class PlanItem:
     rom_target: float | None
 
 
-def _check_against_specs(path: Path, program: Program, specs: dict[str, ExerciseSpec]) -> None:
+def _check_against_specs(
+    path: Path, program: Program, specs: dict[str, ExerciseSpec], invalid: Collection[str]
+) -> None:
     for i, item in enumerate(program.exercises):
         where = f"{path.name}: exercises.{i}"
         spec = specs.get(item.exercise)
+        if spec is None and item.exercise in invalid:
+            raise ProgramError(
+                f"{where}.exercise: the spec {item.exercise!r} is itself invalid "
+                f"({item.exercise}.yaml), so this program cannot be used until it is fixed"
+            )
         if spec is None:
             raise ProgramError(
                 f"{where}.exercise: unknown exercise {item.exercise!r}; "
-                f"known: {', '.join(sorted(specs))}"
+                f"known: {', '.join(sorted(specs)) or 'none'}"
             )
         if item.reps is not None and spec.kind != "reps":
             raise ProgramError(f"{where}.reps: {spec.id} is a hold; give hold_s, not reps")
@@ -119,8 +145,17 @@ def _check_against_specs(path: Path, program: Program, specs: dict[str, Exercise
             raise ProgramError(f"{where}.sides: {spec.id} is not done one side at a time")
 
 
-def load_program_file(path: Path, specs: dict[str, ExerciseSpec] | None = None) -> Program:
-    """Read and validate a program, also against the exercise specs it names."""
+def load_program_file(
+    path: Path,
+    specs: dict[str, ExerciseSpec] | None = None,
+    invalid_specs: Collection[str] = (),
+) -> Program:
+    """Read and validate a program, also against the exercise specs it names.
+
+    ``specs`` are the valid specs (default: those of :func:`~formcheck.specs.loader.specs_dir`)
+    and ``invalid_specs`` the ids of spec files that failed, so an item naming one is reported
+    as such rather than as an unknown exercise; items naming valid specs are not affected.
+    """
     data = read_yaml_mapping(path, "program", ProgramError)
     try:
         program = Program.model_validate(data)
@@ -128,11 +163,13 @@ def load_program_file(path: Path, specs: dict[str, ExerciseSpec] | None = None) 
         raise ProgramError(format_validation(path, exc, "program")) from None
     if path.stem != program.id:
         raise ProgramError(f"{path.name}: id: {program.id!r} must match the file name")
-    try:
-        specs = specs if specs is not None else load_all_specs()
-    except SpecError as exc:
-        raise ProgramError(str(exc)) from None
-    _check_against_specs(path, program, specs)
+    if specs is None:
+        try:
+            scan = scan_specs()
+        except SpecError as exc:
+            raise ProgramError(str(exc)) from None
+        specs, invalid_specs = scan.specs, set(scan.errors)
+    _check_against_specs(path, program, specs, invalid_specs)
     return program
 
 

@@ -1,7 +1,9 @@
 """The analysis result as JSON: the shape reports, the app and tests read.
 
 Its JSON Schema is ``formcheck/schemas/result.schema.json``; a test validates real output
-against it.
+against it. The text is strict JSON: a value that could not be measured is ``null`` (the fields
+the schema lets be null), and :func:`json_text` refuses any other NaN or infinity rather than
+writing ``NaN``/``Infinity``, which strict JSON readers reject.
 """
 
 from __future__ import annotations
@@ -31,8 +33,44 @@ def _r(x: float, nd: int = 3) -> float:
 
 
 def _rn(x: float, nd: int = 2) -> float | None:
-    """Rounded, or ``None`` (JSON null) when there is no value."""
-    return None if math.isnan(x) else round(float(x), nd)
+    """Rounded, or ``None`` (JSON null) when there is no finite value."""
+    return round(float(x), nd) if math.isfinite(x) else None
+
+
+class NonFiniteNumberError(ValueError):
+    """Data holds NaN or infinity where JSON needs a number; the message names the key."""
+
+
+def _non_finite(data: Any, where: str) -> tuple[str, float] | None:
+    """The first NaN or infinite number in ``data`` (dicts and lists walked), with its key path."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return where, data
+    items: Any = ()
+    if isinstance(data, dict):
+        items = ((f"{where}.{k}" if where else str(k), v) for k, v in data.items())
+    elif isinstance(data, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(data))
+    for key, value in items:
+        found = _non_finite(value, key)
+        if found is not None:
+            return found
+    return None
+
+
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON text (indented, ending in a newline).
+
+    Raises:
+        NonFiniteNumberError: ``data`` holds NaN or infinity (say a hold target of ``.inf``);
+            JSON has no such number, and writing ``null`` there would read as "not set".
+    """
+    found = _non_finite(data, "")
+    if found is not None:
+        where, value = found
+        raise NonFiniteNumberError(
+            f"the result's {where or 'value'} is {value}, which JSON cannot hold; nothing written"
+        )
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
 def side_summary(result: SessionResult) -> dict[str, dict[str, Any]]:
@@ -90,6 +128,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
         "duration_s": _r(run.duration_s),
         "frames": result.frames,
         "frames_with_pose": result.frames_with_pose,
+        "person_found": result.frames_with_pose > 0,
         "view": result.view,
         "side": result.side,
         "reps": {

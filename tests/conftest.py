@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.postgres import Cluster, find_bin_dir, start_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS_DIR = REPO.parent / "shared" / "clips"
@@ -35,3 +38,17 @@ def model_path() -> Path:
         return resolve_model()
     except ModelInstallError as exc:
         pytest.skip(f"pose model not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A temporary PostgreSQL server for the whole run (see tests/postgres.py)."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb/pg_ctl on PATH or in "
+            "/usr/lib/postgresql/*/bin): apt-get install postgresql"
+        )
+    cluster = start_cluster(bin_dir)
+    yield cluster
+    cluster.stop()

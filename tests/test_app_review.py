@@ -6,16 +6,24 @@ import csv
 import io
 import math
 import os
+import re
+import stat
+import subprocess
+import sys
 import tempfile
-import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
+from streamlit.runtime.caching import clear_session_resource_cache
 from streamlit.testing.v1 import AppTest
 
 from formcheck.analyze import Analysis, replay_series
 from formcheck.landmarks import LandmarkSeries, PoseFrame
 from formcheck.specs.loader import load_spec
+from formcheck.ui import review_page
 from formcheck.ui.plots import timeline_figure
 from formcheck.ui.review import (
     MAX_UPLOAD_MB,
@@ -24,12 +32,21 @@ from formcheck.ui.review import (
     hold_rows,
     hold_totals,
     list_samples,
+    markdown_literal,
     not_assessed,
-    prune_uploads,
     rep_rows,
     signal_label,
-    upload_dir,
     upload_problem,
+)
+from formcheck.ui.uploads import (
+    FOLDER_PREFIX,
+    UploadTooLarge,
+    new_private_folder,
+    registered_folders,
+    remove_all,
+    remove_folder,
+    save_clip,
+    sweep,
 )
 from tests.factories import side_view_squat_frame
 from tests.test_app_live import FPS, squat_knee_deg
@@ -37,16 +54,38 @@ from tests.test_app_live import FPS, squat_knee_deg
 PAGE = "from formcheck.ui.review_page import render\nrender()\n"
 REPO = Path(__file__).resolve().parents[1]
 SQUAT_CLIP = REPO.parent / "shared" / "clips" / "squat_barbell_back_side.mp4"
+SAMPLE_CLIP = REPO / "sample_videos" / "box_squat_side_clean.mp4"  # rendered, 15.2 s
+# A file name that, rendered as Markdown, makes the browser fetch an outside address.
+IMAGE_LINK_NAME = "![x](https:example.org).mp4"
+
+
+def end_all_sessions() -> None:
+    """What the server does when a browser session disconnects, for every session with a folder."""
+    for owner in set(registered_folders().values()):
+        clear_session_resource_cache(owner)
+    remove_all()
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown body whose punctuation is backslash-escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 @pytest.fixture
-def no_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def no_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "samples"
     folder.mkdir()
     monkeypatch.setenv("FORMCHECK_SAMPLES_DIR", str(folder))
     # Uploads go to the temporary folder; keep this test's out of the real one.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    return folder
+    # AppTest gives every page the same session id, so each test starts and ends its session.
+    end_all_sessions()
+    yield folder
+    end_all_sessions()
+
+
+def upload_folders(parent: Path) -> list[Path]:
+    return sorted(p for p in parent.iterdir() if p.name.startswith(FOLDER_PREFIX))
 
 
 def page() -> AppTest:
@@ -61,26 +100,6 @@ def test_renders_without_samples(no_samples: Path) -> None:
     assert len(at.file_uploader) == 1
     assert not at.radio, "no sample/upload choice when there are no samples"
     assert not at.button, "nothing to analyse before a clip is chosen"
-
-
-def test_rejects_a_file_that_is_not_a_video(no_samples: Path) -> None:
-    at = page().run()
-    at.file_uploader[0].set_value(("notes.mp4", b"this is a shopping list", "video/mp4")).run()
-    assert not at.exception
-    errors = [e.value for e in at.error]
-    assert len(errors) == 1
-    assert errors[0].startswith("This file cannot be analysed: notes.mp4 is not a readable video")
-    assert "Errno" not in errors[0] and "/tmp" not in errors[0]
-    assert not at.button
-
-
-def test_rejects_a_file_of_the_wrong_type(no_samples: Path) -> None:
-    at = page().run()
-    at.file_uploader[0].set_value(("knee.jpg", b"\xff\xd8\xff", "image/jpeg")).run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [
-        "knee.jpg is a .jpg file; upload a video file (mp4, mov, webm, avi, mkv)."
-    ]
 
 
 @pytest.mark.parametrize(
@@ -103,29 +122,363 @@ def test_upload_problem(name: str, size: int, problem: str | None) -> None:
         assert found is not None and found.startswith(problem)
 
 
-def test_prune_uploads_by_age(tmp_path: Path) -> None:
-    old, fresh, kept = (tmp_path / n for n in ("old.mp4", "fresh.mp4", "kept.mp4"))
-    for path in (old, fresh, kept):
-        path.write_bytes(b"x")
-    hours_ago = time.time() - 7200
-    os.utime(old, (hours_ago, hours_ago))
-    os.utime(kept, (hours_ago, hours_ago))
-    assert prune_uploads(tmp_path, max_age_s=3600, keep=kept) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.mp4", "kept.mp4"]
+# -- bad uploads: one message on the page, never a traceback ------------------------------------
 
 
-def test_upload_is_saved_once_and_replaced(no_samples: Path) -> None:
+def audio_only_mp4() -> bytes:
+    """An MP4 holding a short silent sound track and no picture."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=8000, layout="mono")
+        for _ in range(5):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), dtype=np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate = 8000
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def faststart_copy(source: Path, out: Path) -> Path:
+    """``source`` remuxed with its index first, so a cut copy still opens and decodes."""
+    with (
+        av.open(str(source)) as inp,
+        av.open(str(out), "w", options={"movflags": "faststart"}) as dst,
+    ):
+        video = inp.streams.video[0]
+        stream = dst.add_stream_from_template(video)
+        for packet in inp.demux(video):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        # text saved under a video extension
+        (
+            "notes.mp4",
+            lambda: b"this is a shopping list",
+            "This file cannot be analysed: notes.mp4 is not a readable video",
+        ),
+        # the first 4 KB of a real clip: the index at its end is missing
+        (
+            "cut.mp4",
+            lambda: SAMPLE_CLIP.read_bytes()[:4096],
+            "This file cannot be analysed: cut.mp4 is not a readable video",
+        ),
+        # a sound track and no picture
+        (
+            "voice.mp4",
+            audio_only_mp4,
+            "This file cannot be analysed: voice.mp4 has no video stream",
+        ),
+        # nothing in it
+        ("empty.mp4", lambda: b"", "empty.mp4 is empty (0 bytes)."),
+        # a photo
+        (
+            "knee.jpg",
+            lambda: b"\xff\xd8\xff",
+            "knee.jpg is a .jpg file; upload a video file (mp4, mov, webm, avi, mkv).",
+        ),
+        # a name that is a Markdown image link: shown as written, never as an image
+        (
+            IMAGE_LINK_NAME,
+            lambda: b"not a video",
+            f"This file cannot be analysed: {IMAGE_LINK_NAME} is not a readable video",
+        ),
+    ],
+)
+def test_a_bad_upload_gets_one_message(
+    no_samples: Path, name: str, content: Callable[[], bytes], message: str
+) -> None:
+    at = page().run()
+    at.file_uploader[0].set_value((name, content(), "video/mp4")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and shown(errors[0]).startswith(message)
+    # The user's file name appears literally, its punctuation escaped from Markdown.
+    assert markdown_literal(name) in errors[0]
+    assert "Errno" not in errors[0] and str(no_samples.parent) not in shown(errors[0])
+    assert not at.button, "nothing to analyse"
+
+
+def test_an_unexpected_analysis_error_is_one_message(
+    no_samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the model gave up")
+
+    monkeypatch.setattr(review_page, "model_path_or_none", lambda: (Path("pose.task"), None))
+    monkeypatch.setattr(review_page, "analyse_video", broken)
+    at = page().run()
+    at.file_uploader[0].set_value(("squat.mp4", SAMPLE_CLIP.read_bytes(), "video/mp4")).run()
+    at.button(key="review_analyse").click().run()
+    assert not at.exception
+    assert [shown(e.value) for e in at.error] == [
+        "This file cannot be analysed: the analysis stopped with an unexpected error "
+        "(RuntimeError); the details are in the app's log."
+    ]
+
+
+@pytest.mark.slow
+def test_a_clip_damaged_part_way_gets_one_message(no_samples: Path) -> None:
+    from formcheck.pose.model_store import ModelInstallError, resolve_model
+
+    try:
+        resolve_model()
+    except ModelInstallError as exc:
+        pytest.skip(f"pose model not installed: {exc}")
+    whole = faststart_copy(SAMPLE_CLIP, no_samples.parent / "whole.mp4").read_bytes()
+    at = page().run()
+    # The index comes first, so the cut clip opens and decodes until its frames run out.
+    cut = whole[: len(whole) * 6 // 10]
+    at.file_uploader[0].set_value(("cut.mp4", cut, "video/mp4")).run()
+    assert not at.error, "the first frame decodes, so the clip is accepted at first"
+    at.button(key="review_analyse").click().run()
+    assert not at.exception
+    errors = [shown(e.value) for e in at.error]
+    assert len(errors) == 1
+    assert re.fullmatch(
+        r"This file cannot be analysed: cut\.mp4 is truncated: \d+ of 304 frames could be decoded",
+        errors[0],
+    )
+    assert not at.metric
+
+
+def test_upload_over_the_limit_is_refused_before_anything_is_written(
+    no_samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review_page, "MAX_UPLOAD_MB", 1)
+    at = page().run()
+    at.file_uploader[0].set_value(("big.mp4", b"x" * (1024 * 1024 + 1), "video/mp4")).run()
+    assert not at.exception
+    assert [shown(e.value) for e in at.error] == [
+        "big.mp4 is 1 MB; the limit is 1 MB. Trim the clip or export it at a lower resolution."
+    ]
+    assert upload_folders(no_samples.parent) == []
+
+
+# -- the upload folder: private, one per session, removed when the session ends -----------------
+
+
+@pytest.fixture
+def registry() -> Iterator[None]:
+    """Start and end each test with no registered upload folder."""
+    remove_all()
+    yield
+    remove_all()
+
+
+def test_upload_goes_to_a_private_folder_of_its_own(no_samples: Path) -> None:
+    tmp = no_samples.parent
     at = page().run()
     at.file_uploader[0].set_value(("a.mp4", b"first", "video/mp4")).run()
+    folder = Path(at.session_state["review_upload_dir"])
     first = Path(at.session_state["review_upload_path"])
-    assert first.read_bytes() == b"first" and first.parent == upload_dir()
+    assert upload_folders(tmp) == [folder]
+    assert not folder.is_symlink() and stat.S_IMODE(folder.lstat().st_mode) == 0o700
+    assert first.parent == folder and first.read_bytes() == b"first"
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600
+    assert "a.mp4" not in first.name, "stored under Streamlit's id, not the user's file name"
+    # Another clip replaces the first.
     at.file_uploader[0].set_value(("b.mp4", b"second", "video/mp4")).run()
     second = Path(at.session_state["review_upload_path"])
-    assert second != first and not first.exists() and second.read_bytes() == b"second"
-    second.unlink()
-    at.run()  # a pruned clip still shown by the page is written again from the upload
-    assert second.read_bytes() == b"second"
-    second.unlink()
+    assert list(folder.iterdir()) == [second] and second.read_bytes() == b"second"
+    # Taking the upload away deletes the clip.
+    at.file_uploader[0].set_value(None).run()
+    assert list(folder.iterdir()) == []
+    assert "review_upload_path" not in at.session_state
+
+
+def test_session_end_removes_the_folder_and_a_reconnect_writes_the_clip_again(
+    no_samples: Path,
+) -> None:
+    at = page().run()
+    at.file_uploader[0].set_value(("a.mp4", b"clip", "video/mp4")).run()
+    folder = Path(at.session_state["review_upload_dir"])
+    (owner,) = set(registered_folders().values())
+    clear_session_resource_cache(owner)  # what the server runs when a browser disconnects
+    assert not folder.exists() and folder not in registered_folders()
+    at.run()  # the session comes back within Streamlit's reconnect window, upload and all
+    again = Path(at.session_state["review_upload_path"])
+    assert again.read_bytes() == b"clip" and again.parent != folder
+    assert stat.S_IMODE(again.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        # the old fixed folder name is a symlink to another folder holding an old file
+        "symlink",
+        # the old fixed folder exists and anyone may write to it
+        "world_writable",
+    ],
+)
+def test_a_fixed_path_planted_beforehand_is_never_used(no_samples: Path, plant: str) -> None:
+    tmp = no_samples.parent
+    victim = tmp / "victim"
+    victim.mkdir()
+    (victim / "old.mp4").write_bytes(b"keep")
+    os.utime(victim / "old.mp4", (0, 0))  # older than any age-based clean-up would keep
+    fixed = tmp / "formcheck-uploads"
+    if plant == "symlink":
+        fixed.symlink_to(victim, target_is_directory=True)
+    else:
+        fixed.mkdir()
+        fixed.chmod(0o777)
+    before = sorted(fixed.iterdir())
+    at = page().run()
+    at.file_uploader[0].set_value(("a.mp4", b"clip", "video/mp4")).run()
+    saved = Path(at.session_state["review_upload_path"])
+    assert saved.parent.parent == tmp and saved.parent.name.startswith(FOLDER_PREFIX)
+    assert sorted(fixed.iterdir()) == before
+    assert (victim / "old.mp4").read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize(
+    "umask",
+    [
+        0o022,  # the usual
+        0o000,  # everything allowed by default
+        0o077,  # private by default
+    ],
+)
+def test_private_folders_are_fresh_and_0700(tmp_path: Path, registry: None, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        first = new_private_folder("s1", tmp_path)
+        second = new_private_folder("s1", tmp_path)
+    finally:
+        os.umask(old)
+    assert first != second
+    for folder in (first, second):
+        info = folder.lstat()
+        assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+        assert info.st_uid == os.getuid() and list(folder.iterdir()) == []
+    assert registered_folders() == {first: "s1", second: "s1"}
+
+
+def test_a_name_taken_by_a_symlink_is_skipped(
+    tmp_path: Path, registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / f"{FOLDER_PREFIX}taken").symlink_to(victim, target_is_directory=True)
+    # mkdtemp's next candidate names: the planted one first.
+    monkeypatch.setattr(tempfile, "_get_candidate_names", lambda: iter(["taken", "fresh"]))
+    folder = new_private_folder("s", tmp_path)
+    assert folder == tmp_path / f"{FOLDER_PREFIX}fresh" and not folder.is_symlink()
+    assert list(victim.iterdir()) == []
+
+
+def test_remove_folder_deletes_only_what_is_inside(tmp_path: Path, registry: None) -> None:
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes(b"someone else's")
+    folder = new_private_folder("s", tmp_path)
+    (folder / "clip.mp4").write_bytes(b"x")
+    (folder / "link.mp4").symlink_to(outside)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "part").write_bytes(b"y")
+    remove_folder(folder)
+    assert not folder.exists() and folder not in registered_folders()
+    assert outside.read_bytes() == b"someone else's"
+    remove_folder(folder)  # a second call is harmless
+
+
+def test_sweep_removes_the_folders_of_ended_sessions(tmp_path: Path, registry: None) -> None:
+    live = new_private_folder("live", tmp_path)
+    ended = new_private_folder("ended", tmp_path)
+    assert sweep(lambda session_id: session_id == "live") == 1
+    assert live.is_dir() and not ended.exists()
+    assert registered_folders() == {live: "live"}
+
+
+def test_folders_are_removed_when_the_app_stops(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from formcheck.ui.uploads import new_private_folder\n"
+        "folder = new_private_folder('s', Path(sys.argv[1]))\n"
+        "(folder / 'clip.mp4').write_bytes(b'x')\n"
+        "print(folder)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path and not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "max_bytes", "kept"),
+    [
+        (10, 10, True),  # exactly the limit
+        (11, 10, False),  # one byte over
+        (3 * 1024 * 1024 + 5, 3 * 1024 * 1024 + 5, True),  # several copy chunks
+        (3 * 1024 * 1024 + 6, 3 * 1024 * 1024 + 5, False),  # over, found in a later chunk
+    ],
+)
+def test_save_clip_enforces_the_limit_while_copying(
+    tmp_path: Path, registry: None, size: int, max_bytes: int, kept: bool
+) -> None:
+    folder = new_private_folder("s", tmp_path)
+    content = b"v" * size
+    if kept:
+        path = save_clip(folder, "clip.mp4", io.BytesIO(content), max_bytes)
+        assert path.read_bytes() == content and stat.S_IMODE(path.stat().st_mode) == 0o600
+    else:
+        with pytest.raises(UploadTooLarge):
+            save_clip(folder, "clip.mp4", io.BytesIO(content), max_bytes)
+        assert list(folder.iterdir()) == []
+
+
+def test_save_clip_replaces_the_earlier_clip_and_never_writes_through_a_link(
+    tmp_path: Path, registry: None
+) -> None:
+    victim = tmp_path / "victim.mp4"
+    victim.write_bytes(b"someone else's")
+    folder = new_private_folder("s", tmp_path)
+    (folder / "old.mp4").write_bytes(b"old")
+    (folder / "new.mp4").symlink_to(victim)
+    path = save_clip(folder, "new.mp4", io.BytesIO(b"clip"), 100)
+    assert list(folder.iterdir()) == [path]
+    assert not path.is_symlink() and path.read_bytes() == b"clip"
+    assert victim.read_bytes() == b"someone else's"
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        # a plain file name
+        ("squat 1.mp4", r"squat 1\.mp4"),
+        # an image link: the browser would fetch example.org
+        (IMAGE_LINK_NAME, r"\!\[x\]\(https\:example\.org\)\.mp4"),
+        # emphasis and a heading mark
+        ("# **bold**.mov", r"\# \*\*bold\*\*\.mov"),
+        # a line break cannot start a new block
+        ("a\n- b.mp4", r"a \- b\.mp4"),
+        # a backslash and a Windows path
+        ("C:\\clips\\a.mp4", r"C\:\\clips\\a\.mp4"),
+        # raw HTML, LaTeX and Streamlit's colour and icon codes
+        (
+            "<img src=x>$x$:red[a]:material/home:",
+            r"\<img src\=x\>\$x\$\:red\[a\]\:material\/home\:",
+        ),
+    ],
+)
+def test_markdown_literal(text: str, escaped: str) -> None:
+    assert markdown_literal(text) == escaped
+    assert shown(escaped) == " ".join(text.splitlines())
 
 
 def test_samples_are_offered_when_present(no_samples: Path) -> None:

@@ -118,7 +118,7 @@ def test_evaluate_bad_truth_file(tmp_path, model_path, truth, expected):
 def test_invalid_spec_folder(tmp_path):
     (tmp_path / "broken.yaml").write_text("id: broken\nkind: reps\nsurprise: 1\n")
     proc = run_cli("validate-specs", str(tmp_path))
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "broken.yaml: surprise: unknown key" in proc.stderr
     assert "Traceback" not in proc.stderr
 

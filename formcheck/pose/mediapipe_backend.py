@@ -18,10 +18,15 @@ person's mask into ``PoseFrame.extras`` (``back_bow`` and friends). Cost at 640x
 the mask about +1.4 ms a frame on a quiet machine (+1.7-2 ms under load) on top of 17-19 ms, the
 measurement 0.15 ms (0.5 ms interleaved with the model under load). The mask does not change
 the landmarks (checked: identical arrays with and without it).
+
+A bundle MediaPipe refuses, when the landmarkers are created or when they first run, raises
+:class:`~formcheck.pose.model_store.ModelInstallError` naming the file, never MediaPipe's own
+traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -31,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from formcheck.landmarks import NUM_LANDMARKS, PoseFrame
+from formcheck.pose.model_store import unusable_model_error
 from formcheck.pose.selection import ActivePersonSelector
 from formcheck.signals.back_curve import FacingVote, measure_back_curve
 
@@ -68,7 +74,7 @@ class _VideoLandmarker:
         return self._landmarker.detect_for_video(image, self.clock_ms(t_s))
 
     def close(self) -> None:
-        self._landmarker.close()
+        _close_quietly(self._landmarker)
 
 
 class MediaPipePoseBackend:
@@ -113,14 +119,20 @@ class MediaPipePoseBackend:
                 options(num_poses, vision.RunningMode.VIDEO, masks=back_curve)
             )
 
+        self._model_path = model_path
         self._video_factory = video_factory
-        self._single = _VideoLandmarker(video_factory, 1)
         self._multi: _VideoLandmarker | None = None
         self._scanner: Any = None
-        if scan_every_s > 0:
-            self._scanner = vision.PoseLandmarker.create_from_options(
-                options(3, vision.RunningMode.IMAGE)
-            )
+        try:
+            self._single = _VideoLandmarker(video_factory, 1)
+            if scan_every_s > 0:
+                self._scanner = vision.PoseLandmarker.create_from_options(
+                    options(3, vision.RunningMode.IMAGE)
+                )
+        except (RuntimeError, ValueError) as exc:  # a file MediaPipe cannot load as a model
+            if hasattr(self, "_single"):
+                self._single.close()
+            raise unusable_model_error(model_path, str(exc)) from None
         self._scan_every_s = scan_every_s
         self._next_scan_s = 0.0
         self._single_scans = 0
@@ -141,13 +153,16 @@ class MediaPipePoseBackend:
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
         )
         with self._lock:
-            self._maybe_scan(image, t_s)
-            if self._multi_mode:
-                if self._multi is None:
-                    self._multi = _VideoLandmarker(self._video_factory, 2)
-                result = self._multi.detect(self._mp, image, t_s)
-            else:
-                result = self._single.detect(self._mp, image, t_s)
+            try:
+                self._maybe_scan(image, t_s)
+                if self._multi_mode:
+                    if self._multi is None:
+                        self._multi = _VideoLandmarker(self._video_factory, 2)
+                    result = self._multi.detect(self._mp, image, t_s)
+                else:
+                    result = self._single.detect(self._mp, image, t_s)
+            except RuntimeError as exc:  # the graph failed: e.g. a bundle with swapped members
+                raise unusable_model_error(self._model_path, str(exc)) from None
             if not result.pose_landmarks:
                 return None
             people = [_image_xy(p, w, h) for p in result.pose_landmarks]
@@ -195,13 +210,25 @@ class MediaPipePoseBackend:
             if self._multi is not None:
                 self._multi.close()
             if self._scanner is not None:
-                self._scanner.close()
+                _close_quietly(self._scanner)
 
     def __enter__(self) -> MediaPipePoseBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_quietly(landmarker: Any) -> None:
+    """Close a landmarker; one whose graph already failed fails again here, which must not hide
+    the first error or leave the others open."""
+    try:
+        landmarker.close()
+    except (RuntimeError, ValueError):
+        # MediaPipe keeps the handle of a landmarker that failed to close and tries again from
+        # __del__, which at interpreter exit prints a TypeError traceback; forget the handle.
+        with contextlib.suppress(AttributeError):
+            landmarker._handle = None
 
 
 def _image_xy(landmarks: Any, w: int, h: int) -> npt.NDArray[np.float64]:

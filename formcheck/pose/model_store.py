@@ -207,6 +207,25 @@ def verify_bundle(path: Path) -> None:
         raise ModelInstallError(f"{path} is not a valid .task bundle ({exc}).") from exc
 
 
+def unusable_model_error(path: Path, reason: str) -> ModelInstallError:
+    """The error for a bundle that passed :func:`verify_bundle` but MediaPipe cannot use.
+
+    A zip with the right member names can still hold graphs MediaPipe rejects when it loads
+    them (not a flatbuffer) or when it runs them (the members swapped, another model's graphs).
+
+    Args:
+        path: The bundle.
+        reason: MediaPipe's own message, kept on one line and cut to 160 characters.
+    """
+    said = " ".join(reason.split()) or "no reason given"
+    first = said if len(said) <= 160 else said[:157] + "..."
+    return ModelInstallError(
+        f"{path} cannot be used as a pose model: MediaPipe says {first!r}. Run `formcheck "
+        f"models install --force` and leave out --model, or point --model at a {MODEL_NAME} "
+        "bundle."
+    )
+
+
 def resolve_model(model: Path | None = None) -> Path:
     """Return the bundle to load: an explicit one, or the installed one.
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.bounded_yaml import YamlLimitError, read_bounded_yaml
+from formcheck.specs.schema import ID_RE, ExerciseSpec
+
+# Two shipped specs use ``based_on``, each one level deep; a longer chain is a mistake, and every
+# level is one more file read and merged.
+MAX_BASED_ON_DEPTH = 4
 
 
 class SpecError(Exception):
@@ -40,13 +45,17 @@ def format_validation(path: Path, err: ValidationError, kind: str = "spec") -> s
 def read_yaml_mapping(
     path: Path, kind: str = "spec", error: type[Exception] = SpecError
 ) -> dict[str, Any]:
-    """The YAML mapping in ``path``, or ``error`` with one line saying what is wrong."""
+    """The YAML mapping in ``path``, or ``error`` with one line saying what is wrong.
+
+    The file is read within the bounds of :mod:`formcheck.specs.bounded_yaml` (size, UTF-8, no
+    aliases, nesting depth).
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_bounded_yaml(path)
     except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise error(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except YamlLimitError as exc:
+        raise error(f"{path.name}: {exc}") from None
     if not isinstance(data, dict):
         raise error(f"{path.name}: a {kind} must be a mapping of keys to values")
     return data
@@ -68,12 +77,25 @@ def _resolve_base(path: Path, data: dict[str, Any], seen: tuple[str, ...] = ()) 
     base_id = data.get("based_on")
     if base_id is None:
         return data
-    if not isinstance(base_id, str) or base_id in seen or base_id == path.stem:
+    if (
+        not isinstance(base_id, str)
+        or not ID_RE.match(base_id)
+        or base_id in seen
+        or base_id == path.stem
+    ):
         raise SpecError(f"{path.name}: based_on: {base_id!r} is not a usable spec id (a cycle?)")
+    if len(seen) + 1 >= MAX_BASED_ON_DEPTH:
+        raise SpecError(
+            f"{path.name}: based_on: a chain of more than {MAX_BASED_ON_DEPTH} specs "
+            "(each based on the next) is not accepted"
+        )
     base_path = path.with_name(f"{base_id}.yaml")
-    if not base_path.exists():
+    if not base_path.is_file():
         raise SpecError(f"{path.name}: based_on: no spec {base_id!r} in {path.parent}")
-    base = _resolve_base(base_path, read_yaml_mapping(base_path), (*seen, path.stem))
+    try:
+        base = _resolve_base(base_path, read_yaml_mapping(base_path), (*seen, path.stem))
+    except SpecError as exc:
+        raise SpecError(f"{path.name}: based_on {base_id!r}: {exc}") from None
     base.pop("source", None)  # the base's own provenance is not this spec's
     return _merge(base, data)
 
@@ -101,20 +123,49 @@ def load_spec_file(path: Path) -> ExerciseSpec:
     return spec
 
 
-def load_all_specs(folder: Path | None = None) -> dict[str, ExerciseSpec]:
-    """Every spec in ``folder`` (default :func:`specs_dir`), by id, sorted."""
+@dataclass(frozen=True)
+class SpecScan:
+    """Every spec file of a folder, each loaded on its own."""
+
+    files: list[Path]
+    specs: dict[str, ExerciseSpec]  # the valid ones, by id, sorted
+    errors: dict[str, SpecError]  # the invalid ones, by file stem (the id the file should have)
+
+
+def scan_specs(folder: Path | None = None) -> SpecScan:
+    """Load each spec in ``folder`` (default :func:`specs_dir`) separately, so one invalid file
+    neither hides the others nor is blamed on them; :class:`SpecError` only for no specs at all."""
     folder = folder or specs_dir()
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise SpecError(f"no exercise specs found in {folder}")
-    return {s.id: s for s in (load_spec_file(f) for f in files)}
+    specs: dict[str, ExerciseSpec] = {}
+    errors: dict[str, SpecError] = {}
+    for f in files:
+        try:
+            spec = load_spec_file(f)
+        except SpecError as exc:
+            errors[f.stem] = exc
+        else:
+            specs[spec.id] = spec
+    return SpecScan(files, specs, errors)
+
+
+def load_all_specs(folder: Path | None = None) -> dict[str, ExerciseSpec]:
+    """Every spec in ``folder`` (default :func:`specs_dir`), by id, sorted; :class:`SpecError`
+    (the first invalid file's) if any is invalid."""
+    scan = scan_specs(folder)
+    if scan.errors:
+        raise next(iter(scan.errors.values()))
+    return scan.specs
 
 
 def load_spec(exercise_id: str, folder: Path | None = None) -> ExerciseSpec:
     """The spec with this id, or :class:`SpecError` listing the known ids."""
     folder = folder or specs_dir()
     path = folder / f"{exercise_id}.yaml"
-    if not path.exists():
+    # An id is a plain snake_case name: never a path leading out of the folder.
+    if not ID_RE.match(exercise_id) or not path.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
         raise SpecError(f"unknown exercise {exercise_id!r}; known exercises: {known}")
     return load_spec_file(path)

@@ -31,13 +31,25 @@ Phase = Literal["start", "outward", "end", "return", "hold"]
 Severity = Literal["error", "warning", "info"]
 SideMode = Literal["none", "both", "left", "right"]
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a final newline through
 # Fault id of a rep faster than the spec's ``reps.min_rep_s``.
 TOO_FAST = "too_fast"
 
+# Upper bounds of a prescription, in a spec or a program. The clinic sheets prescribe 1-3 sets of
+# 10 reps, holds of 10-60 s repeated up to 10 times, rests of 10-30 s, once or twice a day; the
+# bounds leave wide room above that while keeping a slip of the keyboard (``sets: 1000000000``)
+# from planning a billion blocks.
+MAX_SETS = 20
+MAX_REPS = 100
+MAX_HOLD_S = 600.0
+MAX_REST_S = 600.0
+MAX_PER_DAY = 10
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are refused in every number: ``max: .nan`` would make a band that nothing
+    # fails and ``min_persist_s: .inf`` a rule that never fires, both silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Band(_Strict):
@@ -77,14 +89,16 @@ class Camera(_Strict):
 class Prescription(_Strict):
     """What the clinic sheet prescribes; shown to the patient and used by programs."""
 
-    sets: int | None = Field(default=None, ge=1)
-    reps: int | None = Field(default=None, ge=1)
-    hold_s: float | None = Field(default=None, gt=0, description="target hold per repetition")
-    hold_max_s: float | None = Field(default=None, gt=0)
-    repeats: int | None = Field(default=None, ge=1, description="holds per side")
+    sets: int | None = Field(default=None, ge=1, le=MAX_SETS)
+    reps: int | None = Field(default=None, ge=1, le=MAX_REPS)
+    hold_s: float | None = Field(
+        default=None, gt=0, le=MAX_HOLD_S, description="target hold per repetition"
+    )
+    hold_max_s: float | None = Field(default=None, gt=0, le=MAX_HOLD_S)
+    repeats: int | None = Field(default=None, ge=1, le=MAX_SETS, description="holds per side")
     both_sides: bool = False
-    per_day: int | None = Field(default=None, ge=1)
-    rest_s: float = Field(default=30.0, ge=0)
+    per_day: int | None = Field(default=None, ge=1, le=MAX_PER_DAY)
+    rest_s: float = Field(default=30.0, ge=0, le=MAX_REST_S)
     note: str = ""
 
 
@@ -285,7 +299,7 @@ class Rule(_Strict):
     @field_validator("id")
     @classmethod
     def _snake(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not ID_RE.match(v):
             raise ValueError(f"rule id {v!r} must be snake_case")
         return v
 
@@ -345,7 +359,7 @@ class ExerciseSpec(_Strict):
     @field_validator("id")
     @classmethod
     def _snake(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not ID_RE.match(v):
             raise ValueError(f"exercise id {v!r} must be snake_case")
         return v
 

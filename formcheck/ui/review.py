@@ -14,8 +14,8 @@ import json
 import math
 import os
 import re
+import string
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +32,6 @@ VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
 # Share of the progress bar given to finding the pose; drawing the annotated video takes the rest.
 ANALYSIS_SHARE = 0.85
-UPLOAD_DIR_NAME = "formcheck-uploads"
-STALE_UPLOAD_S = 3600.0
 
 Progress = Callable[[float, str], None]  # fraction 0..1, what is happening
 
@@ -59,28 +57,16 @@ def list_samples(folder: Path) -> list[Path]:
     )
 
 
-def upload_dir() -> Path:
-    """The server-wide folder where uploaded clips wait to be analysed (private to this user)."""
-    folder = Path(tempfile.gettempdir()) / UPLOAD_DIR_NAME
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+def markdown_literal(text: str) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it exactly as written.
 
-
-def prune_uploads(folder: Path, max_age_s: float = STALE_UPLOAD_S, keep: Path | None = None) -> int:
-    """Delete uploads not touched for ``max_age_s`` seconds (except ``keep``); return how many.
-
-    Streamlit tells the app nothing when a browser session ends, so old uploads are cleared by
-    age. A page still showing a pruned clip writes it again from the upload it still holds.
+    Uploaded file names are chosen by whoever sends the file: rendered as Markdown, a name such as
+    ``![x](https:example.org).mp4`` would make the browser fetch that address. Every ASCII
+    punctuation mark is backslash-escaped (CommonMark shows an escaped mark as itself) and line
+    breaks become spaces, so a name can start no block of its own.
     """
-    now = time.time()
-    removed = 0
-    for path in folder.iterdir():
-        if path == keep or not path.is_file():
-            continue
-        if now - path.stat().st_mtime > max_age_s:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    flat = " ".join(text.splitlines())
+    return "".join("\\" + c if c in string.punctuation else c for c in flat)
 
 
 def upload_problem(name: str, size_bytes: int, max_mb: int = MAX_UPLOAD_MB) -> str | None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
+import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from formcheck.feedback import reason_text, unchecked_text
 from formcheck.specs.schema import ExerciseSpec
+from formcheck.ui import uploads
 from formcheck.ui.library import not_checked_lines
 from formcheck.ui.plots import timeline_figure
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
@@ -23,20 +25,56 @@ from formcheck.ui.review import (
     hold_rows,
     hold_totals,
     list_samples,
+    markdown_literal,
     not_assessed,
-    prune_uploads,
     rep_rows,
     samples_dir,
-    upload_dir,
     upload_problem,
     user_message,
 )
+from formcheck.ui.webrtc import live_server
 from formcheck.video import VideoError, probe
 
 UPLOAD = "Upload a clip"
 SAMPLE = "Use a sample video"
 RESULT_KEY = "review_result"
+UPLOAD_DIR_KEY = "review_upload_dir"
 UPLOAD_PATH_KEY = "review_upload_path"
+
+_LOG = logging.getLogger(__name__)
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def _session_is_live(session_id: str) -> bool:
+    from streamlit.runtime import Runtime
+
+    return Runtime.instance().is_active_session(session_id)
+
+
+# Streamlit drops a session-scoped resource when its browser session disconnects (tab closed,
+# connection lost) and calls ``on_release`` then: the documented end-of-session hook. A session
+# that reconnects gets a new folder, and the page writes its clip again from the upload it holds.
+@st.cache_resource(
+    scope="session",
+    on_release=uploads.remove_folder,
+    validate=lambda folder: folder.is_dir(),
+    show_spinner=False,
+)
+def _session_upload_folder() -> Path:
+    if live_server():
+        uploads.sweep(_session_is_live)  # folders of sessions that ended while a script ran
+    return uploads.new_private_folder(_session_id())
+
+
+def _discard_upload() -> None:
+    """Delete this session's clip from disk (the upload was removed or a sample was chosen)."""
+    saved = st.session_state.pop(UPLOAD_PATH_KEY, None)
+    if saved:
+        Path(saved).unlink(missing_ok=True)
 
 
 def _saved_upload() -> tuple[Path, str, str] | None:
@@ -49,24 +87,29 @@ def _saved_upload() -> tuple[Path, str, str] | None:
         key="review_upload",
     )
     if uploaded is None:
+        _discard_upload()
         return None
-    # The browser enforces the size limit; both are checked here so every path gets one message.
-    problem = upload_problem(uploaded.name, uploaded.size)
+    # The browser and the server's upload route both apply the limit; it is checked here again
+    # before anything is written, and while writing, whatever the upload claims.
+    problem = upload_problem(uploaded.name, uploaded.size, MAX_UPLOAD_MB)
     if problem:
-        st.error(problem)
+        _discard_upload()
+        st.error(markdown_literal(problem))
         return None
-    folder = upload_dir()
+    folder = _session_upload_folder()
+    st.session_state[UPLOAD_DIR_KEY] = str(folder)
+    # The stored name is Streamlit's id for the upload, never the user's file name.
     path = folder / f"{uploaded.file_id}{Path(uploaded.name).suffix.lower()}"
-    if path.exists():
-        path.touch()  # still in use: keep it from being pruned
-    else:
-        previous = st.session_state.get(UPLOAD_PATH_KEY)
-        if previous:
-            Path(previous).unlink(missing_ok=True)  # this session's earlier clip
-        prune_uploads(folder, keep=path)
-        uploaded.seek(0)  # it may have been read before, when an earlier copy was pruned
-        with path.open("wb") as out:
-            shutil.copyfileobj(uploaded, out)
+    if not path.is_file():
+        uploaded.seek(0)  # it may have been read before, into a folder since removed
+        try:
+            uploads.save_clip(folder, path.name, uploaded, MAX_UPLOAD_MB * 1024 * 1024)
+        except uploads.UploadTooLarge:
+            st.error(markdown_literal(f"{uploaded.name} is larger than {MAX_UPLOAD_MB} MB."))
+            return None
+        except OSError as exc:
+            st.error(f"The upload could not be stored on this computer ({exc.strerror}).")
+            return None
         st.session_state[UPLOAD_PATH_KEY] = str(path)
     return path, uploaded.name, uploaded.file_id
 
@@ -80,6 +123,7 @@ def _choose_clip() -> tuple[Path, str, str] | None:
         kind = UPLOAD
         st.caption(f"No sample videos in `{folder.name}/` yet, so upload a clip.")
     if kind == SAMPLE:
+        _discard_upload()
         path = st.selectbox(
             "Sample video", samples, format_func=lambda p: p.name, key="review_sample"
         )
@@ -87,15 +131,24 @@ def _choose_clip() -> tuple[Path, str, str] | None:
     return _saved_upload()
 
 
+def _cannot_analyse(reason: str) -> None:
+    st.error(markdown_literal(f"This file cannot be analysed: {reason}"))
+
+
 def _check_video(path: Path, name: str) -> bool:
     """Decode the clip's first frame; show what it is, or why it cannot be used."""
     try:
         info = probe(path)
     except VideoError as exc:
-        st.error(f"This file cannot be analysed: {user_message(exc, path, name)}")
+        _cannot_analyse(user_message(exc, path, name))
+        return False
+    except OSError as exc:
+        _cannot_analyse(f"{name} could not be read ({exc.strerror}).")
         return False
     st.caption(
-        f"{name}: {info.duration_s:.1f} s, {info.width}x{info.height}, {info.fps:.0f} frames/s"
+        markdown_literal(
+            f"{name}: {info.duration_s:.1f} s, {info.width}x{info.height}, {info.fps:.0f} frames/s"
+        )
     )
     return True
 
@@ -118,7 +171,17 @@ def _run_analysis(spec: ExerciseSpec, path: Path, name: str, side: str) -> Revie
         review = analyse_video(spec, path, model_path, source=name, side=side, progress=progress)
     except VideoError as exc:
         bar.empty()
-        st.error(f"This file cannot be analysed: {user_message(exc, path, name)}")
+        _cannot_analyse(user_message(exc, path, name))
+        return None
+    except Exception as exc:
+        # The page's boundary: whatever else a damaged clip sets off is one message here and a
+        # traceback in the server's log, never a traceback on the page.
+        _LOG.exception("analysing %s failed", name)
+        bar.empty()
+        _cannot_analyse(
+            f"the analysis stopped with an unexpected error ({type(exc).__name__}); "
+            "the details are in the app's log."
+        )
         return None
     bar.empty()
     return review
@@ -170,7 +233,7 @@ def _table(rows: list[dict[str, Any]], empty: str) -> None:
 
 def _show(review: Review) -> None:
     spec = review.spec
-    st.subheader(f"{spec.title}: {review.source}")
+    st.subheader(markdown_literal(f"{spec.title}: {review.source}"))
     _summary_metrics(review)
     video_col, plot_col = st.columns([2, 3], gap="large")
     with video_col:

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +225,55 @@ def screenshot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@contextlib.contextmanager
+def serve_app(
+    log_dir: Path,
+    tmp_dir: Path,
+    cwd: Path = REPO,
+    extra_args: Sequence[str] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``streamlit run`` with the project's own settings only (no address or statistics flags).
+
+    Unlike :func:`app_url`, nothing on the command line overrides ``.streamlit/config.toml``, so
+    the server behaves as ``make run`` does. The script is named by its full path, so ``cwd`` may
+    be any folder. The server's temporary folder is ``tmp_dir`` and no ICE servers are configured.
+
+    Yields:
+        The base URL and the server process; the process is always stopped afterwards.
+    """
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        *extra_args,
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STREAMLIT_", "FORMCHECK_ICE"))}
+    env["TMPDIR"] = str(tmp_dir)
+    log_path = log_dir / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"streamlit exited early:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT_S} s")
+            time.sleep(0.5)
+        yield url, process
+    finally:
+        _stop(process)

@@ -1,0 +1,110 @@
+"""Which database the history lives in, and an engine set up for it.
+
+The default is a SQLite file in the user's data folder, created on first use. ``FORMCHECK_DB``
+takes any SQLAlchemy URL instead (e.g. ``postgresql://user@host:5432/db`` for a clinic's shared
+server, run through psycopg 3); everything else goes through the same code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from formcheck.history.errors import HistoryError
+
+ENV_VAR = "FORMCHECK_DB"
+DB_FILE_NAME = "history.sqlite3"
+# How long a SQLite writer waits for another one (a second tab, the CLI) before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A server that does not answer is reported instead of hanging the app.
+CONNECT_TIMEOUT_S = 10
+
+
+def default_url() -> str:
+    """The SQLite file in the user's data folder (``platformdirs.user_data_dir``)."""
+    folder = Path(platformdirs.user_data_dir("formcheck", appauthor=False))
+    return f"sqlite:///{folder / DB_FILE_NAME}"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``url`` if given, else ``$FORMCHECK_DB``, else :func:`default_url`."""
+    return url or os.environ.get(ENV_VAR) or default_url()
+
+
+def describe(url: str | URL) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def make_history_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get their folder, WAL and a busy timeout.
+
+    Raises:
+        HistoryError: the URL cannot be parsed, names no installed driver, or the SQLite file's
+            folder cannot be created.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise HistoryError(
+            "the history database URL is not valid: expected e.g. "
+            "sqlite:///path/history.sqlite3 or postgresql://user@host:5432/db"
+        ) from None
+    if parsed.drivername == "postgresql":
+        # psycopg (3) is the driver formcheck installs; SQLAlchemy's default would be psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql":
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except (ArgumentError, ImportError) as exc:
+        raise HistoryError(f"cannot use the history database {describe(parsed)}: {exc}") from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(
+                f"cannot create the history folder {folder}: {exc.strerror or exc}"
+            ) from None
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Every new SQLite connection: wait for other writers, WAL, enforce foreign keys.
+
+    The driver's own transaction handling is switched off (``isolation_level = None``) so that
+    :func:`_sqlite_begin_immediate` decides how each transaction starts.
+    """
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    # WAL lets readers (the progress page) go on while a set is being written.
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take the write lock at BEGIN. A deferred transaction that reads and then writes can fail
+    at once with "database is locked" when another process wrote in between; an immediate one
+    waits its turn under the busy timeout instead."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

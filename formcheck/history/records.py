@@ -1,0 +1,115 @@
+"""What the store hands back: plain frozen values, usable after the database session is gone.
+
+The progress page and the clinician report read these; they never see ORM objects, so a page can
+keep them across reruns and a report can be built without a database connection open.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    name: str
+    created_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class StoredRep:
+    """One rep. Times are seconds from the start of its set or clip."""
+
+    index: int  # 1-based
+    side: str
+    start_s: float
+    end_s: float
+    tempo_s: float | None  # None when the rep began before it was seen
+    peak: float  # furthest value of the rep signal
+    rom: float | None  # range of motion, in the unit of the session's ``rom_signal``
+    faults: tuple[str, ...]  # rule ids broken in this rep
+    measures: dict[str, float | None] = field(default_factory=dict)  # e.g. back_bend_deg
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def good(self) -> bool:
+        return not self.faults
+
+
+@dataclass(frozen=True)
+class StoredHold:
+    side: str
+    start_s: float
+    end_s: float
+    duration_s: float  # time in position, short breaks left out
+    rom: float | None
+    counted: bool  # False: shorter than the spec's minimum hold
+
+
+@dataclass(frozen=True)
+class StoredFault:
+    rule: str
+    severity: str  # error | warning | info
+    start_s: float
+    end_s: float
+    message: str
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """One completed set or analysed clip with everything recorded about it."""
+
+    id: int
+    patient_id: int
+    patient_name: str
+    exercise: str
+    spec_version: str
+    program: str | None
+    set_index: int | None
+    sets_prescribed: int | None
+    source: str  # practice | review | cli
+    clip: str | None
+    started_at: datetime  # UTC
+    ended_at: datetime  # UTC
+    duration_s: float
+    app_version: str
+    view: str
+    side: str
+    frames: int
+    frames_with_pose: int
+    reps_good: int
+    reps_faulty: int
+    reps_prescribed: int | None  # per set
+    hold_target_s: float | None  # per hold, each side
+    cannot_judge_share: float  # 0..1
+    stopped_for_pain: bool
+    recording_path: str | None
+    rom_signal: str | None
+    rom_better: str | None  # "higher" or "lower" is better
+    rules_not_checked: dict[str, float]
+    not_counted: tuple[dict[str, Any], ...]
+    reps: tuple[StoredRep, ...]
+    holds: tuple[StoredHold, ...]
+    faults: tuple[StoredFault, ...]
+
+    @property
+    def reps_done(self) -> int:
+        return self.reps_good + self.reps_faulty
+
+    def best_hold_s(self) -> dict[str, float]:
+        """Longest counted hold per side (the figure compared with ``hold_target_s``)."""
+        best: dict[str, float] = {}
+        for h in self.holds:
+            if h.counted:
+                best[h.side] = max(best.get(h.side, 0.0), h.duration_s)
+        return best
+
+    def fault_counts(self) -> Counter[str]:
+        """How many times each rule was broken in this session."""
+        return Counter(f.rule for f in self.faults)

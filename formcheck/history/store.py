@@ -1,0 +1,337 @@
+"""The history store: patients, and each patient's saved sets and clips.
+
+A :class:`HistoryStore` opens (and creates or migrates) the database named by
+:func:`formcheck.history.database.resolve_url`. Every write is one transaction: a set is saved
+whole when it ends or not at all, so a killed process loses at most the set under way. Reads
+return the frozen values of :mod:`formcheck.history.records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from formcheck.history.database import describe, make_history_engine, resolve_url
+from formcheck.history.errors import HistoryError
+from formcheck.history.from_result import SessionContext, session_row
+from formcheck.history.migrate import upgrade
+from formcheck.history.models import PatientRow, SessionRow
+from formcheck.history.records import (
+    Patient,
+    StoredFault,
+    StoredHold,
+    StoredRep,
+    StoredSession,
+)
+
+MAX_NAME_CHARS = 200
+
+
+@dataclass(frozen=True)
+class DeletedPatient:
+    """What :meth:`HistoryStore.delete_patient` removed."""
+
+    patient: Patient
+    sessions: int
+    recordings_removed: tuple[str, ...]
+    recordings_missing: tuple[str, ...]  # listed with a session but already gone
+
+
+class HistoryStore:
+    """One history database, opened and brought up to date.
+
+    Args:
+        url: A SQLAlchemy URL; default ``$FORMCHECK_DB`` or the SQLite file in the user's data
+            folder.
+
+    Raises:
+        HistoryError: the database cannot be reached or created, or a newer formcheck wrote it.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self._engine = make_history_engine(self.url)
+        try:
+            with self._errors("open"):
+                upgrade(self._engine)
+        except HistoryError:
+            self._engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Database failures (server gone, disk full, locked too long) as one-line errors."""
+        try:
+            yield
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise HistoryError(
+                f"cannot {doing} the history database {describe(self.url)}: {reason}"
+            ) from None
+        except SQLAlchemyError as exc:
+            raise HistoryError(
+                f"cannot {doing} the history database {describe(self.url)}: {exc}"
+            ) from None
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[Session]:
+        with self._errors(doing), Session(self._engine) as session, session.begin():
+            yield session
+
+    # -- patients ------------------------------------------------------------------------------
+
+    def add_patient(self, name: str) -> Patient:
+        """Create a profile. ``name`` is a display name or a code, unique on this database.
+
+        Raises:
+            HistoryError: the name is empty, too long, spans lines or is taken.
+        """
+        name = name.strip()
+        if not name or "\n" in name or len(name) > MAX_NAME_CHARS:
+            raise HistoryError(
+                f"a patient name must be one line of 1 to {MAX_NAME_CHARS} characters"
+            )
+        with self._transaction("write to") as session:
+            row = PatientRow(name=name, created_at=datetime.now(UTC))
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise HistoryError(f"a patient named {name!r} already exists") from None
+            return _patient(row)
+
+    def patient(self, ref: str | int) -> Patient:
+        """The patient with this name, or this id (an int or a string of digits).
+
+        Raises:
+            HistoryError: no such patient.
+        """
+        with self._transaction("read") as session:
+            row = None
+            if isinstance(ref, str):
+                row = session.scalars(select(PatientRow).where(PatientRow.name == ref)).first()
+                ref = int(ref) if row is None and ref.strip().isdigit() else ref
+            if row is None and isinstance(ref, int):
+                row = session.get(PatientRow, ref)
+            if row is None:
+                raise HistoryError(
+                    f"unknown patient {str(ref)!r}: see 'formcheck patients list', or add one "
+                    "with 'formcheck patients add NAME'"
+                )
+            return _patient(row)
+
+    def patients(self) -> list[Patient]:
+        """Every patient, by name."""
+        with self._transaction("read") as session:
+            rows = session.scalars(select(PatientRow).order_by(PatientRow.name))
+            return [_patient(p) for p in rows]
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def save_session(
+        self, patient_id: int, result: Mapping[str, Any], context: SessionContext
+    ) -> int:
+        """Save one completed set or analysed clip in one transaction; returns its session id.
+
+        Args:
+            patient_id: :attr:`Patient.id`.
+            result: The result dict (:func:`formcheck.results.to_dict`).
+            context: What the caller knows about the set (:func:`~formcheck.history.
+                from_result.context_for` fills it from the spec).
+
+        Raises:
+            HistoryError: unknown patient, a result that does not match the result schema, or
+                the database cannot be written.
+        """
+        row = session_row(patient_id, result, context)
+        with self._transaction("write to") as session:
+            if session.get(PatientRow, patient_id) is None:
+                raise HistoryError(f"unknown patient id {patient_id}")
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def session(self, session_id: int) -> StoredSession:
+        """One saved session with its reps, holds and faults.
+
+        Raises:
+            HistoryError: no such session.
+        """
+        with self._transaction("read") as session:
+            row = session.scalars(_loaded().where(SessionRow.id == session_id)).first()
+            if row is None:
+                raise HistoryError(f"unknown session {session_id}: see 'formcheck history list'")
+            return _stored(row)
+
+    def sessions(
+        self,
+        patient_id: int | None = None,
+        exercise: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[StoredSession]:
+        """Saved sessions, oldest first, with their reps, holds and faults.
+
+        Args:
+            patient_id: Only this patient's (default: everyone's).
+            exercise: Only this exercise.
+            since: Started at or after (naive datetimes are local time).
+            until: Started before.
+        """
+        query = _loaded().order_by(SessionRow.started_at, SessionRow.id)
+        if patient_id is not None:
+            query = query.where(SessionRow.patient_id == patient_id)
+        if exercise is not None:
+            query = query.where(SessionRow.exercise == exercise)
+        if since is not None:
+            query = query.where(SessionRow.started_at >= since)
+        if until is not None:
+            query = query.where(SessionRow.started_at < until)
+        with self._transaction("read") as session:
+            return [_stored(r) for r in session.scalars(query)]
+
+    def exercises(self, patient_id: int) -> list[str]:
+        """The exercises this patient has saved sessions of, sorted."""
+        query = (
+            select(SessionRow.exercise)
+            .where(SessionRow.patient_id == patient_id)
+            .distinct()
+            .order_by(SessionRow.exercise)
+        )
+        with self._transaction("read") as session:
+            return list(session.scalars(query))
+
+    def delete_patient(self, patient_id: int) -> DeletedPatient:
+        """Delete the patient, every session of theirs and the recordings listed with them.
+
+        The recordings are removed inside the transaction, before the rows: if one cannot be
+        removed the database is left as it was, so the recording stays listed and a retry
+        finds it.
+        The patient's row is locked meanwhile, so no set can be saved for them half-way.
+
+        Raises:
+            HistoryError: unknown patient, or a recording that cannot be removed.
+        """
+        with self._transaction("write to") as session:
+            row = session.scalars(
+                select(PatientRow).where(PatientRow.id == patient_id).with_for_update()
+            ).first()
+            if row is None:
+                raise HistoryError(f"unknown patient id {patient_id}")
+            patient = _patient(row)
+            sessions = session.execute(
+                select(SessionRow.id, SessionRow.recording_path).where(
+                    SessionRow.patient_id == patient_id
+                )
+            ).all()
+            removed, missing = _remove_files(path for _, path in sessions if path)
+            session.execute(delete(PatientRow).where(PatientRow.id == patient_id))
+        return DeletedPatient(patient, len(sessions), removed, missing)
+
+
+def _remove_files(paths: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    removed, missing = [], []
+    for name in paths:
+        path = Path(name)
+        try:
+            path.unlink()
+            removed.append(name)
+        except FileNotFoundError:
+            missing.append(name)
+        except OSError as exc:
+            raise HistoryError(
+                f"cannot remove the recording {name}: {exc.strerror or exc}; "
+                "the history was left as it was"
+            ) from None
+    return tuple(removed), tuple(missing)
+
+
+def _loaded() -> Select[SessionRow]:
+    return select(SessionRow).options(
+        selectinload(SessionRow.patient),
+        selectinload(SessionRow.reps),
+        selectinload(SessionRow.holds),
+        selectinload(SessionRow.faults),
+    )
+
+
+def _patient(row: PatientRow) -> Patient:
+    return Patient(row.id, row.name, row.created_at)
+
+
+def _stored(row: SessionRow) -> StoredSession:
+    return StoredSession(
+        id=row.id,
+        patient_id=row.patient_id,
+        patient_name=row.patient.name,
+        exercise=row.exercise,
+        spec_version=row.spec_version,
+        program=row.program,
+        set_index=row.set_index,
+        sets_prescribed=row.sets_prescribed,
+        source=row.source,
+        clip=row.clip,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        duration_s=row.duration_s,
+        app_version=row.app_version,
+        view=row.view,
+        side=row.side,
+        frames=row.frames,
+        frames_with_pose=row.frames_with_pose,
+        reps_good=row.reps_good,
+        reps_faulty=row.reps_faulty,
+        reps_prescribed=row.reps_prescribed,
+        hold_target_s=row.hold_target_s,
+        cannot_judge_share=row.cannot_judge_share,
+        stopped_for_pain=row.stopped_for_pain,
+        recording_path=row.recording_path,
+        rom_signal=row.rom_signal,
+        rom_better=row.rom_better,
+        rules_not_checked=dict(row.rules_not_checked),
+        not_counted=tuple(row.not_counted),
+        reps=tuple(
+            StoredRep(
+                r.rep_index,
+                r.side,
+                r.start_s,
+                r.end_s,
+                r.tempo_s,
+                r.peak,
+                r.rom,
+                tuple(r.faults),
+                dict(r.measures),
+            )
+            for r in row.reps
+        ),
+        holds=tuple(
+            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted)
+            for h in row.holds
+        ),
+        faults=tuple(
+            StoredFault(f.rule, f.severity, f.start_s, f.end_s, f.message) for f in row.faults
+        ),
+    )
