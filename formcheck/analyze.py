@@ -18,6 +18,7 @@ import numpy.typing as npt
 from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import LandmarkSeries, PoseFrame
 from formcheck.pose.backend import PoseBackend
+from formcheck.prefetch import prefetch
 from formcheck.specs.schema import ExerciseSpec
 
 Frames = Iterable[tuple[float, npt.NDArray[np.uint8]]]
@@ -40,14 +41,18 @@ def run_frames(
     progress: Progress | None = None,
     source: str = "",
 ) -> Analysis:
-    """Run the pose backend and the engine over decoded frames."""
+    """Run the pose backend and the engine over decoded frames.
+
+    The frames are fetched (for a video: decoded) on a second thread a few frames ahead, so
+    decoding overlaps with the model instead of adding to its time.
+    """
     session = ExerciseSession(spec, side=side)
     states: list[FrameState] = []
     times: list[float] = []
     poses: list[PoseFrame | None] = []
     image_wh = (0, 0)
     started = time.perf_counter()
-    for t_s, rgb in frames:
+    for t_s, rgb in prefetch(frames):
         image_wh = (rgb.shape[1], rgb.shape[0])
         pose = backend.detect(rgb, t_s)
         states.append(session.update(t_s, pose))

@@ -496,6 +496,7 @@ _VERBOSE_HELP = "show the pose model's own log lines (MediaPipe, TFLite), hidden
 
 def build_parser() -> argparse.ArgumentParser:
     from formcheck.history import cli as history_cli
+    from formcheck.report import cli as report_cli
 
     parser = argparse.ArgumentParser(
         prog="formcheck", description="Check physiotherapy exercise form in a video."
@@ -594,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP
         )
     history_cli.register(sub)
+    report_cli.register(sub)
     return parser
 
 

@@ -40,6 +40,17 @@ def model_path() -> Path:
         pytest.skip(f"pose model not installed: {exc}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _history_in_a_throwaway_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test touches the user's own history: the default SQLite file goes to a throwaway data
+    folder (app servers that tests start inherit it) and a ``FORMCHECK_DB`` from the shell is
+    ignored; a test that wants a database names its own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+        mp.delenv("FORMCHECK_DB", raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """A temporary PostgreSQL server for the whole run (see tests/postgres.py)."""

@@ -29,8 +29,17 @@ class FakeStream:
     playing: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def __call__(self, key: str, on_frames: Any, desired_playing: bool | None = None) -> bool:
-        self.calls.append({"key": key, "on_frames": on_frames, "desired_playing": desired_playing})
+    def __call__(
+        self, key: str, on_frames: Any, desired_playing: bool | None = None, on_ended: Any = None
+    ) -> bool:
+        self.calls.append(
+            {
+                "key": key,
+                "on_frames": on_frames,
+                "desired_playing": desired_playing,
+                "on_ended": on_ended,
+            }
+        )
         return self.playing
 
 
@@ -90,7 +99,7 @@ def test_exercise_query_parameter_and_change(stream: FakeStream) -> None:
     assert "cannot check this; watch it yourself: A twist of the pelvis" in captions
 
 
-def test_live_counts_then_summary_when_stopped(stream: FakeStream) -> None:
+def test_live_counts_then_summary_when_finished(stream: FakeStream) -> None:
     stream.playing = True
     at = app().run()
     proc = processor(at)
@@ -99,9 +108,13 @@ def test_live_counts_then_summary_when_stopped(stream: FakeStream) -> None:
     at.run()
     assert metrics(at)["Reps"] == "3"
     assert metrics(at)["Set"] == "1 of 3"
-    stream.playing = False  # the user pressed STOP
+    stream.playing = False  # the user pressed STOP: the set is paused, not over
     at.run()
     assert not at.exception
+    assert proc.status == "paused" and metrics(at)["Reps"] == "3"
+    assert any("count is kept" in i.value for i in at.info)
+    assert stream.calls[-1]["on_ended"] == proc.pause, "a stream that ends unseen pauses too"
+    at.button(key="practice_finish").click().run()
     assert proc.status == "finished"
     assert any("Session finished" in s.value for s in at.success)
     assert metrics(at)["Reps"] == "3"

@@ -15,6 +15,10 @@ Real time. Frames are processed newest first and older queued frames are dropped
 :meth:`LiveProcessor.process_newest`), and every duration the engine measures comes from the
 frames' own timestamps, so a slow machine samples the movement more coarsely but never falls
 behind it or miscounts because of the delay.
+
+Camera off and on again. Turning the camera off pauses the session (:meth:`LiveProcessor.pause`):
+the count and the holds are kept, the pose model is released, and the next stream's frames carry
+on the same session, with session time standing still while the camera was off.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -34,12 +39,13 @@ import numpy.typing as npt
 from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.feedback import Cue, CuePicker, reason_text
 from formcheck.pose.backend import PoseBackend
+from formcheck.pose.model_store import ModelInstallError
 from formcheck.render.overlay import draw_overlay
 from formcheck.results import RunInfo, to_dict
 from formcheck.specs.schema import ExerciseSpec
 
 RgbImage = npt.NDArray[np.uint8]
-Status = Literal["waiting", "running", "finished", "stopped_for_pain"]
+Status = Literal["waiting", "running", "paused", "finished", "stopped_for_pain"]
 ENDED: tuple[Status, ...] = ("finished", "stopped_for_pain")
 
 # Used only when a frame carries no timestamp at all; real WebRTC frames always have one.
@@ -47,6 +53,13 @@ FALLBACK_FRAME_S = 1 / 30
 # Two frames with the same timestamp still need distinct times downstream (the pose model's VIDEO
 # mode rejects repeats), so a non-advancing timestamp moves on by this much.
 MIN_STEP_S = 1e-3
+# Within one stream the analysed frames are never further apart than the slowest frame takes to
+# analyse (streamlit-webrtc gives up on a callback after 10 s). A larger jump, or a step back, is
+# a new stream: WebRTC starts each one at a random RTP timestamp.
+MAX_STEP_S = 10.0
+# Analysed and camera frame rates are shown over this much of the stream's own time: long enough
+# to smooth frame-to-frame jitter, short enough to follow a slowdown within a few seconds.
+RATE_WINDOW_S = 3.0
 
 
 def frame_time_s(frame: av.VideoFrame) -> float | None:
@@ -61,15 +74,23 @@ def frame_time_s(frame: av.VideoFrame) -> float | None:
 class StreamClock:
     """Maps a stream's frame timestamps to session seconds that start at 0 and always increase.
 
-    WebRTC timestamps start at an arbitrary RTP offset, so the first frame defines zero. A gap is
-    kept as it is (the person may really have been out of view); a timestamp that does not advance
-    moves on by :data:`MIN_STEP_S` so time never runs backwards for the engine or the model.
+    WebRTC timestamps start at an arbitrary RTP offset, so the first frame defines zero. A gap
+    between analysed frames is kept as it is (frames were dropped while the model was busy); a
+    timestamp that does not advance moves on by :data:`MIN_STEP_S` so time never runs backwards
+    for the engine or the model. A new stream (the camera turned off and on, or a timestamp that
+    jumps back or more than :data:`MAX_STEP_S` ahead) continues :data:`MIN_STEP_S` after the last
+    frame: time stands still while the camera is off, so a hold gains nothing from the pause.
     """
 
     def __init__(self) -> None:
         self._last_raw: float | None = None
         self._now = 0.0
         self._started = False
+        self._new_stream = False
+
+    def new_stream(self) -> None:
+        """The next frame starts another stream, whatever its timestamp."""
+        self._new_stream = True
 
     def __call__(self, raw_t_s: float | None) -> float:
         """Session time of a frame whose stream timestamp is ``raw_t_s`` (``None``: unknown)."""
@@ -80,11 +101,57 @@ class StreamClock:
         if raw_t_s is None or self._last_raw is None:
             step = FALLBACK_FRAME_S
         else:
-            step = max(raw_t_s - self._last_raw, MIN_STEP_S)
+            step = raw_t_s - self._last_raw
+            step = MIN_STEP_S if not 0 <= step <= MAX_STEP_S else max(step, MIN_STEP_S)
+        if self._new_stream:
+            step = MIN_STEP_S
+            self._new_stream = False
         if raw_t_s is not None:
             self._last_raw = raw_t_s
         self._now += step
         return self._now
+
+
+class RateMeter:
+    """Events per second over the last :data:`RATE_WINDOW_S` of their own timestamps.
+
+    A timestamp that goes back, or skips more than the window, starts the count afresh (a new
+    stream), so the rate always describes the frames arriving now.
+    """
+
+    def __init__(self, window_s: float = RATE_WINDOW_S) -> None:
+        self._window_s = window_s
+        self._times: deque[float] = deque()
+
+    def add(self, t_s: float) -> None:
+        """Record one event at ``t_s`` seconds."""
+        if self._times and not 0 <= t_s - self._times[-1] <= self._window_s:
+            self._times.clear()
+        self._times.append(t_s)
+        while t_s - self._times[0] > self._window_s:
+            self._times.popleft()
+
+    def per_s(self) -> float:
+        """Events per second in the window; 0 until two events span some time."""
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+def to_video_frame(rgb: RgbImage) -> av.VideoFrame:
+    """An RGB picture as a frame the returned stream's encoder takes as it is.
+
+    aiortc's VP8 encoder needs yuv420p. Given rgb24 it converts with swscale (3.2 ms at 640x480
+    here, on top of 2 ms of encoding), and it does so for every frame it sends: the latest
+    analysed picture is sent again for each camera frame until the next one is ready, so 30
+    times a second. OpenCV converts once per analysed frame in 0.2 ms. yuv420p needs even sides.
+    """
+    h, w = rgb.shape[:2]
+    if h % 2 or w % 2:
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    yuv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
+    return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 
 
 @dataclass(frozen=True)
@@ -92,7 +159,8 @@ class LiveSnapshot:
     """What the page shows about the session right now; an immutable copy made under the lock.
 
     Attributes:
-        status: ``waiting`` (no frame yet), ``running``, ``finished`` or ``stopped_for_pain``.
+        status: ``waiting`` (no frame yet), ``running``, ``paused`` (camera off, count kept),
+            ``finished`` or ``stopped_for_pain``.
         frames: Frames the engine has seen this session.
         t_s: Session time of the latest frame.
         assessable: Whether the latest frame could be judged.
@@ -112,7 +180,9 @@ class LiveSnapshot:
         cue_key: Rule id or reason code of that cue.
         cue_severity: ``error``, ``warning`` or ``info``.
         cue_seq: Counts cues *issued*; it changes exactly when a new cue may be spoken.
-        fps: Frames processed per second of session time (drops included as gaps).
+        fps: Frames analysed per second over the last :data:`RATE_WINDOW_S` of stream time.
+        camera_fps: Frames the camera sent per second over the same window.
+        model_problem: Why the pose model could not run (``None`` while it runs).
     """
 
     status: Status
@@ -136,6 +206,8 @@ class LiveSnapshot:
     cue_severity: str | None = None
     cue_seq: int = 0
     fps: float = 0.0
+    camera_fps: float = 0.0
+    model_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,13 +232,16 @@ class LiveProcessor:
 
     Args:
         spec: The exercise.
-        backend: The pose model. It may be shared with other processors: it must be thread-safe
-            and tolerate timestamps that restart (``MediaPipePoseBackend`` nudges them forward).
+        backend: The pose model, this processor's own: a tracking model carries state from one
+            frame to the next, so two people practising at once must not share one. It is closed
+            when the camera stops and must open again on the next frame
+            (:class:`formcheck.ui.live_model.StreamModel` does).
         side: ``"auto"``, ``"left"`` or ``"right"``, passed to the engine.
         model_name: Recorded in the session report.
 
     One stream has one worker thread, so :meth:`process` is never called concurrently for the
-    same processor and its frames arrive in order; the lock is for the page thread.
+    same processor and its frames arrive in order; the lock is for the page thread and for
+    streamlit-webrtc's thread that reports the end of a stream.
     """
 
     def __init__(
@@ -190,6 +265,8 @@ class LiveProcessor:
         self._session = ExerciseSession(spec, side=side)
         self._picker = CuePicker(spec)
         self._clock = StreamClock()
+        self._analysed_rate = RateMeter()
+        self._camera_rate = RateMeter()
         self._status: Status = "waiting"
         self._snapshot = LiveSnapshot(status="waiting")
         self._summary: LiveSummary | None = None
@@ -230,16 +307,25 @@ class LiveProcessor:
 
         Returns:
             The annotated frame (same size). After the session has ended the frame comes back
-            dimmed with a short notice and the model is not run.
+            dimmed with a short notice and the model is not run. A paused session carries on.
         """
         with self._lock:
             if self._status in ENDED:
                 return _ended_frame(rgb, self._status)
+            if self._status == "paused":
+                self._status = "running"
             generation = self._generation
             t_s = self._clock(raw_t_s)
             spec = self._spec
         started = time.perf_counter()
-        pose = self._backend.detect(rgb, t_s)
+        try:
+            pose = self._backend.detect(rgb, t_s)
+        except ModelInstallError as exc:
+            # The model opens on the stream's own thread, where nobody would see the error:
+            # the page shows it instead, and the frame goes back as it came.
+            with self._lock:
+                self._snapshot = replace(self._snapshot, model_problem=str(exc))
+            return rgb
         with self._lock:
             if generation != self._generation or self._status in ENDED:
                 # Reset or stopped while the model ran: this frame belongs to no session.
@@ -252,10 +338,10 @@ class LiveProcessor:
 
     def process_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
         """:meth:`process` for a PyAV frame, as streamlit-webrtc delivers them."""
-        rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        rgb: RgbImage = frame.to_ndarray(format="rgb24")  # type: ignore[assignment]
         out = self.process(rgb, frame_time_s(frame))
         # streamlit-webrtc stamps the input frame's pts and time base on whatever is returned.
-        return av.VideoFrame.from_ndarray(out, format="rgb24")
+        return to_video_frame(out)
 
     async def process_newest(self, frames: Sequence[av.VideoFrame]) -> list[av.VideoFrame]:
         """streamlit-webrtc's queued-frames callback: judge only the newest frame.
@@ -268,11 +354,19 @@ class LiveProcessor:
         """
         if not frames:
             return []
+        with self._lock:
+            for frame in frames:
+                raw_t_s = frame_time_s(frame)
+                if raw_t_s is not None:
+                    self._camera_rate.add(raw_t_s)
         return [self.process_frame(frames[-1])]
 
     def _record_locked(self, state: FrameState, cue: Cue | None) -> None:
         self._frames += 1
-        self._status = "running"
+        if self._status == "waiting":
+            # Not "paused": a frame the model finished after the camera stopped keeps the pause.
+            self._status = "running"
+        self._analysed_rate.add(state.t_s)
         for hold in state.new_holds:
             self._hold_sides.append(hold.side)
             self._hold_durations.append(hold.duration_s)
@@ -304,7 +398,8 @@ class LiveProcessor:
             cue_key=cue.key if cue else None,
             cue_severity=cue.severity if cue else None,
             cue_seq=self._cue_seq,
-            fps=self._frames / state.t_s if state.t_s > 0 else 0.0,
+            fps=self._analysed_rate.per_s(),
+            camera_fps=self._camera_rate.per_s(),
         )
 
     # -- the page's side -----------------------------------------------------------------------
@@ -320,21 +415,42 @@ class LiveProcessor:
         with self._lock:
             return self._status
 
+    def pause(self) -> None:
+        """The camera stopped: keep the session for when it starts again, release the model.
+
+        Safe to call more than once and from any thread. The next frame resumes the session
+        (see :class:`StreamClock` for its time).
+        """
+        with self._lock:
+            if self._status == "running":
+                self._status = "paused"
+                self._snapshot = replace(self._snapshot, status="paused", fps=0.0, camera_fps=0.0)
+                self._clock.new_stream()
+                # Rates describe the stream under way; the next one starts its own.
+                self._analysed_rate = RateMeter()
+                self._camera_rate = RateMeter()
+        # Outside the lock: closing waits for a frame the model may still be working on.
+        self._backend.close()
+
     def stop_for_pain(self) -> LiveSummary:
         """End the session at once because it hurts; frames from now on are not judged."""
         with self._lock:
             if self._status == "stopped_for_pain" and self._summary is not None:
                 return self._summary
-            return self._end_locked(pain=True)
+            summary = self._end_locked(pain=True)
+        self._backend.close()
+        return summary
 
     def finish(self) -> LiveSummary | None:
-        """End the session normally; ``None`` if no frame was ever judged."""
+        """End the session normally (running or paused); ``None`` if no frame was judged."""
         with self._lock:
             if self._status in ENDED:
                 return self._summary
             if self._status == "waiting":
                 return None
-            return self._end_locked(pain=False)
+            summary = self._end_locked(pain=False)
+        self._backend.close()
+        return summary
 
     def summary(self) -> LiveSummary | None:
         """The summary of the ended session, if it has ended."""

@@ -1,10 +1,14 @@
 """Practice page: the patient does an exercise in front of the laptop camera with live feedback.
 
 The camera stream runs through :mod:`formcheck.ui.webrtc` (the seam that tests replace) into a
-:class:`~formcheck.ui.live.LiveProcessor` kept in the browser session's state. The processor works
-on streamlit-webrtc's thread; this page only reads its snapshots, from a fragment that reruns every
-:data:`REFRESH_S` seconds while the camera plays, so the metrics stay current without rerunning the
-whole page (which would also redraw the video component).
+:class:`~formcheck.ui.live.LiveProcessor` kept in the browser session's state, with a pose model of
+its own (:mod:`formcheck.ui.live_model`), so two tabs practising at once never mix. The processor
+works on streamlit-webrtc's thread; this page only reads its snapshots, from a fragment that reruns
+every :data:`REFRESH_S` seconds while the camera plays, so the metrics stay current without
+rerunning the whole page (which would also redraw the video component).
+
+STOP (or a lost connection) pauses the session and keeps the count: START carries on with the same
+set. "Finish session" ends it and shows the summary; START after that begins a new session.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import math
 import streamlit as st
 
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.ui import webrtc
+from formcheck.ui import history_hooks, webrtc
 from formcheck.ui.library import not_checked_lines, prescription_lines, views_text
 from formcheck.ui.live import ENDED, LiveProcessor, LiveSnapshot, LiveSummary
+from formcheck.ui.live_model import live_backend
 from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
-from formcheck.ui.resources import live_backend, model_path_or_none, specs_or_stop
+from formcheck.ui.resources import model_path_or_none, specs_or_stop
 from formcheck.ui.review import signal_label
 from formcheck.ui.speech import speech_html
 
@@ -102,11 +107,21 @@ def _live_metrics(spec: ExerciseSpec, snap: LiveSnapshot) -> None:
 
 
 def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
+    if snap.model_problem:
+        st.error(f"The pose model could not run: {snap.model_problem}")
+        return
     if not playing and snap.status == "waiting":
         st.info("Press START under the video to turn the camera on and begin.")
         return
     if snap.status == "waiting":
         st.info("Waiting for the camera...")
+        return
+    if snap.status == "paused":
+        kept = "count is" if spec.kind == "reps" else "holds are"
+        st.info(
+            f"The camera is off and your {kept} kept. Press START to carry on, "
+            "or finish the session to see your summary."
+        )
         return
     if not snap.assessable and snap.why_not:
         st.warning(f"Not checking yet: {snap.why_not}")
@@ -115,7 +130,9 @@ def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
         show(snap.cue_text)
     elif snap.assessable:
         st.success("Looking good - keep going.")
-    details = [f"checking {snap.fps:.0f} frames a second"]
+    # The analysed rate against the camera's: support can tell a slow computer from a slow camera.
+    of_camera = f" of {snap.camera_fps:.0f}" if snap.camera_fps >= 1 else ""
+    details = [f"checking {snap.fps:.0f}{of_camera} frames a second"]
     if not math.isnan(snap.key_value):
         details.insert(0, f"{signal_label(spec.key_signal)}: {snap.key_value:.0f}")
     st.caption("; ".join(details))
@@ -181,6 +198,10 @@ def _new_session(proc: LiveProcessor) -> None:
     proc.reset()
 
 
+def _finish(proc: LiveProcessor) -> None:
+    proc.finish()
+
+
 def render() -> None:
     """Draw the Practice page."""
     st.title("Practice")
@@ -226,6 +247,7 @@ def render() -> None:
                 "practice-camera",
                 proc.process_newest,
                 desired_playing=False if proc.status == "stopped_for_pain" else None,
+                on_ended=proc.pause,
             )
         except ValueError as exc:  # a malformed $FORMCHECK_ICE_SERVERS
             st.error(f"The camera connection is misconfigured: {exc}")
@@ -233,21 +255,25 @@ def render() -> None:
         st.caption("The video is analysed on this computer and is not recorded or sent anywhere.")
 
     # Act on the stream's edges, not its level: while START is still connecting the stream is
-    # not "playing" yet, and that must not end a session. START after a finished session begins
-    # a new one; STOP (or a lost connection) ends the one under way.
+    # not "playing" yet, and that must not pause a session. START after a finished session begins
+    # a new one; STOP (or a lost connection) pauses the one under way (streamlit-webrtc reports
+    # the stream's end too, through on_ended, when this page does not run again).
     was_playing = st.session_state.get(WAS_PLAYING_KEY, False)
     st.session_state[WAS_PLAYING_KEY] = playing
     if playing and not was_playing and proc.status == "finished":
         proc.reset()
-    elif was_playing and not playing and proc.status == "running":
-        proc.finish()
+    elif was_playing and not playing:
+        proc.pause()
 
     with panel_col:
         summary = proc.summary()
         if proc.status in ENDED and summary is not None:
             _summary(spec, summary)
+            history_hooks.practice_set_ended(spec, summary)  # saved once, when it ends
             st.button(
                 "Start a new session", on_click=_new_session, args=(proc,), key="practice_new"
             )
         else:
             _live_panel(proc, spec, speak, playing)
+            if proc.status == "paused" and not playing:
+                st.button("Finish session", on_click=_finish, args=(proc,), key="practice_finish")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from formcheck.feedback import reason_text, unchecked_text
+from formcheck.report.trends import default_period, plans_for
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.ui import uploads
+from formcheck.ui import history_hooks, uploads
+from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines
 from formcheck.ui.plots import timeline_figure
+from formcheck.ui.report_download import report_download
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
 from formcheck.ui.review import (
     MAX_UPLOAD_MB,
@@ -284,6 +288,19 @@ def _show(review: Review) -> None:
         )
 
 
+def _history(review: Review, clip: Path, wanted: bool, specs: dict[str, ExerciseSpec]) -> None:
+    """Save the analysed clip to the chosen patient's history and offer their report."""
+    saved = history_hooks.review_analysed(review, clip, wanted)
+    patient = patient_ui.current()
+    if patient is None:
+        return
+    st.markdown("**Clinician report** (the last four weeks of this patient's history)")
+    # The clip may be an upload the history does not keep: its still frames come from here.
+    videos = {saved.session_id: clip} if saved is not None and saved.session_id else {}
+    period = default_period(date.today())
+    report_download(patient, period, plans_for(specs), key="review_report", videos=videos)
+
+
 def render() -> None:
     """Draw the Review page."""
     st.title("Review a recording")
@@ -312,6 +329,7 @@ def render() -> None:
         return
     key = (identity, spec.id, side)
     stored: tuple[tuple[str, str, str], Review] | None = st.session_state.get(RESULT_KEY)
+    save_wanted = history_hooks.review_save_wanted()
     if st.button("Analyse", type="primary", key="review_analyse"):
         review = _run_analysis(spec, path, name, side)
         if review is None:
@@ -320,5 +338,6 @@ def render() -> None:
         st.session_state[RESULT_KEY] = stored
     if stored is not None and stored[0] == key:
         _show(stored[1])
+        _history(stored[1], path, save_wanted, specs)
     elif stored is not None:
         st.caption("The last result was for another clip, exercise or side: press Analyse.")
