@@ -1,4 +1,7 @@
-"""Things the pages share across reruns and sessions: the specs and the live pose model."""
+"""Things the pages share across reruns and sessions: the specs and where the pose model is.
+
+The live pose model itself is per browser session: ``formcheck/ui/live_model.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from formcheck.pose.backend import PoseBackend
 from formcheck.pose.model_store import ModelInstallError, resolve_model
 from formcheck.specs.loader import SpecError, load_all_specs
 from formcheck.specs.schema import ExerciseSpec
@@ -37,16 +39,3 @@ def model_path_or_none() -> tuple[Path | None, str | None]:
         return resolve_model(), None
     except ModelInstallError as exc:
         return None, f"The pose model is not installed yet ({exc}). Run `make model` once."
-
-
-@st.cache_resource(show_spinner="Loading the pose model...")
-def live_backend(model_path: str) -> PoseBackend:
-    """The live page's pose model: created once per server process and shared.
-
-    Every browser session's frame callback calls the same instance; ``MediaPipePoseBackend``
-    serialises calls with its own lock and keeps timestamps increasing across sessions, so
-    sharing it is safe. One instance instead of one per visitor saves memory and start-up time.
-    """
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-
-    return MediaPipePoseBackend(Path(model_path))

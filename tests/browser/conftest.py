@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,38 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
+@contextlib.contextmanager
+def running_server(
+    command: Sequence[str], port: int, cwd: Path, env: Mapping[str, str] | None, log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start ``command`` (a Streamlit server on ``port``), wait until it answers, yield its base
+    URL and process, and always stop it afterwards. Its output goes to ``log_path``."""
+    with log_path.open("wb") as log:
+        # A new session (process group) so that stopping it reaches any child processes too.
+        process = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"streamlit exited early:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT_S} s")
+            time.sleep(0.5)
+        yield url, process
+    finally:
+        _stop(process)
+
+
 @pytest.fixture(scope="session")
 def app_url(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; yields its base URL and always stops it."""
@@ -147,49 +179,40 @@ def app_url(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     # The server's uploads land in its temporary folder: a throwaway one, not the machine's.
     env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("server-tmp"))}
-    with log_path.open("wb") as log:
-        # A new session (process group) so that teardown reaches any child processes too.
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited early:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT_S} s")
-            time.sleep(0.5)
+    with running_server(command, port, REPO, env, log_path) as (url, _process):
         yield url
+
+
+@contextlib.contextmanager
+def launch_chromium(playwright: Any, camera: Path) -> Iterator[Any]:
+    """Headless Debian Chromium with ``camera`` (a .y4m) as its webcam, closed afterwards."""
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"],
+    )
+    try:
+        yield chromium
     finally:
-        _stop(process)
+        chromium.close()
 
 
 @pytest.fixture(scope="session")
-def browser(fake_camera_y4m: Path) -> Iterator[Any]:
-    """Headless Debian Chromium with the fake webcam."""
+def playwright() -> Iterator[Any]:
+    """The one Playwright of the test run: its sync API refuses a second one while it runs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={fake_camera_y4m}"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any, fake_camera_y4m: Path) -> Iterator[Any]:
+    """Headless Debian Chromium with the fake webcam."""
+    with launch_chromium(playwright, fake_camera_y4m) as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -254,26 +277,5 @@ def serve_app(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STREAMLIT_", "FORMCHECK_ICE"))}
     env["TMPDIR"] = str(tmp_dir)
     log_path = log_dir / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited early:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT_S} s")
-            time.sleep(0.5)
+    with running_server(command, port, cwd, env, log_path) as (url, process):
         yield url, process
-    finally:
-        _stop(process)

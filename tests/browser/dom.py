@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -71,3 +72,18 @@ def button_in_frames(page: Any, name: str, timeout_s: float) -> Any:
         return None
 
     return wait_until(find, timeout_s, f"a {name!r} button in the page or its iframes")
+
+
+def camera_stop(page: Any, timeout_s: float = 30) -> Any:
+    """The camera component's STOP button, inside its iframe (its name is exactly "stop",
+    unlike the page's "Stop - this hurts")."""
+
+    def find() -> Any:
+        for frame in page.frames:
+            if "streamlit_webrtc" in frame.url:
+                button = frame.get_by_role("button", name=re.compile(r"^stop$", re.IGNORECASE))
+                if button.count():
+                    return button.first
+        return None
+
+    return wait_until(find, timeout_s, "the camera's STOP button")

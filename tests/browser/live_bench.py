@@ -29,16 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REPO,
-    SERVER_START_TIMEOUT_S,
     SQUAT_CLIP,
     _free_port,
-    _healthy,
-    _stop,
+    launch_chromium,
+    running_server,
 )
-from tests.browser.dom import button_in_frames, choose, wait_until
+from tests.browser.dom import button_in_frames, camera_stop, choose
 
 _RATE = re.compile(r"checking (\d+)(?: of (\d+))? frames a second")
 # Stages timed by live_profile, in the order a frame meets them.
@@ -177,16 +174,7 @@ def press_start(page: Any) -> None:
 
 def press_stop(page: Any) -> None:
     """Press the camera component's STOP (not the page's "Stop - this hurts")."""
-
-    def find() -> Any:
-        for frame in page.frames:
-            if "streamlit_webrtc" in frame.url:
-                button = frame.get_by_role("button", name=re.compile(r"^stop$", re.IGNORECASE))
-                if button.count():
-                    return button.first
-        return None
-
-    wait_until(find, 30, "the camera's STOP button").click()
+    camera_stop(page).click()
 
 
 @contextlib.contextmanager
@@ -199,19 +187,12 @@ def practising(browser: Any, url: str, exercise: str = "Box squat") -> Iterator[
 
 @contextlib.contextmanager
 def chromium(camera: Path) -> Iterator[Any]:
-    """Headless Debian Chromium with ``camera`` as its webcam."""
+    """Headless Debian Chromium with ``camera`` as its webcam, for running this file by hand
+    (the tests take theirs from the session's one Playwright)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as pw, launch_chromium(pw, camera) as browser:
+        yield browser
 
 
 @contextlib.contextmanager
@@ -230,20 +211,8 @@ def profiled_server(app_dir: Path, stats: Path, log: Path) -> Iterator[tuple[str
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=app_dir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_server(command, port, app_dir, None, log) as (url, process):
         yield url, process.pid
-    finally:
-        _stop(process)
 
 
 @dataclass

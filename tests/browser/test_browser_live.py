@@ -16,10 +16,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.conftest import LEAD_S
+from tests.browser.conftest import LEAD_S, launch_chromium
 from tests.browser.dom import metric_int, wait_until
 from tests.browser.live_bench import (
-    chromium,
     fake_camera,
     frames_shown,
     listening_pid,
@@ -45,11 +44,11 @@ REPS_TIMEOUT_S = 150
 
 @pytest.fixture
 def fast_camera_browser(
-    browser_requirements: None, tmp_path_factory: pytest.TempPathFactory
+    browser_requirements: None, playwright: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     """Chromium whose webcam is the squat clip at 30 fps, looping (no still frames)."""
     folder = tmp_path_factory.mktemp("fast-camera")
-    with chromium(fake_camera(SOAK_CAMERA_FPS, folder)) as browser:
+    with launch_chromium(playwright, fake_camera(SOAK_CAMERA_FPS, folder)) as browser:
         yield browser
 
 
