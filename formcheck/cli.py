@@ -521,8 +521,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("validate-specs", help="check every exercise spec and program")
-    p.add_argument("folder", nargs="?", help="folder of specs (default: exercise_specs/)")
-    p.add_argument("--programs", metavar="FOLDER", help="folder of programs (default: programs/)")
+    p.add_argument(
+        "folder", nargs="?", help="folder of specs (default: the ones installed with formcheck)"
+    )
+    p.add_argument(
+        "--programs",
+        metavar="FOLDER",
+        help="folder of programs (default: the ones installed with formcheck)",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(

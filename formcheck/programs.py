@@ -29,6 +29,7 @@ from formcheck.landmarks import PoseFrame
 from formcheck.specs.loader import (
     SpecError,
     format_validation,
+    package_data,
     read_yaml_mapping,
     scan_specs,
 )
@@ -174,8 +175,8 @@ def load_program_file(
 
 
 def programs_dir() -> Path:
-    """The ``programs/`` folder beside the package."""
-    return Path(__file__).resolve().parents[1] / "programs"
+    """The programs installed with the package (``programs/`` in a checkout links to them)."""
+    return package_data("programs")
 
 
 def patient_spec(spec: ExerciseSpec, item: ProgramItem) -> ExerciseSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,22 @@ from formcheck.specs.schema import ID_RE, ExerciseSpec
 MAX_BASED_ON_DEPTH = 4
 
 
+def package_data(folder: str) -> Path:
+    """A folder of ``formcheck/data`` as installed (a wheel or a checkout, never a zip)."""
+    return Path(str(resources.files("formcheck") / "data" / folder))
+
+
 class SpecError(Exception):
     """An invalid or missing spec; the message names the file, the key and the reason."""
 
 
 def specs_dir() -> Path:
-    """``$FORMCHECK_SPECS_DIR`` or the ``exercise_specs/`` folder beside the package."""
+    """``$FORMCHECK_SPECS_DIR`` or the specs installed with the package (``exercise_specs/`` in
+    a checkout is a link to them), so an installed formcheck has its exercises wherever it runs."""
     env = os.environ.get("FORMCHECK_SPECS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "exercise_specs"
+    return package_data("exercise_specs")
 
 
 def format_validation(path: Path, err: ValidationError, kind: str = "spec") -> str:

@@ -37,7 +37,9 @@ Progress = Callable[[float, str], None]  # fraction 0..1, what is happening
 
 
 def samples_dir() -> Path:
-    """``$FORMCHECK_SAMPLES_DIR`` or the repository's ``sample_videos/`` folder."""
+    """``$FORMCHECK_SAMPLES_DIR`` or the repository's ``sample_videos/`` folder. The rendered
+    samples are test material and are not installed with the package, so outside a checkout
+    this folder does not exist (the Review page says so)."""
     env = os.environ.get("FORMCHECK_SAMPLES_DIR")
     if env:
         return Path(env)

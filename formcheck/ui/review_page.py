@@ -125,7 +125,10 @@ def _choose_clip() -> tuple[Path, str, str] | None:
         kind = st.radio("Clip", [SAMPLE, UPLOAD], horizontal=True, key="review_source")
     else:
         kind = UPLOAD
-        st.caption(f"No sample videos in `{folder.name}/` yet, so upload a clip.")
+        st.caption(
+            f"No sample clips in `{folder.name}/` (they come with a checkout of formcheck), "
+            "so upload a clip."
+        )
     if kind == SAMPLE:
         _discard_upload()
         path = st.selectbox(
