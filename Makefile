@@ -23,7 +23,7 @@ run: setup
 	$(BIN)/streamlit run app.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check formcheck tests app.py
+	$(BIN)/ruff check formcheck tools tests app.py
 	$(BIN)/mypy
 
 test: setup lint

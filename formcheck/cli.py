@@ -408,43 +408,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError(f"no such folder: {folder}")
     from formcheck.corpus.manifest import MANIFEST_NAME
 
-    labelled = (folder / MANIFEST_NAME).exists()
-    if not labelled and (args.landmarks_cache or args.markdown):
+    if not (folder / MANIFEST_NAME).exists():
+        rendered = " (rendered clips with truth files are scored from a checkout with "
+        rendered += f"python -m tools.synth evaluate {folder})"
         raise UserError(
-            f"--landmarks-cache and --markdown need a labelled folder ({MANIFEST_NAME})"
+            f"no {MANIFEST_NAME} of hand labels in {folder}; see docs/ACCURACY.md for its format"
+            + (rendered if any(folder.glob("*.truth.json")) else "")
         )
     # Every file of the evaluated folder is an input: reports go elsewhere or under new names.
     inputs = [p for p in folder.iterdir() if p.is_file()]
     outputs = {"--json": args.json, "--markdown": args.markdown}
     with _stage(outputs, inputs, args) as staged:
-        if labelled:
-            _evaluate_corpus(args, folder, staged)
-        else:
-            _evaluate_rendered(args, folder, staged)
+        _evaluate_corpus(args, folder, staged)
         staged.commit()
     return 0
-
-
-def _evaluate_rendered(args: argparse.Namespace, folder: Path, staged: StagedOutputs) -> None:
-    """Rendered clips with truth files: scored against their exact truth."""
-    from formcheck.corpus.manifest import MANIFEST_NAME
-    from formcheck.evaluate import evaluate_dir, format_table
-
-    if not any(folder.glob("*.truth.json")):
-        raise UserError(f"no {MANIFEST_NAME} and no truth files (*.truth.json) in {folder}")
-    from formcheck.pose.model_store import ModelInstallError
-    from formcheck.specs.loader import SpecError
-    from formcheck.video import VideoError
-
-    try:
-        report = evaluate_dir(folder, _model_path(args.model))
-    except (SpecError, VideoError, ModelInstallError) as exc:
-        raise UserError(str(exc)) from None
-    except (ValueError, KeyError) as exc:  # a truth file that is not JSON or lacks a key
-        raise UserError(f"a truth file in {folder} cannot be read: {exc}") from None
-    print(format_table(report))
-    if staged.wanted("--json"):
-        staged.path("--json").write_text(_json_text(report), encoding="utf-8")
 
 
 def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutputs) -> None:
@@ -480,14 +457,6 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
     if staged.wanted("--markdown"):
         command = shlex.join(["formcheck", *args.command_line])
         staged.path("--markdown").write_text(markdown(report, command), encoding="utf-8")
-
-
-def cmd_synth(args: argparse.Namespace) -> int:
-    from formcheck.synth.catalog import regenerate, sha256
-
-    for path in regenerate(Path(args.out_dir), args.names or None):
-        print(f"{sha256(path)[:16]}  {path}")
-    return 0
 
 
 _FORCE_HELP = "replace output files that already exist (an input is never replaced)"
@@ -570,13 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
-        help="score the analysis on labelled real clips or rendered clips with truth files",
+        help="score the analysis on labelled clips of real people",
         description="A folder with a manifest.json of hand labels (see docs/ACCURACY.md) is "
         "scored against its labels: rep counts, hold times, fault rules, frames that could not "
-        "be judged. A folder of rendered clips with <clip>.truth.json files is scored against "
-        "their exact truth.",
+        "be judged.",
     )
-    p.add_argument("folder", help="labelled clips (manifest.json) or rendered clips with truth")
+    p.add_argument("folder", help="labelled clips (a folder with a manifest.json)")
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--model", metavar="PATH", help="a pose_landmarker .task file")
     p.add_argument(
@@ -591,10 +559,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("synth", help="render the sample clips (sample_videos/) from their seeds")
-    p.add_argument("out_dir")
-    p.add_argument("names", nargs="*", help="only these clips")
-    p.set_defaults(func=cmd_synth)
     for command in [*sub.choices.values(), *msub.choices.values()]:
         # Accepted after the subcommand too; SUPPRESS keeps the global flag's value when absent.
         command.add_argument(

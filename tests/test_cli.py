@@ -98,21 +98,16 @@ def test_unknown_exercise(tmp_path):
     assert "unknown exercise 'moonwalk'" in line
 
 
-@pytest.mark.parametrize(
-    ("truth", "expected"),
-    [
-        # scenario: a truth file cut short by a failed copy
-        ('{"truth_version": 1, "exercise": "hip', "cannot be read"),
-        # scenario: a truth file for an exercise this version does not know
-        ('{"truth_version": 1, "exercise": "moonwalk", "clip": "x.mp4"}', "unknown exercise"),
-        # scenario: a truth file from another version of the renderer
-        ('{"truth_version": 99}', "truth_version 99"),
-    ],
-)
-def test_evaluate_bad_truth_file(tmp_path, model_path, truth, expected):
-    (tmp_path / "clip.truth.json").write_text(truth)
-    line = _single_error_line(run_cli("evaluate", str(tmp_path), "--model", str(model_path)))
-    assert expected in line
+def test_evaluate_refuses_a_folder_without_labels_and_points_rendered_clips_elsewhere(
+    tmp_path: Path,
+) -> None:
+    # scenario: an empty folder: the labels file is named
+    line = _single_error_line(run_cli("evaluate", str(tmp_path)))
+    assert "no manifest.json" in line and "tools.synth" not in line
+    # scenario: rendered clips with truth files: scored by the checkout's tooling, not here
+    (tmp_path / "clip.truth.json").write_text("{}")
+    line = _single_error_line(run_cli("evaluate", str(tmp_path)))
+    assert "python -m tools.synth evaluate" in line
 
 
 def test_invalid_spec_folder(tmp_path):

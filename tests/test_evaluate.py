@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from formcheck.evaluate import evaluate_dir
+from tools.synth.evaluate import evaluate_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from formcheck.evaluate import _true_holds
 from formcheck.specs.loader import load_spec
+from tools.synth.__main__ import main as synth_main
+from tools.synth.evaluate import _true_holds
 
 FPS = 10.0
 # hip_flexor_kneeling_stretch: hold band thigh_opening_deg >= 100; spine_upright is an error
@@ -101,3 +103,31 @@ def test_true_hold_starts_when_settled(name: str, values: list[float], expected_
     spec = SPEC.model_copy(update={"hold": hold})
     [(_, got)] = _true_holds(spec, _truth(values, (1.0, 3.0)))
     assert got == pytest.approx(expected_s, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("truth", "expected"),
+    [
+        # scenario: a truth file cut short by a failed copy
+        ('{"truth_version": 1, "exercise": "hip', "cannot be read"),
+        # scenario: a truth file for an exercise this version does not know
+        ('{"truth_version": 1, "exercise": "moonwalk", "clip": "x.mp4"}', "unknown exercise"),
+        # scenario: a truth file from another version of the renderer
+        ('{"truth_version": 99}', "truth_version 99"),
+    ],
+)
+def test_tools_evaluate_bad_truth_file_is_one_line_exit_2(
+    tmp_path: Path, model_path: Path, capsys: pytest.CaptureFixture[str], truth: str, expected: str
+) -> None:
+    (tmp_path / "clip.truth.json").write_text(truth)
+    assert synth_main(["evaluate", str(tmp_path), "--model", str(model_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("python -m tools.synth: error:"), err
+    assert expected in err[0]
+
+
+def test_tools_evaluate_needs_truth_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert synth_main(["evaluate", str(tmp_path)]) == 2
+    assert "no truth files" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The larger generated set (``formcheck.synth.catalog.generated_specs``, 32 clips, seeds 2000
+"""The larger generated set (``tools.synth.catalog.generated_specs``, 32 clips, seeds 2000
 up) rendered afresh and scored with the real pose model (slow: about 5 minutes on 2 cores).
 
 Every exercise script clean in two or three views, and every fault kind at a magnitude clearly
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from formcheck.evaluate import evaluate_dir
-from formcheck.synth.catalog import generated_specs, render_specs
+from tools.synth.catalog import generated_specs, render_specs
+from tools.synth.evaluate import evaluate_dir
 
 pytestmark = pytest.mark.slow
 

@@ -21,12 +21,12 @@ from formcheck.signals.catalog import (
     thigh_opening_deg,
     trunk_incline_deg,
 )
-from formcheck.synth import poses, scripts
-from formcheck.synth.body import SIZE, LegPose, two_link
-from formcheck.synth.camera import Camera, place_camera
-from formcheck.synth.clip import ClipSpec, _camera, render_clip, true_pose_frame
-from formcheck.synth.render import background, draw
-from formcheck.synth.scripts import Timeline
+from tools.synth import poses, scripts
+from tools.synth.body import SIZE, LegPose, two_link
+from tools.synth.camera import Camera, place_camera
+from tools.synth.clip import ClipSpec, _camera, render_clip, true_pose_frame
+from tools.synth.render import background, draw
+from tools.synth.scripts import Timeline
 
 
 def _dist(a: np.ndarray, b: np.ndarray) -> float:
@@ -360,7 +360,7 @@ def test_side_lying_diagonal_camera_looks_from_in_front_toward_the_feet(down_sid
 
 def test_generated_set_is_fixed_and_covers_every_script_and_fault() -> None:
     from formcheck.specs.loader import load_spec
-    from formcheck.synth.catalog import GENERATED_SEED, SWEEPS, generated_specs
+    from tools.synth.catalog import GENERATED_SEED, SWEEPS, generated_specs
 
     specs = generated_specs()
     assert 25 <= len(specs) <= 35

@@ -27,7 +27,7 @@ from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import TOO_FAST, Band, ExerciseSpec
+from formcheck.specs.schema import TOO_FAST, Band, ExerciseSpec, Rule
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
@@ -52,6 +52,12 @@ STEADY_LEAD_S = 1.0
 # far knee read 0.28-0.34 through a pelvis lift, so a single floor of 0.3 broke the hold and the
 # lift went unjudged.
 VISIBILITY_HYSTERESIS = 0.1
+
+
+def stops_hold_clock(rule: Rule) -> bool:
+    """Only errors judged during the hold stop its clock (the position no longer stretches what
+    it should); warnings, such as bouncing, are coaching cues while the clock runs."""
+    return "hold" in rule.phases and rule.severity == "error"
 
 
 @dataclass(frozen=True)
@@ -332,7 +338,7 @@ class ExerciseSession:
                 self._hold is not None
                 and monitor.active
                 and not was_active
-                and self._stops_hold(monitor)
+                and stops_hold_clock(monitor.rule)
             ):
                 # Confirmed only now, min_persist_s after it began: the clock ran on meanwhile.
                 self._hold.take_back(monitor.active_since_s)
@@ -343,7 +349,7 @@ class ExerciseSession:
             # it runs again at once, not only when the correction has lasted min_persist_s (the
             # cue stays until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
             hold_ok = in_position and not any(
-                m.active and m.failing for m in self._monitors if self._stops_hold(m)
+                m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
             )
             finished = self._hold.update(
                 t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok
@@ -399,12 +405,6 @@ class ExerciseSession:
             else:
                 self._unmeasured_since.setdefault(rule.id, t_s)
         return by_view
-
-    @staticmethod
-    def _stops_hold(monitor: RuleMonitor) -> bool:
-        """Only errors stop the hold clock (the position no longer stretches what it should);
-        warnings are coaching cues while the clock runs."""
-        return "hold" in monitor.rule.phases and monitor.rule.severity == "error"
 
     def _track_position(self, t_s: float, in_position: bool) -> None:
         """Remember when the hold position was last taken after a real absence from it."""

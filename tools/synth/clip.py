@@ -18,11 +18,11 @@ import numpy as np
 
 from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame
 from formcheck.signals.catalog import SIGNALS, SignalContext
-from formcheck.synth import poses as P
-from formcheck.synth.body import Body, unit
-from formcheck.synth.camera import Camera, place_camera
-from formcheck.synth.render import background, draw
-from formcheck.synth.scripts import SCRIPTS, Script
+from tools.synth import poses as P
+from tools.synth.body import Body, unit
+from tools.synth.camera import Camera, place_camera
+from tools.synth.render import background, draw
+from tools.synth.scripts import SCRIPTS, Script
 
 TRUTH_VERSION = 1
 TRUTH_SUFFIX = ".truth.json"

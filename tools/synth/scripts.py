@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.synth import poses as P
-from formcheck.synth.body import ArmPose, Body, LegPose, unit
+from tools.synth import poses as P
+from tools.synth.body import ArmPose, Body, LegPose, unit
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.synth.body import (
+from tools.synth.body import (
     SIZE,
     ArmPose,
     Body,
@@ -367,7 +367,7 @@ class Seat:
     """A stool: a square top on four legs, its top surface ``height_m`` above the floor.
 
     ``center_xy`` is the middle of the top; ``facing_deg`` the direction its front edge faces
-    (the sitter's forward). Drawn into the background by :func:`formcheck.synth.render.background`.
+    (the sitter's forward). Drawn into the background by :func:`tools.synth.render.background`.
     """
 
     center_xy: tuple[float, float]

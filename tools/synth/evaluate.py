@@ -1,6 +1,7 @@
-"""Score the analysis against rendered clips whose truth is known (``formcheck evaluate DIR``).
+"""Score the analysis against rendered clips whose truth is known (``python -m tools.synth
+evaluate DIR``).
 
-For every ``<clip>.truth.json`` in a folder (written by :mod:`formcheck.synth`), the clip is run
+For every ``<clip>.truth.json`` in a folder (written by :mod:`tools.synth`), the clip is run
 through the real pose model and the engine, and compared with the truth:
 
 - reps: is the count exact?
@@ -26,11 +27,12 @@ from typing import Any
 import numpy as np
 
 from formcheck.analyze import Analysis, run_frames
+from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import ExerciseSpec
+from tools.synth.clip import TRUTH_SUFFIX
 
-TRUTH_SUFFIX = ".truth.json"
 OVERLAP_SLACK_S = 0.25
 SAGITTAL = (
     "knee_flexion_deg",
@@ -114,9 +116,8 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     times = [float(f["t_s"]) for f in frames]
     in_band = [target.contains(f["signals"]["left"][signal]) for f in frames]
     dt = 1.0 / float(truth["fps"])
-    # Only faults of rules that stop the clock in the spec (errors judged during the hold) are
-    # taken out of the true hold; a warning such as bouncing is a cue while the clock runs.
-    stopping = {r.id for r in spec.rules if "hold" in r.phases and r.severity == "error"}
+    # Only faults of rules that stop the engine's clock are taken out of the true hold.
+    stopping = {r.id for r in spec.rules if stops_hold_clock(r)}
     clock_stoppers = [x for x in truth["faults"] if x["rule"] in stopping]
     out = []
     for h in truth["holds"]:
@@ -208,7 +209,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
         i = round(state.t_s * fps)
         if not 0 <= i < len(frames):
             continue
-        from formcheck.synth.clip import truth_frame  # numpy only; no cv2 or av
+        from tools.synth.clip import truth_frame
 
         pf = truth_frame(truth, i)
         ctx = SignalContext(truth["view"], state.side)
@@ -251,8 +252,8 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
 
 def evaluate_clip(truth_path: Path, model_path: Path) -> ClipScore:
     from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.synth.clip import load_truth
     from formcheck.video import iter_frames
+    from tools.synth.clip import load_truth
 
     truth = load_truth(truth_path)
     spec = load_spec(truth["exercise"])

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.synth.body import Body, Vec, rot_z, unit
-from formcheck.synth.camera import Camera
-from formcheck.synth.poses import Seat
+from tools.synth.body import Body, Vec, rot_z, unit
+from tools.synth.camera import Camera
+from tools.synth.poses import Seat
 
 Rgb = tuple[int, int, int]
 Image = npt.NDArray[np.uint8]

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from formcheck.synth.clip import ClipSpec, render_clip
+from tools.synth.clip import ClipSpec, render_clip
 
 SAMPLES: tuple[ClipSpec, ...] = (
     ClipSpec("hip_hinge_side_clean", "hip_hinge", "side", 11),

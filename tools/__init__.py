@@ -1,0 +1,1 @@
+"""Development tooling that is not installed with formcheck (run from a checkout)."""
