@@ -37,6 +37,20 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_VAR) or default_url()
 
 
+def data_folder(url: str | None = None) -> Path:
+    """Where files that belong to the history are kept (recordings): the SQLite file's folder,
+    or the user's data folder for a database server or an in-memory database."""
+    try:
+        parsed: URL | None = make_url(resolve_url(url))
+    except ArgumentError:
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return Path(database).expanduser().absolute().parent
+    return Path(platformdirs.user_data_dir("formcheck", appauthor=False))
+
+
 def describe(url: str | URL) -> str:
     """The URL with any password hidden, for messages."""
     try:

@@ -19,6 +19,10 @@ behind it or miscounts because of the delay.
 Camera off and on again. Turning the camera off pauses the session (:meth:`LiveProcessor.pause`):
 the count and the holds are kept, the pose model is released, and the next stream's frames carry
 on the same session, with session time standing still while the camera was off.
+
+Recording. When the patient switches recording on, :meth:`LiveProcessor.record_to` hands each
+analysed camera frame, as it came from the camera, with its session time to a frame sink (see
+:mod:`formcheck.ui.recording`), so a time in the set's result is the same moment in the video.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -47,6 +51,8 @@ from formcheck.specs.schema import ExerciseSpec
 RgbImage = npt.NDArray[np.uint8]
 Status = Literal["waiting", "running", "paused", "finished", "stopped_for_pain"]
 ENDED: tuple[Status, ...] = ("finished", "stopped_for_pain")
+# Takes each analysed frame with its session time; called with the processor's lock held.
+FrameSink = Callable[[float, RgbImage], None]
 
 # Used only when a frame carries no timestamp at all; real WebRTC frames always have one.
 FALLBACK_FRAME_S = 1 / 30
@@ -255,6 +261,7 @@ class LiveProcessor:
         self._model_name = model_name
         self._lock = threading.Lock()
         self._generation = 0
+        self._sink: FrameSink | None = None
         self._start_locked(spec, side)
 
     # -- set-up, guarded by the lock -----------------------------------------------------------
@@ -278,6 +285,8 @@ class LiveProcessor:
         self._hold_durations: list[float] = []
         # A frame whose pose was found before a reset must not land in the new session.
         self._generation += 1
+        # A recording belongs to one session; the new one starts unrecorded.
+        self._sink = None
 
     @property
     def spec(self) -> ExerciseSpec:
@@ -295,6 +304,30 @@ class LiveProcessor:
         """Start a fresh session, optionally for another exercise or side."""
         with self._lock:
             self._start_locked(spec or self._spec, side or self._side)
+
+    def record_to(self, sink: FrameSink | None) -> bool:
+        """Hand every frame the engine analyses in this session to ``sink`` (``None``: stop).
+
+        ``sink`` gets the camera frame as :meth:`process` got it (no overlay) and its session
+        time. It runs on streamlit-webrtc's thread with this processor's lock held, so it must
+        return at once and must not change the frame (``FrameRecorder.write`` only queues it).
+        A reset detaches it.
+
+        Returns:
+            Whether ``sink`` is attached: a recording must start with the session's first frame
+            for its times to be the result's, so once a frame has been analysed none is.
+        """
+        with self._lock:
+            if sink is not None and self._frames:
+                return False
+            self._sink = sink
+            return True
+
+    @property
+    def frame_sink(self) -> FrameSink | None:
+        """The sink attached by :meth:`record_to`, if any."""
+        with self._lock:
+            return self._sink
 
     # -- the worker thread's side --------------------------------------------------------------
 
@@ -333,6 +366,8 @@ class LiveProcessor:
             state = self._session.update(t_s, pose)
             cue = self._picker.update(state)
             self._record_locked(state, cue)
+            if self._sink is not None:
+                self._sink(t_s, rgb)
             self._busy_s += time.perf_counter() - started
         return draw_overlay(rgb, pose, state, spec, cue.text if cue else None)
 

@@ -9,28 +9,39 @@ rerunning the whole page (which would also redraw the video component).
 
 STOP (or a lost connection) pauses the session and keeps the count: START carries on with the same
 set. "Finish session" ends it and shows the summary; START after that begins a new session.
+
+With a patient chosen, a switch records the set's camera video (:mod:`formcheck.ui.recording`):
+off by default, decided before the set's first frame, kept only with the saved set, and deleted
+when the set is left unsaved (a new session, another exercise, the switch turned off).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from dataclasses import dataclass
 
 import streamlit as st
 
 from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui import history_hooks, webrtc
+from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines, prescription_lines, views_text
 from formcheck.ui.live import ENDED, LiveProcessor, LiveSnapshot, LiveSummary
 from formcheck.ui.live_model import live_backend
 from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
+from formcheck.ui.recording import FrameRecorder, new_recording_path, remove_leftovers
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
-from formcheck.ui.review import signal_label
+from formcheck.ui.review import markdown_literal, signal_label
 from formcheck.ui.speech import speech_html
 
 REFRESH_S = 0.5
 PROCESSOR_KEY = "live_processor"
 WAS_PLAYING_KEY = "practice_was_playing"
+RECORD_KEY = "practice_record"  # the switch, followed by the patient's id
+RECORDING_KEY = "practice_recording"  # the set's _Recording
+SWEPT_KEY = "practice_recordings_swept"  # leftovers removed once per browser session
 SIDE_WORDS = {"left": "Left", "right": "Right", "both": "Both", "none": "-"}
 
 
@@ -66,6 +77,94 @@ def _processor(spec: ExerciseSpec, side: str) -> LiveProcessor | None:
     elif proc.spec.id != spec.id or proc.side != side:
         proc.reset(spec, side)
     return proc
+
+
+@dataclass
+class _Recording:
+    """A set's video: recording, or closed with the ended set it belongs to (``summary``)."""
+
+    recorder: FrameRecorder
+    summary: LiveSummary | None = None
+
+
+def _record_switch() -> bool:
+    """The recording switch, off by default, shown only with a patient chosen.
+
+    Each patient has a switch of their own: one patient's choice never records another.
+    """
+    patient = patient_ui.current()
+    if patient is None:
+        st.caption(
+            "To record a video of your set, choose your profile in the sidebar first: "
+            "the video is kept with your history."
+        )
+        return False
+    words = (
+        "The camera video of this set is saved on this computer only. It is listed with the set "
+        "in your history and deleted with it."
+    )
+    on = st.toggle(
+        "Record my video of this set", value=False, key=f"{RECORD_KEY}_{patient.id}", help=words
+    )
+    if on:
+        st.caption(words)
+    return on
+
+
+def _sweep_leftovers() -> None:
+    """Remove videos a crashed or stopped app left unfinished, once per browser session."""
+    if st.session_state.get(SWEPT_KEY):
+        return
+    st.session_state[SWEPT_KEY] = True
+    with contextlib.suppress(OSError):  # an unreadable folder holds nothing of ours to remove
+        remove_leftovers()
+
+
+def _drop_recording() -> None:
+    rec: _Recording | None = st.session_state.pop(RECORDING_KEY, None)
+    if rec is not None:
+        rec.recorder.discard()  # keeps a file a saved set lists
+
+
+def _sync_recording(proc: LiveProcessor, wanted: bool) -> _Recording | None:
+    """Start, close or discard the set's video to match the switch and the session.
+
+    Returns:
+        The recording of the set under way or on screen, if any.
+    """
+    rec: _Recording | None = st.session_state.get(RECORDING_KEY)
+    patient = patient_ui.current()
+    summary = proc.summary()
+    if rec is not None and rec.summary is not None and rec.summary is not summary:
+        _drop_recording()  # its set has left the page, saved or not
+        rec = None
+    elif rec is not None and rec.summary is None:
+        if proc.frame_sink != rec.recorder.write:
+            _drop_recording()  # the session it recorded was reset
+            rec = None
+        elif summary is not None:
+            proc.record_to(None)
+            rec.recorder.close()
+            rec.summary = summary
+        elif not wanted or patient is None or patient.id != rec.recorder.patient_id:
+            proc.record_to(None)
+            _drop_recording()
+            rec = None
+    if rec is None and wanted and patient is not None and summary is None:
+        if proc.snapshot().frames:
+            st.caption("Recording starts with your next set: this one began without it.")
+            return None
+        try:
+            recorder = FrameRecorder(new_recording_path(patient.id), patient.id)
+        except OSError as exc:
+            st.warning(f"The video cannot be recorded: {markdown_literal(str(exc))}.")
+            return None
+        if not proc.record_to(recorder.write):
+            recorder.discard()  # the set's first frame came in meanwhile
+            return None
+        rec = _Recording(recorder)
+        st.session_state[RECORDING_KEY] = rec
+    return rec
 
 
 def _speak(snap: LiveSnapshot) -> None:
@@ -226,6 +325,7 @@ def render() -> None:
     proc = _processor(spec, side)
     if proc is None:
         return
+    _sweep_leftovers()
 
     video_col, panel_col = st.columns([3, 2], gap="large")
     with panel_col:
@@ -241,6 +341,7 @@ def render() -> None:
             key="practice_pain",
         )
         speak = st.toggle("Speak cues aloud", value=True, key="practice_speak")
+        record = _record_switch()
     with video_col:
         try:
             playing = webrtc.start_camera_stream(
@@ -252,7 +353,7 @@ def render() -> None:
         except ValueError as exc:  # a malformed $FORMCHECK_ICE_SERVERS
             st.error(f"The camera connection is misconfigured: {exc}")
             return
-        st.caption("The video is analysed on this computer and is not recorded or sent anywhere.")
+        privacy = st.empty()  # filled once it is known whether this set is being recorded
 
     # Act on the stream's edges, not its level: while START is still connecting the stream is
     # not "playing" yet, and that must not pause a session. START after a finished session begins
@@ -266,10 +367,23 @@ def render() -> None:
         proc.pause()
 
     with panel_col:
+        rec = _sync_recording(proc, record)
+    if rec is not None and rec.summary is None:
+        privacy.caption("The video is analysed and recorded on this computer; it is sent nowhere.")
+    else:
+        privacy.caption(
+            "The video is analysed on this computer and is not recorded or sent anywhere."
+        )
+    with panel_col:
         summary = proc.summary()
         if proc.status in ENDED and summary is not None:
             _summary(spec, summary)
-            history_hooks.practice_set_ended(spec, summary)  # saved once, when it ends
+            video = rec.recorder if rec is not None and rec.summary is summary else None
+            history_hooks.practice_set_ended(spec, summary, video)  # saved once, when it ends
+            if video is not None and video.error is not None:
+                st.warning(
+                    f"The video of this set could not be recorded: {markdown_literal(video.error)}."
+                )
             st.button(
                 "Start a new session", on_click=_new_session, args=(proc,), key="practice_new"
             )

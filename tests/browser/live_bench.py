@@ -2,13 +2,15 @@
 milliseconds per frame of each stage, CPU per thread, and the server's memory over time.
 
     python -m tests.browser.live_bench [--seconds 60] [--warmup-s 15] [--camera-fps 30]
-                                       [--tabs 1] [--app-dir DIR] [--json OUT]
+                                       [--tabs 1] [--record] [--app-dir DIR] [--json OUT]
 
 Headless Chromium plays the labelled squat clip as a 640x480 webcam at ``--camera-fps`` (looped),
 presses START on the Practice page (box squat, full model) and reads the page's "checking N of M
 frames a second" line every second. The server runs under :mod:`tests.browser.live_profile`, which
-times each stage. ``--app-dir`` runs another copy of the project (e.g. the code before a change)
-with this one's tools. The browser tests use the helpers here too.
+times each stage. ``--record`` chooses a patient (in a throwaway history) and switches the set's
+video recording on before START; the recordings are deleted afterwards. ``--app-dir`` runs another
+copy of the project (e.g. the code before a change) with this one's tools. The browser tests use
+the helpers here too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +43,7 @@ from tests.browser.dom import button_in_frames, camera_stop, choose
 _RATE = re.compile(r"checking (\d+)(?: of (\d+))? frames a second")
 # Stages timed by live_profile, in the order a frame meets them.
 STAGES = ("decode_in", "process_frame", "detect", "engine", "overlay", "to_video_frame")
+BENCH_PATIENT = "Bench"
 PAGE = "script_run"
 ENCODE = "encode_out"
 
@@ -177,12 +181,54 @@ def press_stop(page: Any) -> None:
     camera_stop(page).click()
 
 
+def switch_recording_on(page: Any, patient: str = BENCH_PATIENT) -> None:
+    """Choose ``patient`` in the sidebar and switch the set's video recording on."""
+    choose(page, "Whose history", patient)
+    page.get_by_text("Record my video of this set").click()
+    page.get_by_text("analysed and recorded on this computer").wait_for()
+
+
 @contextlib.contextmanager
-def practising(browser: Any, url: str, exercise: str = "Box squat") -> Iterator[Any]:
-    """:func:`practice_page` with START pressed."""
+def practising(
+    browser: Any, url: str, exercise: str = "Box squat", record: bool = False
+) -> Iterator[Any]:
+    """:func:`practice_page` with START pressed (and the video recorded, if ``record``)."""
     with practice_page(browser, url, exercise) as page:
+        if record:
+            switch_recording_on(page)
         press_start(page)
         yield page
+
+
+@contextlib.contextmanager
+def bench_history(work: Path) -> Iterator[Path]:
+    """A throwaway history with :data:`BENCH_PATIENT` in it, named by ``$FORMCHECK_DB`` for the
+    server started meanwhile; yields its recordings folder, deleted afterwards with the rest."""
+    from formcheck.history.store import HistoryStore
+    from formcheck.ui.recording import recordings_folder
+
+    folder = work / "history"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'history.sqlite3'}"
+    with HistoryStore(url) as store:
+        store.add_patient(BENCH_PATIENT)
+    saved = os.environ.get("FORMCHECK_DB")
+    os.environ["FORMCHECK_DB"] = url
+    try:
+        yield recordings_folder(url)
+    finally:
+        if saved is None:
+            os.environ.pop("FORMCHECK_DB", None)
+        else:
+            os.environ["FORMCHECK_DB"] = saved
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _recorded_bytes(folder: Path | None) -> int | None:
+    if folder is None or not folder.exists():
+        return None
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 @contextlib.contextmanager
@@ -289,18 +335,21 @@ def measure(
     tabs: int,
     app_dir: Path,
     work: Path,
+    record: bool = False,
 ) -> dict[str, Any]:
     """Run live practice in ``tabs`` browser sessions and measure the last ``seconds``."""
     camera = fake_camera(camera_fps, work)
     stats = work / "stats.json"
     stats.unlink(missing_ok=True)
     result = Measurement(load_before=load_average())
-    with (
-        profiled_server(app_dir, stats, work / "server.log") as (url, server_pid),
-        chromium(camera) as browser,
-        contextlib.ExitStack() as stack,
-    ):
-        pages = [stack.enter_context(practising(browser, url)) for _ in range(tabs)]
+    recordings: Path | None = None
+    recorded_bytes: int | None = None
+    with contextlib.ExitStack() as stack:
+        if record:
+            recordings = stack.enter_context(bench_history(work))
+        url, server_pid = stack.enter_context(profiled_server(app_dir, stats, work / "server.log"))
+        browser = stack.enter_context(chromium(camera))
+        pages = [stack.enter_context(practising(browser, url, record=record)) for _ in range(tabs)]
         started = time.monotonic()
         me = os.getpid()
         while time.monotonic() - started < warmup_s + seconds:
@@ -322,15 +371,17 @@ def measure(
                         _cpu_ms([server_pid]),
                     )
                 )
+        recorded_bytes = _recorded_bytes(recordings)
     result.load_after = load_average()
     report = result.report()
-    report.update(camera_fps=camera_fps, tabs=tabs)
+    report.update(camera_fps=camera_fps, tabs=tabs, record=record, recorded_bytes=recorded_bytes)
     return report
 
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"camera {report['camera_fps']} fps, {report['tabs']} tab(s), "
+        f"recording {'on' if report.get('record') else 'off'}, "
         f"window {report['window_s']} s, load average {report['load_average_before']} -> "
         f"{report['load_average_after']}",
         f"formcheck from {report['formcheck']}",
@@ -356,6 +407,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"browser {report['browser_cpu_ms_per_s']}; server RSS MB first/last/max "
         f"{report['rss_mb_first_last_max']}; longest relay queues {report['relay_queue_max']}"
     )
+    if report.get("recorded_bytes") is not None:
+        lines.append(f"recorded {report['recorded_bytes'] / 1e6:.1f} MB")
     return "\n".join(lines)
 
 
@@ -365,13 +418,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-s", type=float, default=15)
     parser.add_argument("--camera-fps", type=int, default=30)
     parser.add_argument("--tabs", type=int, default=1)
+    parser.add_argument(
+        "--record", action="store_true", help="record each set's video (a throwaway history)"
+    )
     parser.add_argument("--app-dir", type=Path, default=REPO)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     work = Path(tempfile.gettempdir()) / "formcheck-live-bench"
     work.mkdir(exist_ok=True)
     report = measure(
-        args.camera_fps, args.seconds, args.warmup_s, args.tabs, args.app_dir.resolve(), work
+        args.camera_fps,
+        args.seconds,
+        args.warmup_s,
+        args.tabs,
+        args.app_dir.resolve(),
+        work,
+        record=args.record,
     )
     print(format_report(report))
     if args.json:
