@@ -106,36 +106,17 @@ def _json_text(data: Any) -> str:
         raise UserError(str(exc)) from None
 
 
-def _load_series(path: Path) -> Any:
-    from formcheck.landmarks import LandmarkSeries
-
-    try:
-        return LandmarkSeries.load(path)
-    except ValueError as exc:  # not a landmark file, or arrays out of shape or range
-        raise UserError(str(exc)) from None
-
-
-def _probe(path: Path) -> Any:
-    from formcheck.video import VideoError, probe
-
-    try:
-        return probe(path)
-    except VideoError as exc:
-        raise UserError(str(exc)) from None
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from formcheck.analyze import replay_series
     from formcheck.history import cli as history_cli
+    from formcheck.recordings import LANDMARKS_SUFFIX, analyze_recording
     from formcheck.results import RunInfo, to_dict
 
     spec = _load_spec(args.exercise)
     history_target = history_cli.open_target(args)  # an unknown patient fails before the work
     path = Path(args.video)
-    replay = path.suffix == ".npz"
-    if args.annotate and replay:
+    if args.annotate and path.suffix.lower() == LANDMARKS_SUFFIX:
         raise UserError("--annotate needs the video, not a landmark file")
-    if args.save_landmarks and Path(args.save_landmarks).suffix != ".npz":
+    if args.save_landmarks and Path(args.save_landmarks).suffix != LANDMARKS_SUFFIX:
         raise UserError(f"--save-landmarks {args.save_landmarks}: the file name must end in .npz")
     outputs = {
         "--json": args.json,
@@ -143,14 +124,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         "--save-landmarks": args.save_landmarks,
     }
     with _stage(outputs, [path], args) as staged:
-        if replay:
-            series = _load_series(path)
-            analysis = replay_series(spec, series, side=args.side)
-            duration = float(series.t_s[-1]) if len(series) else 0.0
-            model = "replay"
-        else:
-            analysis, duration, model = _analyze_video(args, spec, path)
-        data = to_dict(analysis.result, RunInfo(path.name, duration, analysis.processing_s, model))
+        recording = _open_recording(path)
+        if args.annotate and recording.video is not None:
+            _check_annotatable(recording.video, Path(args.annotate))
+        model = None if recording.is_landmarks else _model_path(args.model)
+        bar, update = _progress_bar(recording.duration_s, sys.stderr.isatty() and not args.quiet)
+        with bar, _recording_errors():
+            done = analyze_recording(spec, recording, model, side=args.side, progress=update)
+        analysis = done.analysis
+        data = to_dict(
+            analysis.result,
+            RunInfo(path.name, done.duration_s, analysis.processing_s, done.model_name),
+        )
         text = _json_text(data)
         if staged.wanted("--save-landmarks"):
             analysis.series.save(staged.path("--save-landmarks"))
@@ -167,39 +152,35 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyze_video(
-    args: argparse.Namespace, spec: ExerciseSpec, path: Path
-) -> tuple[Any, float, str]:
-    """(analysis, duration_s, model name) of a video run through the pose model."""
-    from formcheck.analyze import needs_back_curve, run_frames
-    from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError, iter_frames
+def _open_recording(path: Path) -> Any:
+    from formcheck.recordings import RecordingError, open_recording
 
-    info = _probe(path)
-    if args.annotate:
-        from formcheck.render.annotate import check_annotatable
-
-        try:
-            check_annotatable(info, Path(args.annotate))
-        except VideoError as exc:
-            raise UserError(f"--annotate {args.annotate}: {exc}") from None
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-
-    model_path = _model_path(args.model)
-    bar, update = _progress_bar(info.duration_s, sys.stderr.isatty() and not args.quiet)
     try:
-        with (
-            bar,
-            MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend,
-        ):
-            analysis = run_frames(
-                spec, iter_frames(path), backend, side=args.side, progress=update, source=path.name
-            )
-    except (VideoError, ModelInstallError) as exc:
+        return open_recording(path)
+    except RecordingError as exc:
         raise UserError(str(exc)) from None
-    if not analysis.states:
-        raise UserError(f"{path} contains no decodable video frames (empty or truncated)")
-    return analysis, max(info.duration_s, analysis.states[-1].t_s), model_path.name
+
+
+@contextlib.contextmanager
+def _recording_errors() -> Iterator[None]:
+    """A recording that fails part-way, or a model that cannot load: one line, exit 2."""
+    from formcheck.pose.model_store import ModelInstallError
+    from formcheck.recordings import RecordingError
+
+    try:
+        yield
+    except (RecordingError, ModelInstallError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _check_annotatable(info: Any, out: Path) -> None:
+    from formcheck.render.annotate import check_annotatable
+    from formcheck.video import VideoError
+
+    try:
+        check_annotatable(info, out)
+    except VideoError as exc:
+        raise UserError(f"--annotate {out}: {exc}") from None
 
 
 def _write_annotated(video: Path, staged: StagedOutputs, spec: ExerciseSpec, analysis: Any) -> None:
@@ -292,7 +273,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_program(args: argparse.Namespace) -> int:
-    from formcheck.programs import ProgramError, ProgramRunner, load_program_file
+    from formcheck.programs import ProgramError, ProgramRunner, load_program_file, run_recordings
     from formcheck.specs.loader import SpecError, load_all_specs
 
     recordings = [Path(name) for name in args.inputs if name != "-"]
@@ -313,26 +294,17 @@ def cmd_program(args: argparse.Namespace) -> int:
                 f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
                 f"{program.id}: give at most one per exercise, in program order"
             )
+        from formcheck.recordings import poses
+
+        opened = [None if name == "-" else _open_recording(Path(name)) for name in args.inputs]
+        model = None
+        if any(r is not None and not r.is_landmarks for r in opened):
+            model = _model_path(args.model)
+        streams = [None if r is None else poses(r, model) for r in opened]
         runner = ProgramRunner(program, specs)
-        offset = 0.0
-        nobody: list[str] = []
-        for index, name in enumerate(args.inputs):
-            if name == "-":
-                runner.skip_exercise()  # no recording of this exercise
-                continue
-            frames = _program_frames(Path(name), args.model)
-            if not any(pose is not None for _, pose in frames):
-                nobody.append(name)
-            end = offset
-            for t_s, pose in frames:
-                if runner.exercise_index != index:
-                    break  # this exercise is done; the rest of its recording is not needed
-                end = offset + t_s
-                runner.update(end, pose)
-            if runner.exercise_index == index:
-                runner.skip_exercise()
-            # The next recording starts a second after this one ended, on one program clock.
-            offset = end + 1.0
+        with _recording_errors():
+            empty = run_recordings(runner, streams)
+        nobody = [args.inputs[i] for i in empty]
         data = runner.summary()
         text = _json_text(data)
         if staged.wanted("--json"):
@@ -354,27 +326,6 @@ def cmd_program(args: argparse.Namespace) -> int:
     return 0
 
 
-def _program_frames(path: Path, model: str | None) -> list[tuple[float, Any]]:
-    """(t_s, pose) of one recording: saved landmarks (.npz) or a video run through the model."""
-    if path.suffix == ".npz":
-        series = _load_series(path)
-        return [(float(series.t_s[i]), series.frame(i)) for i in range(len(series))]
-    from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError, iter_frames
-
-    _probe(path)
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-
-    out = []
-    try:
-        with MediaPipePoseBackend(_model_path(model)) as backend:
-            for t_s, rgb in iter_frames(path):
-                out.append((t_s, backend.detect(rgb, t_s)))
-    except (VideoError, ModelInstallError) as exc:
-        raise UserError(str(exc)) from None
-    return out
-
-
 def cmd_models_install(args: argparse.Namespace) -> int:
     from formcheck.pose.model_store import ModelInstallError, install_model
 
@@ -393,7 +344,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     spec = _load_spec(args.exercise)
     path = Path(args.video)
-    _probe(path)
+    if _open_recording(path).is_landmarks:
+        raise UserError(f"{path}: bench times the pose model, so it needs a video")
     try:
         report = benchmark(path, spec, _model_path(args.model), repeats=args.repeats)
     except (VideoError, ModelInstallError) as exc:

@@ -17,7 +17,7 @@ exercise starts. Plain core code: no video, model or UI imports.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -436,3 +436,44 @@ def _rom_by_side(blocks: list[BlockResult]) -> dict[str, dict[str, Any]]:
             if not math.isnan(v):
                 values.setdefault(b.side, []).append(v)
     return {s: {"rom_median": round(statistics.median(v), 2)} for s, v in values.items()}
+
+
+# A recording of the next exercise starts this long after the previous one ended, on the program's
+# one clock (the rest a patient takes between exercises is in the recordings themselves).
+RECORDING_GAP_S = 1.0
+
+Poses = Iterable[tuple[float, PoseFrame | None]]
+
+
+def run_recordings(runner: ProgramRunner, recordings: Sequence[Poses | None]) -> list[int]:
+    """Feed ``runner`` one recording per exercise, in the program's order, on one clock.
+
+    Within a recording the runner counts sets, switches sides and times rests as it would live;
+    once that exercise is done the rest of its recording is not read. Whatever of the exercise is
+    left when its recording ends is skipped (reported as not finished), and ``None`` in place of
+    a recording skips its exercise. Returns the indexes of the recordings in which nobody was found.
+    """
+    offset = 0.0
+    nobody: list[int] = []
+    for index, frames in enumerate(recordings):
+        if frames is None:
+            runner.skip_exercise()
+            continue
+        end = offset
+        someone = False
+        for t_s, pose in frames:
+            if runner.exercise_index != index:
+                someone = True  # the exercise was done, so somebody did it
+                break
+            someone = someone or pose is not None
+            end = offset + t_s
+            runner.update(end, pose)
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()  # a generator stops here: its video and its pose model are released now
+        if not someone:
+            nobody.append(index)
+        if runner.exercise_index == index:
+            runner.skip_exercise()
+        offset = end + RECORDING_GAP_S
+    return nobody

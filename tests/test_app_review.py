@@ -96,7 +96,7 @@ def test_renders_without_samples(no_samples: Path) -> None:
     at = page().run()
     assert not at.exception
     assert at.title[0].value == "Review a recording"
-    assert any("No sample videos" in c.value for c in at.caption)
+    assert any("No sample clips" in c.value for c in at.caption)
     assert len(at.file_uploader) == 1
     assert not at.radio, "no sample/upload choice when there are no samples"
     assert not at.button, "nothing to analyse before a clip is chosen"

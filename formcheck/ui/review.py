@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from formcheck.analyze import Analysis, needs_back_curve, run_frames
+from formcheck.analyze import Analysis
 from formcheck.engine.session import FrameState, SessionResult
+from formcheck.recordings import RecordingError, analyze_recording, open_recording
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.video import VideoError, iter_frames, probe
+from formcheck.video import VideoError
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
@@ -165,29 +166,27 @@ def analyse_video(
     Raises:
         VideoError: The file is not a video that can be decoded, or has no frames.
     """
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
     from formcheck.render.annotate import write_annotated
 
     name = source or path.name
     report_progress = progress or (lambda _f, _t: None)
-    info = probe(path)
-    total_s = info.duration_s if info.duration_s > 0 else math.inf
+    try:
+        recording = open_recording(path)
+    except RecordingError as exc:
+        raise VideoError(str(exc)) from None
+    total_s = recording.duration_s if recording.duration_s > 0 else math.inf
 
     def on_frame(t_s: float) -> None:
         report_progress(ANALYSIS_SHARE * min(t_s / total_s, 1.0), f"Finding the pose: {t_s:.1f} s")
 
     report_progress(0.0, "Loading the pose model")
-    # A fresh model per clip: VIDEO mode tracks from frame to frame and needs each clip's own
-    # timestamps from zero. Its defaults (one person) are the ones the CLI uses.
-    with MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend:
-        analysis = run_frames(
-            spec, iter_frames(path), backend, side=side, progress=on_frame, source=name
-        )
-    if not analysis.states:
-        raise VideoError(f"{name} contains no decodable video frames (empty or truncated)")
-    duration = max(info.duration_s, analysis.states[-1].t_s)
+    try:
+        done = analyze_recording(spec, recording, model_path, side, on_frame, source=name)
+    except RecordingError as exc:
+        raise VideoError(str(exc)) from None
+    analysis, duration = done.analysis, done.duration_s
     report = to_dict(
-        analysis.result, RunInfo(name, duration, analysis.processing_s, model_path.name)
+        analysis.result, RunInfo(name, duration, analysis.processing_s, done.model_name)
     )
 
     report_progress(ANALYSIS_SHARE, "Drawing the annotated video")
