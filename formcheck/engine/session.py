@@ -1,9 +1,9 @@
 """The exercise engine: one spec, frame after frame, to reps, holds, faults and an assess state.
 
-Per frame: the view and working side are estimated, the spec's signals computed and smoothed,
-the readiness gate checked, then the rep counter or hold timer and the rules are fed. Everything is
-driven by the frames' own timestamps, so dropped frames or a variable frame rate change nothing
-but the sampling.
+Per frame, two rooms: perception (:mod:`formcheck.engine.perception`: the view and working side,
+the spec's signals measured and smoothed, the visibility gate), then judging, here: the readiness
+gate, the rep counter or hold timer, and the rules. Everything is driven by the frames' own
+timestamps, so dropped frames or a variable frame rate change nothing but the sampling.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
+from formcheck.engine.perception import Perception
 from formcheck.engine.reps import Rep, RepCounter
 from formcheck.engine.rules import (
     Fault,
@@ -23,16 +24,10 @@ from formcheck.engine.rules import (
     SwingCounter,
 )
 from formcheck.landmarks import PoseFrame
-from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
-from formcheck.signals.filters import CausalOneEuro
-from formcheck.signals.reference import StandingHipHeight
-from formcheck.signals.view import ViewTracker
 from formcheck.specs.schema import TOO_FAST, Band, ExerciseSpec, Rule
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
-# The working side of two-sided exercises is the majority over this window, so it does not flicker.
-SIDE_WINDOW_S = 2.0
 # A rushed rep keeps its "slow down" cue active this long after it ends, so the cue can be heard.
 TEMPO_CUE_S = 3.0
 # Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
@@ -46,12 +41,6 @@ REPORT_HELD_S = 0.3
 UNMEASURED_HINT_S = 1.0
 # Swings this long before settling into the position count: bouncing into a stretch is bouncing.
 STEADY_LEAD_S = 1.0
-# Once the body is in view, a landmark must drop this far below the spec's ``min_visibility``
-# before frames count as low confidence again (a Schmitt trigger). A limb behind the body, such as
-# the far knee side-on, scores close to any fixed floor: in a rendered lying figure-four the crossed
-# far knee read 0.28-0.34 through a pelvis lift, so a single floor of 0.3 broke the hold and the
-# lift went unjudged.
-VISIBILITY_HYSTERESIS = 0.1
 
 
 def stops_hold_clock(rule: Rule) -> bool:
@@ -155,11 +144,7 @@ class ExerciseSession:
 
     def __init__(self, spec: ExerciseSpec, side: str = "auto") -> None:
         self.spec = spec
-        self._side_option = side
-        self._views = ViewTracker()
-        # The person's standing hip height, the reference of ``hip_drop_leg``.
-        self._standing = StandingHipHeight()
-        self._filters = {name: CausalOneEuro() for name in spec.signals}
+        self._perception = Perception(spec, side)
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
         self._settle = SettleDetector(
@@ -190,8 +175,6 @@ class ExerciseSession:
         self._ready = False
         self._start_since = math.nan
         self._last_pose_s = math.nan
-        self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
-        self._side_votes: deque[tuple[float, str]] = deque()
         self._rep_faults: set[str] = set()
         self._rep_events: list[RepEvent] = []
         self._holds: list[Hold] = []
@@ -205,7 +188,6 @@ class ExerciseSession:
         self._side_counts: Counter[str] = Counter()
         self._last_t = math.nan
         self._last_side = "none"
-        self._last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
         # The cross-check signal where the rep signal last peaked (``reps.confirm``), and its
         # value in the person's start position.
         self._confirm_at_peak = math.nan
@@ -216,108 +198,97 @@ class ExerciseSession:
         self._measure_windows: dict[str, deque[tuple[float, float]]] = {}
         self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
 
-    # -- side and view -------------------------------------------------------------------------
-
-    def _working_side(self, frame: PoseFrame, view: str, near: str) -> str:
-        if self._side_option in ("left", "right"):
-            return self._side_option
-        if self.spec.sides == "both" and self.spec.side_detector:
-            self._side_votes.append((frame.t_s, SIDE_DETECTORS[self.spec.side_detector](frame)))
-            while self._side_votes and frame.t_s - self._side_votes[0][0] > SIDE_WINDOW_S:
-                self._side_votes.popleft()
-            lefts = sum(1 for _, s in self._side_votes if s == "left")
-            return "left" if lefts * 2 >= len(self._side_votes) else "right"
-        if self.spec.sides in ("left", "right"):
-            return self.spec.sides
-        # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise;
-        # half-turned, the far leg is often hidden too, and then the one in view is judged.
-        if view == "side":
-            return near
-        if view == "diagonal":
-            left, right = self._side_in_view(frame, "left"), self._side_in_view(frame, "right")
-            if left != right:
-                return "left" if left else "right"
-        return "both"
-
-    def _side_in_view(self, frame: PoseFrame, side: str) -> bool:
-        floor = self.spec.ready.min_visibility
-        if self._in_view:
-            floor -= VISIBILITY_HYSTERESIS
-        parts = [p for p in self.spec.ready.landmarks if p != "nose"]
-        return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
-
-    def _visible(self, frame: PoseFrame, side: str) -> bool:
-        sides = ("left", "right") if side == "both" else (side,)
-        floor = self.spec.ready.min_visibility
-        if self._in_view:
-            floor -= VISIBILITY_HYSTERESIS
-        for part in self.spec.ready.landmarks:
-            names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
-            if any(frame.vis(n) < floor for n in names):
-                return False
-        return True
-
     # -- main loop -----------------------------------------------------------------------------
 
     def update(self, t_s: float, frame: PoseFrame | None) -> FrameState:
         """Feed one frame (``None`` when no person was found) at time ``t_s``."""
         self._frames += 1
         self._last_t = t_s
+        seen = self._perception.update(t_s, frame)
+        reason = self._readiness(t_s, frame, seen.signals, seen.reason)
+        view, side, signals = seen.view, seen.side, seen.signals
+        assessable = reason is None
         new_reps: list[RepEvent] = []
         new_holds: list[Hold] = []
-        new_faults: list[Fault] = []
-        signals: dict[str, float] = {}
-        estimate = self._views.current()
-        view, side, reason = estimate.view, "none", None
-
-        if frame is None:
-            reason = "no_person"
-            self._in_view = False
-            if not math.isnan(self._last_pose_s) and t_s - self._last_pose_s > LOST_RESET_S:
-                self._lose_readiness()
-        else:
-            self._frames_with_pose += 1
-            self._last_pose_s = t_s
-            estimate = self._views.update(frame)
-            view = estimate.view
-            side = self._working_side(frame, view, estimate.near_side)
-            ctx = SignalContext(
-                view if view != "unknown" else "front", side, self._standing.update(frame)
-            )
-            for name in self.spec.signals:
-                raw = SIGNALS[name].fn(frame, ctx)
-                signals[name] = self._filters[name](raw, t_s)
-                self._last_raw[name] = raw
-            self._in_view = self._visible(frame, side)
-            if not self._in_view:
-                reason = "low_confidence"
-            elif view not in self.spec.camera.views:
-                reason = "wrong_view"
-            else:
-                self._check_ready(t_s, signals)
-                if not self._ready:
-                    reason = "not_ready"
-
-        assessable = reason is None
         phase: str | None = None
         in_position = False
         if assessable:
-            self._assessable += 1
-            self._last_side = side
-            self._view_counts[view] += 1
-            self._side_counts[side] += 1
+            self._count_assessable(view, side)
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
                 self._track_rep_rom(signals)
                 self._track_rep_measures(t_s, signals)
         self._track_position(t_s, in_position)
         unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
-        unmeasured = (
-            [r for r, since in self._unmeasured_since.items() if t_s - since >= UNMEASURED_HINT_S]
-            if assessable
-            else []
+        unmeasured = self._unmeasured_now(t_s) if assessable else []
+        new_faults = self._judge_rules(t_s, assessable, phase, view, signals)
+        finished = self._time_hold(t_s, in_position, side, signals)
+        if finished:
+            new_holds.append(finished)
+        self._faults.extend(new_faults)
+        self._holds.extend(new_holds)
+        return FrameState(
+            t_s=t_s,
+            assessable=assessable,
+            reason=reason,
+            view=view,
+            side=side,
+            ready=self._ready,
+            phase=phase,
+            signals=signals,
+            rep_count=len(self._rep_events),
+            good_reps=sum(1 for r in self._rep_events if r.good),
+            faulty_reps=sum(1 for r in self._rep_events if not r.good),
+            hold_s=self._hold.current_s if self._hold else 0.0,
+            in_position=in_position,
+            active_faults=self._active_faults(t_s),
+            unchecked_rules=unchecked,
+            unmeasured_rules=unmeasured,
+            new_reps=new_reps,
+            new_holds=new_holds,
+            new_faults=new_faults,
         )
-        # Rules see every frame so that a fault closes when assessment stops.
+
+    def _readiness(
+        self, t_s: float, frame: PoseFrame | None, signals: dict[str, float], reason: str | None
+    ) -> str | None:
+        """Why this frame cannot be judged: perception's reason, or ``not_ready`` until the
+        person has shown the start position (shown again after being lost for a while)."""
+        if frame is None:
+            if not math.isnan(self._last_pose_s) and t_s - self._last_pose_s > LOST_RESET_S:
+                self._lose_readiness()
+            return reason
+        self._frames_with_pose += 1
+        self._last_pose_s = t_s
+        if reason is None:
+            self._check_ready(t_s, signals)
+            if not self._ready:
+                return "not_ready"
+        return reason
+
+    def _count_assessable(self, view: str, side: str) -> None:
+        self._assessable += 1
+        self._last_side = side
+        self._view_counts[view] += 1
+        self._side_counts[side] += 1
+
+    def _unmeasured_now(self, t_s: float) -> list[str]:
+        """Rules whose signal has not been measurable for ``UNMEASURED_HINT_S``."""
+        return [
+            r for r, since in self._unmeasured_since.items() if t_s - since >= UNMEASURED_HINT_S
+        ]
+
+    def _judge_rules(
+        self,
+        t_s: float,
+        assessable: bool,
+        phase: str | None,
+        view: str,
+        signals: dict[str, float],
+    ) -> list[Fault]:
+        """Feed every rule; returns the faults that ended now. Rules see every frame, so that a
+        fault closes when assessment stops."""
+        new_faults = []
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
             value = signals.get(monitor.rule.signal, math.nan)
@@ -344,44 +315,31 @@ class ExerciseSession:
                 self._hold.take_back(monitor.active_since_s)
             if monitor.active:
                 self._rep_faults.add(monitor.rule.id)
-        if self._hold is not None:
-            # The clock stops while a confirmed fault is failing; once the position is corrected
-            # it runs again at once, not only when the correction has lasted min_persist_s (the
-            # cue stays until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
-            hold_ok = in_position and not any(
-                m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
-            )
-            finished = self._hold.update(
-                t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok
-            )
-            if finished:
-                new_holds.append(finished)
+        return new_faults
+
+    def _time_hold(
+        self, t_s: float, in_position: bool, side: str, signals: dict[str, float]
+    ) -> Hold | None:
+        """Run the hold clock; returns the hold that ended now, if any.
+
+        The clock stops while a confirmed fault is failing; once the position is corrected it
+        runs again at once, not only when the correction has lasted min_persist_s (the cue stays
+        until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
+        """
+        if self._hold is None:
+            return None
+        hold_ok = in_position and not any(
+            m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
+        )
+        return self._hold.update(
+            t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok
+        )
+
+    def _active_faults(self, t_s: float) -> list[str]:
         active = [m.rule.id for m in self._monitors if m.active]
         if t_s < self._tempo_until:
             active.append(TOO_FAST)
-        self._faults.extend(new_faults)
-        self._holds.extend(new_holds)
-        return FrameState(
-            t_s=t_s,
-            assessable=assessable,
-            reason=reason,
-            view=view,
-            side=side,
-            ready=self._ready,
-            phase=phase,
-            signals=signals,
-            rep_count=len(self._rep_events),
-            good_reps=sum(1 for r in self._rep_events if r.good),
-            faulty_reps=sum(1 for r in self._rep_events if not r.good),
-            hold_s=self._hold.current_s if self._hold else 0.0,
-            in_position=in_position,
-            active_faults=active,
-            unchecked_rules=unchecked,
-            unmeasured_rules=unmeasured,
-            new_reps=new_reps,
-            new_holds=new_holds,
-            new_faults=new_faults,
-        )
+        return active
 
     def _count_unchecked(
         self, t_s: float, phase: str | None, view: str, signals: dict[str, float]
@@ -603,7 +561,7 @@ class ExerciseSession:
         """Close what is under way (a hold, an open fault) and return the whole result."""
         t = self._last_t if not math.isnan(self._last_t) else 0.0
         if self._reps is not None and self._ready and self.spec.reps is not None:
-            rep = self._reps.finish(self._last_raw.get(self.spec.reps.signal, math.nan))
+            rep = self._reps.finish(self._perception.last_raw.get(self.spec.reps.signal, math.nan))
             if rep is not None:
                 self._complete_rep(rep, self._last_side)
         for monitor in self._monitors:

@@ -1,0 +1,123 @@
+"""Perception, the first room of the engine: what one frame shows, before anything is judged.
+
+Per frame: the camera's view of the body and the side being worked, the spec's signals measured
+and smoothed, and whether the landmarks the spec needs are in view. Nothing here counts, times or
+judges; :class:`~formcheck.engine.session.ExerciseSession` does that with what this returns.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from formcheck.landmarks import PoseFrame
+from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
+from formcheck.signals.filters import CausalOneEuro
+from formcheck.signals.reference import StandingHipHeight
+from formcheck.signals.view import ViewTracker
+from formcheck.specs.schema import ExerciseSpec
+
+# The working side of two-sided exercises is the majority over this window, so it does not flicker.
+SIDE_WINDOW_S = 2.0
+# Once the body is in view, a landmark must drop this far below the spec's ``min_visibility``
+# before frames count as low confidence again (a Schmitt trigger). A limb behind the body, such as
+# the far knee side-on, scores close to any fixed floor: in a rendered lying figure-four the crossed
+# far knee read 0.28-0.34 through a pelvis lift, so a single floor of 0.3 broke the hold and the
+# lift went unjudged.
+VISIBILITY_HYSTERESIS = 0.1
+
+
+@dataclass(frozen=True)
+class Perceived:
+    """What one frame shows.
+
+    ``reason`` says why the frame cannot be judged at all (``no_person``, ``low_confidence``,
+    ``wrong_view``), or is None when it can be, readiness aside.
+    """
+
+    view: str
+    side: str
+    signals: dict[str, float]  # smoothed; empty without a person
+    reason: str | None
+
+
+class Perception:
+    """View, working side, smoothed signals and the visibility gate of one exercise's frames.
+
+    Args:
+        spec: The exercise (its signals, sides, side detector, views and visibility floor).
+        side: ``"auto"`` or a fixed ``"left"``/``"right"``.
+    """
+
+    def __init__(self, spec: ExerciseSpec, side: str = "auto") -> None:
+        self.spec = spec
+        self._side_option = side
+        self._views = ViewTracker()
+        # The person's standing hip height, the reference of ``hip_drop_leg``.
+        self._standing = StandingHipHeight()
+        self._filters = {name: CausalOneEuro() for name in spec.signals}
+        self._side_votes: deque[tuple[float, str]] = deque()
+        self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
+        self.last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
+
+    def update(self, t_s: float, frame: PoseFrame | None) -> Perceived:
+        if frame is None:
+            self._in_view = False
+            return Perceived(self._views.current().view, "none", {}, "no_person")
+        estimate = self._views.update(frame)
+        view = estimate.view
+        side = self._working_side(frame, view, estimate.near_side)
+        ctx = SignalContext(
+            view if view != "unknown" else "front", side, self._standing.update(frame)
+        )
+        signals: dict[str, float] = {}
+        for name in self.spec.signals:
+            raw = SIGNALS[name].fn(frame, ctx)
+            signals[name] = self._filters[name](raw, t_s)
+            self.last_raw[name] = raw
+        self._in_view = self._visible(frame, side)
+        reason = None
+        if not self._in_view:
+            reason = "low_confidence"
+        elif view not in self.spec.camera.views:
+            reason = "wrong_view"
+        return Perceived(view, side, signals, reason)
+
+    def _working_side(self, frame: PoseFrame, view: str, near: str) -> str:
+        if self._side_option in ("left", "right"):
+            return self._side_option
+        if self.spec.sides == "both" and self.spec.side_detector:
+            self._side_votes.append((frame.t_s, SIDE_DETECTORS[self.spec.side_detector](frame)))
+            while self._side_votes and frame.t_s - self._side_votes[0][0] > SIDE_WINDOW_S:
+                self._side_votes.popleft()
+            lefts = sum(1 for _, s in self._side_votes if s == "left")
+            return "left" if lefts * 2 >= len(self._side_votes) else "right"
+        if self.spec.sides in ("left", "right"):
+            return self.spec.sides
+        # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise;
+        # half-turned, the far leg is often hidden too, and then the one in view is judged.
+        if view == "side":
+            return near
+        if view == "diagonal":
+            left, right = self._side_in_view(frame, "left"), self._side_in_view(frame, "right")
+            if left != right:
+                return "left" if left else "right"
+        return "both"
+
+    def _floor(self) -> float:
+        floor = self.spec.ready.min_visibility
+        return floor - VISIBILITY_HYSTERESIS if self._in_view else floor
+
+    def _side_in_view(self, frame: PoseFrame, side: str) -> bool:
+        floor = self._floor()
+        parts = [p for p in self.spec.ready.landmarks if p != "nose"]
+        return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
+
+    def _visible(self, frame: PoseFrame, side: str) -> bool:
+        sides = ("left", "right") if side == "both" else (side,)
+        floor = self._floor()
+        for part in self.spec.ready.landmarks:
+            names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
+            if any(frame.vis(n) < floor for n in names):
+                return False
+        return True
