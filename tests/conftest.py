@@ -1,26 +1,15 @@
-"""Shared fixtures: where the real clips live, and when tests that need them skip."""
+"""Shared fixtures: the real clips and the pose model (or a skip), a throwaway history, a
+PostgreSQL server. Shared helpers and constants live in :mod:`tests.support`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.postgres import Cluster, find_bin_dir, start_cluster
-
-REPO = Path(__file__).resolve().parents[1]
-CLIPS_DIR = REPO.parent / "shared" / "clips"
-
-
-def clips_manifest() -> list[dict[str, Any]]:
-    path = CLIPS_DIR / "manifest.json"
-    if not path.exists():
-        return []
-    data: list[dict[str, Any]] = json.loads(path.read_text())
-    return data
+from tests.support.paths import CLIPS_DIR
 
 
 @pytest.fixture

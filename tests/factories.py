@@ -1,4 +1,4 @@
-"""Test data factories: synthetic people with known joint angles."""
+"""Test data factories: synthetic people with known joint angles, and signals over time."""
 
 from __future__ import annotations
 
@@ -76,3 +76,18 @@ def edited_yaml_copy(source: Path, folder: Path, edit: Callable[[Any], None]) ->
     path = folder / source.name
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def piecewise_wave(
+    segments: list[tuple[float, float]], fps: float = 30.0
+) -> list[tuple[float, float]]:
+    """Piecewise-linear signal: [(duration_s, value_at_end), ...] starting at the first value."""
+    out: list[tuple[float, float]] = []
+    t, v = 0.0, segments[0][1]
+    for duration, target in segments:
+        n = max(1, round(duration * fps))
+        for k in range(1, n + 1):
+            out.append((t + k / fps, v + (target - v) * k / n))
+        t += n / fps
+        v = target
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import threading
 import time
 from fractions import Fraction
@@ -18,51 +16,7 @@ from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui.live import LiveProcessor, StreamClock, frame_time_s
 from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
 from formcheck.ui.speech import speech_html
-from tests.factories import side_view_squat_frame
-
-FPS = 15
-STAND_S = 1.5  # standing still before the first rep, so the start position is seen
-REP_S = 3.0  # down 1.2 s, bottom 0.3 s, up 1.2 s, standing 0.3 s
-BLACK = np.zeros((480, 640, 3), np.uint8)
-
-
-def _run(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine on its own thread: the browser tests (Playwright's sync API) may leave an
-    event loop running on this one when the whole suite runs in one process."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def squat_knee_deg(t_s: float, reps: int = 3) -> float:
-    """Knee flexion of a person doing ``reps`` box squats, standing still before and after."""
-    if t_s < STAND_S or t_s >= STAND_S + reps * REP_S:
-        return 10.0
-    c = (t_s - STAND_S) % REP_S
-    if c < 1.2:
-        return 10 + 85 * c / 1.2
-    if c < 1.5:
-        return 95.0
-    if c < 2.7:
-        return 95 - 85 * (c - 1.5) / 1.2
-    return 10.0
-
-
-class FakeBackend:
-    """A pose model stand-in: the synthetic squatter at whatever time it is asked about."""
-
-    def __init__(self, reps: int = 3, person: bool = True) -> None:
-        self.reps = reps
-        self.person = person
-        self.times: list[float] = []
-
-    def detect(self, rgb: np.ndarray, t_s: float) -> PoseFrame | None:
-        self.times.append(t_s)
-        if not self.person:
-            return None
-        return side_view_squat_frame(t_s, squat_knee_deg(t_s, self.reps))
-
-    def close(self) -> None:
-        pass
+from tests.support.live import BLACK, FPS, FakeBackend, run_coroutine
 
 
 @pytest.fixture(scope="module")
@@ -200,12 +154,12 @@ def test_process_newest_judges_only_the_latest_frame(squat: ExerciseSpec) -> Non
     proc = LiveProcessor(squat, backend)
     first = [_video_frame(90000)]
     queued = [_video_frame(90000 + k * 6000) for k in (1, 2, 3)]  # 15 fps in a 90 kHz clock
-    out1 = _run(proc.process_newest(first))
-    out2 = _run(proc.process_newest(queued))
+    out1 = run_coroutine(proc.process_newest(first))
+    out2 = run_coroutine(proc.process_newest(queued))
     assert len(out1) == len(out2) == 1
     assert backend.times == [0.0, pytest.approx(3 / 15)]
     assert out2[0].to_ndarray(format="rgb24").shape == BLACK.shape
-    assert _run(proc.process_newest([])) == []
+    assert run_coroutine(proc.process_newest([])) == []
 
 
 def test_frame_time_from_pts() -> None:

@@ -6,41 +6,14 @@ test, as streamlit-webrtc's worker thread would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from formcheck.ui import practice_page, webrtc
 from formcheck.ui.live import LiveProcessor
-from tests.test_app_live import FPS, FakeBackend
-
-PAGE = "from formcheck.ui.practice_page import render\nrender()\n"
-BLACK = np.zeros((480, 640, 3), np.uint8)
-
-
-@dataclass
-class FakeStream:
-    """Stands in for ``webrtc.start_camera_stream``; records how the page called it."""
-
-    playing: bool = False
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def __call__(
-        self, key: str, on_frames: Any, desired_playing: bool | None = None, on_ended: Any = None
-    ) -> bool:
-        self.calls.append(
-            {
-                "key": key,
-                "on_frames": on_frames,
-                "desired_playing": desired_playing,
-                "on_ended": on_ended,
-            }
-        )
-        return self.playing
+from tests.support.live import BLACK, FPS, PAGE, FakeBackend, FakeStream
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ delete, a database that is down), the Progress page (no patient, no sessions, on
 several, a program, the report button), and saving from the Practice and Review pages.
 
 Every test names its own SQLite file through ``FORMCHECK_DB``; the results saved are the engine's
-(synthetic squats and stretches from :mod:`tests.test_report`, the fake camera's squats).
+(synthetic squats and stretches from :mod:`tests.support.sessions`, the fake camera's squats).
 """
 
 from __future__ import annotations
@@ -30,16 +30,10 @@ from formcheck.ui import patient as patient_ui
 from formcheck.ui.report_download import REPORT_KEY
 from formcheck.ui.review import Review
 from tests.factories import side_view_squat_frame
-from tests.test_app_live import BLACK, FPS, FakeBackend, squat_knee_deg
-from tests.test_report import (
-    FULL_DEG,
-    SAMPLE_CLIP,
-    SHORT_DEG,
-    as_dict,
-    jpeg_images,
-    squat_session,
-    stretch_session,
-)
+from tests.support.live import BLACK, FPS, FakeBackend, squat_knee_deg
+from tests.support.paths import SAMPLE_CLIP
+from tests.support.pdf import jpeg_images
+from tests.support.sessions import FULL_DEG, SHORT_DEG, as_dict, squat_session, stretch_session
 
 PAGES = {
     "progress": "formcheck.ui.progress_page",

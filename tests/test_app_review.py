@@ -49,12 +49,11 @@ from formcheck.ui.uploads import (
     sweep,
 )
 from tests.factories import side_view_squat_frame
-from tests.test_app_live import FPS, squat_knee_deg
+from tests.support.live import FPS, squat_knee_deg
+from tests.support.paths import CLIPS_DIR, SAMPLE_CLIP
 
 PAGE = "from formcheck.ui.review_page import render\nrender()\n"
-REPO = Path(__file__).resolve().parents[1]
-SQUAT_CLIP = REPO.parent / "shared" / "clips" / "squat_barbell_back_side.mp4"
-SAMPLE_CLIP = REPO / "sample_videos" / "box_squat_side_clean.mp4"  # rendered, 15.2 s
+SQUAT_CLIP = CLIPS_DIR / "squat_barbell_back_side.mp4"
 # A file name that, rendered as Markdown, makes the browser fetch an outside address.
 IMAGE_LINK_NAME = "![x](https:example.org).mp4"
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from formcheck.results import result_schema
-from tests.conftest import CLIPS_DIR
+from tests.support.paths import CLIPS_DIR
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

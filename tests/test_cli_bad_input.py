@@ -19,38 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 import yaml
 
 from formcheck.cli import main
-from formcheck.landmarks import LandmarkSeries
 from formcheck.specs.loader import specs_dir
-from tests.factories import side_view_squat_frame
-
-
-def write_video(path: Path, width: int, height: int, frames: int, codec: str = "libx264") -> None:
-    """A few frames of grey noise (nobody in them), encoded with ``codec``."""
-    pix_fmt = {"libx264": "yuv420p", "ffv1": "bgr0"}[codec]
-    rng = np.random.default_rng(0)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=10)
-        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        for _ in range(frames):
-            rgb = rng.integers(90, 110, (height, width, 3), np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
-def squat_series(seconds: float = 8.0, fps: float = 20.0) -> LandmarkSeries:
-    """A person squatting side-on twice (knee flexion 5 -> 90 -> 5 deg, 1-3 s and 5-7 s)."""
-    times = np.arange(0.0, seconds, 1 / fps)
-    knee = 5 + 85 * np.clip(np.sin(np.pi * (times - 1.0) / 2.0), 0, None) * (times > 1.0)
-    frames = [side_view_squat_frame(float(t), float(k)) for t, k in zip(times, knee, strict=True)]
-    return LandmarkSeries.from_frames([float(t) for t in times], list(frames), (800, 1000), "x")
+from tests.support.inputs import squat_series, write_video
 
 
 def fake_model(path: Path) -> None:

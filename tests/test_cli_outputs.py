@@ -22,9 +22,8 @@ from formcheck import cli
 from formcheck.landmarks import LandmarkSeries
 from formcheck.outputs import OutputError, stage_outputs
 from formcheck.results import NonFiniteNumberError, json_text, result_schema
-from tests.test_cli_bad_input import squat_series, write_video
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.inputs import squat_series, write_video
+from tests.support.paths import REPO
 
 # -- formcheck.outputs --------------------------------------------------------------------------
 

@@ -5,22 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE_MODULES = [
-    "formcheck.landmarks",
-    "formcheck.signals.catalog",
-    "formcheck.signals.filters",
-    "formcheck.signals.view",
-    "formcheck.specs.loader",
-    "formcheck.engine.session",
-    "formcheck.feedback",
-    "formcheck.results",
-    "formcheck.analyze",
-    "formcheck.pose.replay",
-    "formcheck.pose.selection",
-    "formcheck.programs",
-    "formcheck.engine.rules",
-    "formcheck.engine.holds",
-]
+from tests.support.core import CORE_MODULES
 
 
 def test_core_imports_no_edge_libraries():

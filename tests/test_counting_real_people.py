@@ -20,8 +20,7 @@ from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import near_side
 from formcheck.specs.loader import load_spec
 from formcheck.ui.review import rep_rows
-from tests.factories import side_view_squat_frame
-from tests.test_engine import _wave
+from tests.factories import piecewise_wave, side_view_squat_frame
 
 
 def _squats(wave: list[tuple[float, float]], exercise: str = "box_squat") -> SessionResult:
@@ -40,7 +39,7 @@ def _squat_set(standing_deg: float, reps: int = 3) -> list[tuple[float, float]]:
         segments += [(d, standing_deg if v is None else v) for d, v in SQUAT] + [
             (0.8, standing_deg)
         ]
-    return _wave(segments)
+    return piecewise_wave(segments)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +79,7 @@ def test_stepping_away_from_the_camera_is_not_a_squat() -> None:
     # scenario: a lifter walks the bar back to the rack, away from the camera: the hips drop by
     # a quarter in the image with the knees straight. Not a rep, and the reps table says why.
     session = ExerciseSession(load_spec("box_squat"))
-    scale = _wave([(2.0, 1.0), (1.5, 0.72), (1.5, 0.72), (1.5, 1.0), (1.0, 1.0)])
+    scale = piecewise_wave([(2.0, 1.0), (1.5, 0.72), (1.5, 0.72), (1.5, 1.0), (1.0, 1.0)])
     for t, s in scale:
         session.update(t, _shrunk(side_view_squat_frame(t, 5.0), s))
     result = session.finish()
@@ -99,7 +98,7 @@ def test_a_rep_begun_before_it_was_seen_is_not_timed() -> None:
     # scenario: a deadlift clip that starts with the lifter already over the bar: the first
     # return to standing is a rep, but its start was never seen, so it is not "too fast".
     session = ExerciseSession(load_spec("hip_hinge"))
-    for t, lean in _wave([(1.0, 90), (0.4, 0), (2.0, 0)]):
+    for t, lean in piecewise_wave([(1.0, 90), (0.4, 0), (2.0, 0)]):
         session.update(t, side_view_squat_frame(t, 0.0, trunk_lean_deg=lean))
     result = session.finish()
     assert len(result.reps) == 1
@@ -125,7 +124,7 @@ def test_a_rep_begun_before_it_was_seen_is_not_timed() -> None:
 )
 def test_a_rep_finished_as_the_clip_ends_counts(last_raw: float, counted: bool) -> None:
     counter = RepCounter(load_spec("box_squat").reps)  # type: ignore[arg-type]
-    for t, v in _wave([(1.0, 0.0), (1.0, 0.6), (0.5, 0.6), (0.6, 0.2)]):
+    for t, v in piecewise_wave([(1.0, 0.0), (1.0, 0.6), (0.5, 0.6), (0.6, 0.2)]):
         counter.update(t, v)
     assert (counter.finish(last_raw) is not None) == counted
 
@@ -202,7 +201,9 @@ def test_a_spike_in_the_back_outline_is_not_how_much_the_back_bent() -> None:
     # scenario: two frames of a mis-traced outline (a plate behind the back) read 40 deg at the
     # bottom of a clean hinge: neither a fault nor the rep's reported bend (held 0.3 s).
     session = ExerciseSession(load_spec("hip_hinge"))
-    for k, (t, lean) in enumerate(_wave([(1.0, 5), (1.5, 100), (1.0, 100), (1.5, 5), (1.0, 5)])):
+    for k, (t, lean) in enumerate(
+        piecewise_wave([(1.0, 5), (1.5, 100), (1.0, 100), (1.5, 5), (1.0, 5)])
+    ):
         bend = 40.0 if k in (75, 76) else 3.0
         frame = side_view_squat_frame(t, 10.0, trunk_lean_deg=lean)
         session.update(t, replace(frame, extras={"back_bend_deg": bend}))

@@ -17,24 +17,11 @@ from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, ExerciseSpec, HoldSpec, RepPhases, Rule
 from formcheck.ui.review import rep_rows
-from tests.factories import side_view_squat_frame
+from tests.factories import piecewise_wave, side_view_squat_frame
 
 SQUAT_BANDS = RepPhases(
     signal="knee_flexion_deg", start=Band(max=30), end=Band(min=60), min_phase_s=0.2
 )
-
-
-def _wave(segments: list[tuple[float, float]], fps: float = 30.0) -> list[tuple[float, float]]:
-    """Piecewise-linear signal: [(duration_s, value_at_end), ...] starting at the first value."""
-    out: list[tuple[float, float]] = []
-    t, v = 0.0, segments[0][1]
-    for duration, target in segments:
-        n = max(1, round(duration * fps))
-        for k in range(1, n + 1):
-            out.append((t + k / fps, v + (target - v) * k / n))
-        t += n / fps
-        v = target
-    return out
 
 
 def _count(samples: list[tuple[float, float]], bands: RepPhases = SQUAT_BANDS) -> int:
@@ -42,7 +29,7 @@ def _count(samples: list[tuple[float, float]], bands: RepPhases = SQUAT_BANDS) -
     return sum(1 for t, v in samples if counter.update(t, v) is not None)
 
 
-THREE_SQUATS = _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3)
+THREE_SQUATS = piecewise_wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3)
 
 REP_SCENARIOS = [
     # three clean squats
@@ -52,9 +39,13 @@ REP_SCENARIOS = [
     # hovering around the upper threshold: in and out of the end band, never back to start
     ("hover_at_end_threshold", [(1 + i / 30, 60 + 5 * math.sin(i)) for i in range(300)], 0),
     # a dip into the end band shorter than the debounce (0.1 s < 0.2 s) counts nothing
-    ("dip_shorter_than_debounce", _wave([(1, 5), (0.02, 90), (0.1, 90), (0.02, 5), (1, 5)]), 0),
+    (
+        "dip_shorter_than_debounce",
+        piecewise_wave([(1, 5), (0.02, 90), (0.1, 90), (0.02, 5), (1, 5)]),
+        0,
+    ),
     # a partial squat that turns back before the end band counts nothing
-    ("partial_rep", _wave([(1, 5), (1, 50), (1, 5), (1, 5)]), 0),
+    ("partial_rep", piecewise_wave([(1, 5), (1, 50), (1, 5), (1, 5)]), 0),
     # the same three squats with a 1-second dropout (no pose) at the bottom of the second
     (
         "dropout_at_bottom",
@@ -63,7 +54,7 @@ REP_SCENARIOS = [
     ),
     # a person who starts at the bottom (box squat from sitting) is not counted without readiness
     # reset; the counter alone only counts returns after an outward move
-    ("no_rep_without_start", _wave([(1, 90), (1, 90)]), 0),
+    ("no_rep_without_start", piecewise_wave([(1, 90), (1, 90)]), 0),
 ]
 
 
@@ -84,13 +75,13 @@ def test_irregular_timestamps_give_the_same_count(seed):
 
 @pytest.mark.parametrize("fps", [10.0, 15.0, 24.0, 30.0, 60.0])
 def test_frame_rate_does_not_change_the_count(fps):
-    samples = _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3, fps=fps)
+    samples = piecewise_wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3, fps=fps)
     assert _count(samples) == 3
 
 
 def test_falling_signal_counts_like_a_bridge():
     bands = RepPhases(signal="hip_flexion_deg", start=Band(min=32), end=Band(max=20))
-    samples = _wave([(1, 45)] + [(1, 5), (0.5, 5), (1, 45), (0.5, 45)] * 2)
+    samples = piecewise_wave([(1, 45)] + [(1, 5), (0.5, 5), (1, 45), (0.5, 45)] * 2)
     assert _count(samples, bands) == 2
 
 
@@ -213,7 +204,7 @@ def test_session_counts_squats_after_readiness_only():
 
 def test_session_marks_rounded_back_reps_faulty():
     spec = load_spec("hip_hinge")
-    wave = _wave([(1, 5)] + [(1.5, 100), (1.0, 100), (1.5, 5), (0.5, 5)] * 2)
+    wave = piecewise_wave([(1, 5)] + [(1.5, 100), (1.0, 100), (1.5, 5), (0.5, 5)] * 2)
     session = ExerciseSession(spec)
     for t, v in wave:
         frame = side_view_squat_frame(t, 10.0, trunk_lean_deg=v)
@@ -237,7 +228,7 @@ def test_session_cannot_assess_with_hidden_legs():
     spec = load_spec("box_squat")
     session = ExerciseSession(spec)
     state = None
-    for t, frame in _squat_frames(_wave([(1, 5), (1, 5)])):
+    for t, frame in _squat_frames(piecewise_wave([(1, 5), (1, 5)])):
         frame.visibility[:] = 0.1
         state = session.update(t, frame)
     assert state is not None and not state.assessable
@@ -269,7 +260,7 @@ def test_visibility_gate_has_hysteresis(offsets: list[float], judged: list[bool]
     floor = spec.ready.min_visibility
     session = ExerciseSession(spec)
     last: dict[int, bool] = {}
-    for t, frame in _squat_frames(_wave([(0.5 * len(offsets), 5)])):
+    for t, frame in _squat_frames(piecewise_wave([(0.5 * len(offsets), 5)])):
         level = min(int(t / 0.5), len(offsets) - 1)
         frame.visibility[:] = floor + offsets[level]
         last[level] = session.update(t, frame).reason != "low_confidence"
@@ -291,7 +282,7 @@ def test_tempo_is_timed_from_the_start_of_the_movement(
     name: str, segments: list[tuple[float, float]], move_start_s: float, tempo_s: float
 ) -> None:
     counter = RepCounter(SQUAT_BANDS)
-    reps = [r for t, v in _wave(segments) if (r := counter.update(t, v)) is not None]
+    reps = [r for t, v in piecewise_wave(segments) if (r := counter.update(t, v)) is not None]
     assert len(reps) == 1, name
     rep = reps[0]
     assert rep.move_start_s == pytest.approx(move_start_s, abs=0.05), name
@@ -374,9 +365,9 @@ def test_hold_excludes_the_whole_faulty_stretch(name, segments, expected_s):
 
 FINISH_SCENARIOS = [
     # the clip stops as the person stands up, past the middle of the 30-60 deg gap: a rep
-    ("stopped_rising_past_midway", _wave([(1, 5), (1, 90), (0.5, 90), (0.8, 40)]), 1),
+    ("stopped_rising_past_midway", piecewise_wave([(1, 5), (1, 90), (0.5, 90), (0.8, 40)]), 1),
     # the clip stops at the bottom's edge, nearer the end band: not a rep
-    ("stopped_near_the_bottom", _wave([(1, 5), (1, 90), (0.5, 90), (0.5, 50)]), 0),
+    ("stopped_near_the_bottom", piecewise_wave([(1, 5), (1, 90), (0.5, 90), (0.5, 50)]), 0),
 ]
 
 
@@ -394,7 +385,7 @@ def test_session_counts_a_first_stand_up_from_the_box():
     # drop cannot be measured), stands up, then does two squats: three reps.
     spec = load_spec("box_squat")
     session = ExerciseSession(spec)
-    wave = _wave([(1, 90), (1, 5), (0.5, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 2)
+    wave = piecewise_wave([(1, 90), (1, 5), (0.5, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 2)
     for t, frame in _squat_frames(wave):
         session.update(t, frame)
     assert len(session.finish().reps) == 3

@@ -18,8 +18,7 @@ from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.signals.catalog import SignalContext, knee_valgus_thigh
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
-from tests.factories import side_view_squat_frame
-from tests.test_engine import _wave
+from tests.factories import piecewise_wave, side_view_squat_frame
 
 FPS = 30.0
 
@@ -52,7 +51,7 @@ BOUNCE_SCENARIOS = [
     # bouncing at 0.5 Hz with 5 deg either way: still a bounce
     ("bounce_half_hz", _series(lambda t: 150 + 5 * math.sin(math.pi * t), 8), 1),
     # one deliberate ease out and back in over 4 s: two reversals, allowed
-    ("ease_out_once", _wave([(2, 150), (2, 140), (2, 150), (4, 150)]), 0),
+    ("ease_out_once", piecewise_wave([(2, 150), (2, 140), (2, 150), (4, 150)]), 0),
     # a fast 2 Hz tremor of 2 deg: below the swing, landmark noise not a bounce
     ("small_tremor", _series(lambda t: 150 + 2 * math.sin(4 * math.pi * t), 8), 0),
     # a still hold whose landmarks glitch 20 deg for two frames in every 21 (a hand crossing the
@@ -65,7 +64,7 @@ def test_slow_return_long_after_a_push_is_not_a_bounce():
     # scenario: one quick push deeper and back (a bounce: one reversal), a 2 s stay, then easing
     # slowly out of the stretch: that last turn comes seconds after its extreme and is not counted.
     counter = SwingCounter(window_s=4.0, swing=6.0)
-    wave = _wave([(1.0, 150), (0.3, 160), (0.3, 140), (2.0, 140), (1.5, 150)])
+    wave = piecewise_wave([(1.0, 150), (0.3, 160), (0.3, 140), (2.0, 140), (1.5, 150)])
     hz = [counter.update(t, v) for t, v in wave]
     assert hz[-1] == pytest.approx(1 / 8)
 
@@ -116,7 +115,7 @@ def _spine_faults(standing_deg: float, rise_deg: float, stand_first_s: float = 2
     )
     monitor = RuleMonitor(rule)
     baseline = StartBaseline()
-    wave = _wave([(stand_first_s, standing_deg), (1.0, standing_deg + rise_deg), (2.0, 0)])
+    wave = piecewise_wave([(stand_first_s, standing_deg), (1.0, standing_deg + rise_deg), (2.0, 0)])
     faults = 0
     for t, v in wave:
         in_start = t <= stand_first_s
@@ -161,11 +160,11 @@ def _run_squats(wave) -> tuple[SessionResult, list]:
 
 TEMPO_SCENARIOS = [
     # three calm squats, ~2 s each out of the start band (box squat min_rep_s 1.0): no flag
-    ("calm", _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3), [(), (), ()]),
+    ("calm", piecewise_wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3), [(), (), ()]),
     # the second squat rushed, 0.3 s down and 0.3 s up: flagged too_fast, the others not
     (
         "one_rushed",
-        _wave(
+        piecewise_wave(
             [
                 *[(1, 5), (1, 90), (0.5, 90), (1, 5), (0.5, 5)],
                 *[(0.3, 90), (0.25, 90), (0.3, 5), (0.5, 5)],
@@ -191,7 +190,7 @@ def test_rushed_hinges_are_counted_and_flagged():
     # every rep counts, and only the rushed ones are too fast (the sheet: "do not rush").
     calm = [(1.2, 90), (0.8, 90), (1.5, 0), (1.0, 0)]
     rushed = [(0.45, 90), (0.45, 0), (1.0, 0)]
-    wave = _wave([(2, 0), *calm, *rushed, *rushed])
+    wave = piecewise_wave([(2, 0), *calm, *rushed, *rushed])
     session = ExerciseSession(load_spec("hip_hinge"))
     for t, lean in wave:
         session.update(t, side_view_squat_frame(t, 0.0, trunk_lean_deg=lean))
@@ -200,7 +199,7 @@ def test_rushed_hinges_are_counted_and_flagged():
 
 
 def _squats_side_on() -> tuple[SessionResult, list]:
-    wave = _wave([(2, 5)] + [(1.2, 100), (0.5, 100), (1.2, 5), (1.0, 5)] * 3)
+    wave = piecewise_wave([(2, 5)] + [(1.2, 100), (0.5, 100), (1.2, 5), (1.0, 5)] * 3)
     session = ExerciseSession(load_spec("box_squat"))
     states = [session.update(t, side_view_squat_frame(t, k)) for t, k in wave]
     return session.finish(), states

@@ -21,7 +21,7 @@ from formcheck.history.store import HistoryStore
 from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
 from tests.postgres import Cluster
-from tests.test_history_store import sample_context, sample_result
+from tests.support.history import sample_context, sample_result
 
 FPS = 30.0
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +23,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from formcheck.engine.holds import Hold
-from formcheck.engine.rules import Fault
-from formcheck.engine.session import RepEvent, SessionResult
 from formcheck.history.errors import HistoryError
 from formcheck.history.export import csv_tables, patient_csv_zip, patient_json
 from formcheck.history.from_result import SessionContext, context_for, spec_version
 from formcheck.history.models import Base
 from formcheck.history.records import StoredSession
 from formcheck.history.store import HistoryStore
-from formcheck.results import RunInfo, to_dict
 from formcheck.specs.loader import load_spec
 from tests.postgres import Cluster
-
-REPO = Path(__file__).resolve().parents[1]
-BASE_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+from tests.support.core import CORE_MODULES
+from tests.support.history import BASE_TIME, sample_context, sample_result
+from tests.support.paths import REPO
 
 
 def _url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -56,50 +52,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(db_url: str):
     with HistoryStore(db_url) as s:
         yield s
-
-
-def sample_result(i: int, pain: bool = False) -> dict[str, Any]:
-    """A real result dict (the engine's types through ``to_dict``), different for every ``i``:
-    1-4 reps, some faulty, one measure missing, holds per side and a short hold."""
-    reps = [
-        RepEvent(
-            index=j,
-            start_s=4.0 * j,
-            end_s=4.0 * j + 2.5,
-            peak_value=70.0 + i % 9 + j,
-            faults=("neutral_spine",) if (i + j) % 3 == 0 else (),
-            side="left" if j % 2 else "right",
-            rom=70.0 + i % 9 + j,
-            tempo_s=2.5 if j > 1 else math.nan,
-            measures={"back_bend_deg": i + j / 10, "knee_flexion_deg": math.nan if j == 1 else j},
-        )
-        for j in range(1, i % 4 + 2)
-    ]
-    faults = [
-        Fault("neutral_spine", r.start_s + 0.5, r.start_s + 1.25, "error", "Keep your back flat")
-        for r in reps
-        if r.faults
-    ]
-    holds = [Hold(20.0, 32.0 + i % 5, 12.0 + i % 5, "left", 60.0), Hold(40.0, 50.0, 9.5, "right")]
-    result = SessionResult(
-        "hip_hinge", reps, holds, faults, 300, 290, 270, "side", "left",
-        short_holds=[Hold(55.0, 56.0, 1.0, "right")],
-        rom_signal="hip_flexion_deg", rom_better="higher", rom_same_within=5.0,
-        rules_unchecked={"knee_wobble": 0.25},
-    )  # fmt: skip
-    return to_dict(result, RunInfo(f"set-{i}.mp4", 60.0, 2.0, "replay"), stopped_for_pain=pain)
-
-
-def sample_context(i: int, **overrides: Any) -> SessionContext:
-    start = BASE_TIME + timedelta(hours=i)
-    values: dict[str, Any] = {
-        "program": "low_back_starter",
-        "set_index": i % 3 + 1,
-        "sets_prescribed": 3,
-        "reps_prescribed": 10,
-    }
-    values.update(overrides)
-    return SessionContext("practice", start, start + timedelta(seconds=60), "abc123", **values)
 
 
 def essentials(s: StoredSession) -> tuple[Any, ...]:
@@ -456,19 +408,8 @@ def test_export_holds_every_session_in_json_and_csv(store: HistoryStore) -> None
 # -- processes: a writer killed mid-run, two writers at once ---------------------------------------
 
 
-def writer_main(argv: list[str]) -> None:
-    """Run as its own process: add a patient, then save sets ``start``.. one by one, printing
-    "<session id> <i>" after each commit."""
-    url, name, start, count = argv[0], argv[1], int(argv[2]), int(argv[3])
-    with HistoryStore(url) as s:
-        patient = s.add_patient(name)
-        for i in range(start, start + count):
-            session_id = s.save_session(patient.id, sample_result(i), sample_context(i))
-            print(session_id, i, flush=True)
-
-
 def _start_writer(url: str, name: str, start: int, count: int) -> subprocess.Popen[str]:
-    code = "import sys; from tests.test_history_store import writer_main; writer_main(sys.argv[1:])"
+    code = "import sys; from tests.support.history import writer_main; writer_main(sys.argv[1:])"
     return subprocess.Popen(
         [sys.executable, "-c", code, url, name, str(start), str(count)],
         cwd=REPO,
@@ -531,8 +472,6 @@ def test_two_writers_at_once_on_a_fresh_database_corrupt_nothing(db_url: str) ->
 
 
 def test_the_core_never_imports_the_history() -> None:
-    from tests.test_core_isolation import CORE_MODULES
-
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in CORE_MODULES)

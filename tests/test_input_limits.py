@@ -4,11 +4,9 @@ raise anything else."""
 
 from __future__ import annotations
 
-import fractions
 import io
 import math
 import shutil
-import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,13 +29,13 @@ from formcheck.landmarks import (
     NUM_LANDMARKS,
     LandmarkSeries,
 )
-from formcheck.programs import ProgramError, load_program_file, programs_dir
+from formcheck.programs import ProgramError, load_program_file
 from formcheck.specs.loader import SpecError, load_all_specs, load_spec_file, specs_dir
 from formcheck.video import VideoError, iter_frames, probe
 from tests.factories import edited_yaml_copy
+from tests.support.inputs import PROGRAM, alias_pair, mjpeg_clip
 
 SQUAT = specs_dir() / "box_squat.yaml"
-PROGRAM = programs_dir() / "low_back_starter.yaml"
 SPECS = load_all_specs()
 
 Builder = Callable[[Path], Path]
@@ -68,17 +66,6 @@ def _spec_edit(edit: Callable[[Any], None]) -> Builder:
 
 def _program_edit(edit: Callable[[Any], None]) -> Builder:
     return lambda folder: edited_yaml_copy(PROGRAM, folder, edit)
-
-
-def alias_pair(levels: int = 9, fan: int = 10) -> dict[str, str]:
-    """Two specs of under 1 KB each whose ``based_on`` merge walks ``fan ** levels`` mappings,
-    built with aliases (the issue's 7 GB pair)."""
-    lines = ["  l0: &l0 {" + ", ".join(f"k{i}: 1" for i in range(fan)) + "}"]
-    for j in range(1, levels):
-        refs = ", ".join(f"k{i}: *l{j - 1}" for i in range(fan))
-        lines.append(f"  l{j}: &l{j} {{{refs}}}")
-    body = "defs:\n" + "\n".join(lines) + f"\nx: *l{levels - 1}\n"
-    return {"bomb_base.yaml": "id: bomb_base\n" + body, "bomb.yaml": "based_on: bomb_base\n" + body}
 
 
 def _files(files: dict[str, str], load: str) -> Builder:
@@ -544,42 +531,6 @@ def test_validate_specs_reports_each_bad_file_and_nothing_else(tmp_path, capsys)
 
 
 # -- video frames ----------------------------------------------------------------------------
-
-
-def _grey_jpeg(width: int, height: int) -> bytes:
-    """A baseline JPEG of a mid-grey ``width`` x ``height`` image, 4 bytes per 16x16 block,
-    so its size declares nothing of what decoding it costs."""
-    enc = av.CodecContext.create("mjpeg", "w")
-    enc.width = enc.height = 16
-    enc.pix_fmt = "yuvj420p"
-    enc.time_base = fractions.Fraction(1, 10)
-    enc.options = {"huffman": "default"}  # the standard tables the block pattern below needs
-    grey = np.full((16, 16, 3), 128, np.uint8)
-    frame = av.VideoFrame.from_ndarray(grey, format="rgb24").reformat(format="yuvj420p")
-    jpeg = b"".join(bytes(p) for p in [*enc.encode(frame), *enc.encode(None)])
-    sos = jpeg.index(b"\xff\xda")
-    header = bytearray(jpeg[: sos + 2 + struct.unpack(">H", jpeg[sos + 2 : sos + 4])[0]])
-    sof = header.index(b"\xff\xc0")
-    header[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
-    blocks = math.ceil(width / 16) * math.ceil(height / 16)
-    # Every block is grey: a DC difference of 0 ("00") and an end of block, four luma blocks
-    # (00 1010) and two chroma blocks (00 00): exactly 4 bytes a 16x16 block.
-    return bytes(header) + b"\x28\xa2\x8a\x00" * blocks + b"\xff\xd9"
-
-
-def mjpeg_clip(path: Path, sizes: list[tuple[int, int]], header: tuple[int, int] | None = None):
-    """An AVI of grey MJPEG frames of the given sizes (the stream header says the first)."""
-    width, height = header or sizes[0]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mjpeg", rate=10)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
-        for k, (w, h) in enumerate(sizes):
-            packet = av.Packet(_grey_jpeg(w, h))
-            packet.stream = stream
-            packet.pts = packet.dts = k
-            packet.time_base = fractions.Fraction(1, 10)
-            container.mux(packet)
-    return path
 
 
 VIDEO_SIZES = [

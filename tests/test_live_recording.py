@@ -39,8 +39,7 @@ from formcheck.ui.recording import (
     remove_leftovers,
 )
 from formcheck.ui.review import markdown_literal
-from tests.test_app_live import FPS, FakeBackend
-from tests.test_app_practice import FakeStream
+from tests.support.live import FPS, FakeBackend, FakeStream
 
 W, H = 640, 480
 # Well apart in colour, so that a neighbouring frame can never pass for the one asked about.

@@ -22,11 +22,10 @@ from formcheck.ui import live_model, practice_page, webrtc
 from formcheck.ui.live import LiveProcessor, StreamClock
 from formcheck.ui.live_model import StreamModel
 from tests.factories import side_view_squat_frame
-from tests.test_app_live import FPS, squat_knee_deg
-from tests.test_app_practice import PAGE, FakeStream
+from tests.support.live import FPS, PAGE, FakeStream, squat_knee_deg
 
 STANDING_DEG = 10
-ONE_REP_S = 4.5  # STAND_S + REP_S of test_app_live's squatter: one rep, then standing
+ONE_REP_S = 4.5  # STAND_S + REP_S of tests.support.live's squatter: one rep, then standing
 
 
 def picture(knee_deg: float) -> np.ndarray:

@@ -12,7 +12,6 @@ import time
 import tomllib
 from collections.abc import Iterator
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
@@ -23,9 +22,8 @@ from formcheck.prefetch import prefetch
 from formcheck.specs.loader import load_spec
 from formcheck.ui.live import LiveProcessor, RateMeter, to_video_frame
 from formcheck.ui.webrtc import MEDIA_CONSTRAINTS
-from tests.test_app_live import FPS, FakeBackend, _run
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.live import FPS, FakeBackend, run_coroutine
+from tests.support.paths import REPO
 
 
 def _scene(h: int = 480, w: int = 640) -> np.ndarray:
@@ -122,7 +120,7 @@ def test_page_rates_follow_the_recent_frames() -> None:
         for _ in range(3):
             pts += 3000
             frames.append(_frame(pts))
-        out = _run(proc.process_newest(frames))
+        out = run_coroutine(proc.process_newest(frames))
         assert out[0].format.name == "yuv420p"
     snap = proc.snapshot()
     assert snap.camera_fps == pytest.approx(30.0)
@@ -131,7 +129,7 @@ def test_page_rates_follow_the_recent_frames() -> None:
     paused = proc.snapshot()
     assert (paused.fps, paused.camera_fps) == (0.0, 0.0), "a paused camera checks nothing"
     # The camera on again: the rates describe the new stream only.
-    _run(proc.process_newest([_frame(5_000_000 + k * 3000) for k in range(3)]))
+    run_coroutine(proc.process_newest([_frame(5_000_000 + k * 3000) for k in range(3)]))
     resumed = proc.snapshot()
     assert resumed.camera_fps == pytest.approx(30.0)
     assert resumed.fps == 0.0, "one analysed frame of the new stream gives no rate yet"

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS
-from tests.test_input_limits import PROGRAM, alias_pair, mjpeg_clip
+from tests.support.inputs import PROGRAM, alias_pair, mjpeg_clip
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 # The budget for any input the CLI accepts; a refused bomb must stay well inside it.
 PEAK_BUDGET_MIB = 1024

@@ -18,8 +18,7 @@ from formcheck.programs import (
 )
 from formcheck.specs.loader import load_all_specs, load_spec
 from formcheck.specs.schema import ExerciseSpec
-from tests.factories import edited_yaml_copy, side_view_squat_frame
-from tests.test_engine import _wave
+from tests.factories import edited_yaml_copy, piecewise_wave, side_view_squat_frame
 
 
 def test_every_program_loads():
@@ -118,9 +117,9 @@ PROGRAM = Program.model_validate(
 )
 
 # Two squats, stand 1 s; repeated as long as needed.
-SQUATS = _wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 2 + [(1, 5)])
+SQUATS = piecewise_wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 2 + [(1, 5)])
 # Stand, sink into a 4 s held squat, stand up again.
-HELD = _wave([(1, 5), (0.7, 90), (4, 90), (0.7, 5), (1, 5)])
+HELD = piecewise_wave([(1, 5), (0.7, 90), (4, 90), (0.7, 5), (1, 5)])
 
 
 def test_runner_counts_sets_rests_switches_sides_and_moves_on():
@@ -138,20 +137,20 @@ def test_runner_counts_sets_rests_switches_sides_and_moves_on():
         return state
 
     feed(SQUATS)
-    state = feed(_wave([(0.5, 5)]))
+    state = feed(piecewise_wave([(0.5, 5)]))
     # Set 1 done (2 reps): resting 3 s before set 2, frames not analysed.
     assert len(runner.blocks) == 1 and runner.blocks[0].reps_done == 2
     assert state.resting and state.frame is None and state.set_index == 2
-    feed(_wave([(3, 5)]))  # rest over
+    feed(piecewise_wave([(3, 5)]))  # rest over
     feed(SQUATS)
     assert [b.set_index for b in runner.blocks] == [1, 2]
     assert runner.exercise_index == 1
-    feed(_wave([(3.5, 5)]))  # rest over; on to the holds
+    feed(piecewise_wave([(3.5, 5)]))  # rest over; on to the holds
     sides = []
     for _ in range(4):
         state = feed(HELD)
         sides.append(runner.blocks[-1].side)
-        feed(_wave([(2.5, 5)]))
+        feed(piecewise_wave([(2.5, 5)]))
     # Two holds per side, sides taking turns, each at least the 3 s target.
     assert [(b.set_index, b.side) for b in runner.blocks[2:]] == [
         (1, "left"), (1, "right"), (2, "left"), (2, "right"),
@@ -176,7 +175,7 @@ def test_rest_is_timed_on_frame_timestamps():
 
 def test_skip_exercise_records_unfinished_blocks():
     runner = ProgramRunner(PROGRAM, _specs())
-    for t, v in _wave([(1, 5), (1, 90), (0.5, 90), (1, 5), (0.5, 5)]):
+    for t, v in piecewise_wave([(1, 5), (1, 90), (0.5, 90), (1, 5), (0.5, 5)]):
         runner.update(t, side_view_squat_frame(t, v))
     closed = runner.skip_exercise()
     assert [(b.set_index, b.completed, b.reps_done) for b in closed] == [

@@ -20,7 +20,7 @@ from formcheck.corpus.manifest import ClipLabel, load_manifest
 from formcheck.corpus.run import CorpusReport, evaluate_corpus, scoreable
 from formcheck.corpus.score import HOLD_TOLERANCE_S
 from formcheck.specs.loader import load_spec
-from tests.conftest import CLIPS_DIR, REPO
+from tests.support.paths import CLIPS_DIR, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -9,12 +9,9 @@ squats, some short of the stool, and standing hamstring stretches held for known
 from __future__ import annotations
 
 import dataclasses
-import functools
-import itertools
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,6 @@ import numpy as np
 import pytest
 
 from formcheck.cli import main
-from formcheck.engine.session import ExerciseSession, SessionResult
 from formcheck.history.from_result import context_for
 from formcheck.history.records import Patient, StoredSession
 from formcheck.history.store import HistoryStore
@@ -37,16 +33,13 @@ from formcheck.report.trends import (
     sets_done,
     week_adherence,
 )
-from formcheck.results import RunInfo, to_dict
 from formcheck.specs.loader import load_all_specs, load_spec
 from formcheck.video import iter_frames
-from tests.factories import side_view_squat_frame
 from tests.postgres import Cluster
+from tests.support.paths import SAMPLE_CLIP
+from tests.support.pdf import jpeg_images, poppler
+from tests.support.sessions import FULL_DEG, SHORT_DEG, as_dict, squat_session, stretch_session
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_CLIP = REPO / "sample_videos" / "box_squat_side_clean.mp4"  # rendered, 15.2 s
-FPS = 15.0
-FULL_DEG, SHORT_DEG = 90.0, 66.0  # knee bend at the bottom: 66 deg counts but misses the stool
 DAY_0 = date(2026, 11, 2)  # a Monday
 SQUAT_DAYS = [  # (day, hour, peaks, stopped for pain)
     (0, 9, [FULL_DEG, SHORT_DEG, FULL_DEG], False),
@@ -56,47 +49,6 @@ SQUAT_DAYS = [  # (day, hour, peaks, stopped for pain)
 ]
 STRETCH_DAYS = [(0, 10, 8.0), (1, 10, 12.0), (2, 10, 15.0)]  # (day, hour, seconds held)
 RECORDED_DAY = 2  # the squat set whose recording was kept
-
-
-def _ramp(keys: Sequence[tuple[float, float]]) -> Iterator[tuple[float, float]]:
-    """(t, value) at :data:`FPS`, straight lines between the key points."""
-    for k in range(int(keys[-1][0] * FPS) + 1):
-        t = k / FPS
-        (t0, v0), (t1, v1) = next((a, b) for a, b in itertools.pairwise(keys) if t <= b[0])
-        yield t, v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else v1
-
-
-def squat_session(peaks: Sequence[float]) -> SessionResult:
-    """Box squats reaching the given knee bends, one every 3.5 s, judged by the engine."""
-    return _squats(tuple(peaks))
-
-
-@functools.cache  # the same replay gives the same result; many tests reuse a few
-def _squats(peaks: tuple[float, ...]) -> SessionResult:
-    keys = [(0.0, 5.0), (1.5, 5.0)]
-    for peak in peaks:
-        t = keys[-1][0]
-        keys += [(t + 1.0, peak), (t + 1.5, peak), (t + 2.5, 5.0), (t + 3.5, 5.0)]
-    session = ExerciseSession(load_spec("box_squat"))
-    for t, knee in _ramp(keys):
-        session.update(t, side_view_squat_frame(t, knee))
-    return session.finish()
-
-
-@functools.cache
-def stretch_session(hold_s: float) -> SessionResult:
-    """One standing hamstring stretch (trunk folded 70 deg) held ``hold_s`` seconds."""
-    keys = [(0.0, 5.0), (2.0, 5.0), (3.0, 70.0), (3.0 + hold_s, 70.0), (4.0 + hold_s, 5.0)]
-    keys.append((keys[-1][0] + 2.0, 5.0))
-    session = ExerciseSession(load_spec("hamstring_stretch_standing"))
-    for t, lean in _ramp(keys):
-        session.update(t, side_view_squat_frame(t, 5.0, trunk_lean_deg=lean))
-    return session.finish()
-
-
-def as_dict(result: SessionResult, pain: bool = False) -> dict[str, Any]:
-    duration = max([r.end_s for r in result.reps] + [h.end_s for h in result.holds] + [1.0])
-    return to_dict(result, RunInfo("live camera", duration, 0.1, "replay"), stopped_for_pain=pain)
 
 
 def at_local(day: int, hour: int, minute: int = 0) -> datetime:
@@ -147,13 +99,6 @@ def in_period(store: HistoryStore, patient: Patient) -> list[StoredSession]:
     return [s for s in store.sessions(patient.id) if DAY_0 <= local_day(s.started_at) <= last]
 
 
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed (apt-get install poppler-utils)")
-    return path
-
-
 def render_pages(pdf: Path) -> list[Path]:
     """Every page as a PNG (pdftoppm), in order."""
     prefix = pdf.with_suffix("")
@@ -164,14 +109,6 @@ def render_pages(pdf: Path) -> list[Path]:
 def pdf_text(pdf: Path, layout: bool) -> str:
     args = [poppler("pdftotext"), *(["-layout"] if layout else []), str(pdf), "-"]
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
-
-
-def jpeg_images(pdf: Path) -> int:
-    """How many JPEG pictures (the still frames; the plots are PNG) the PDF holds."""
-    listing = subprocess.run(
-        [poppler("pdfimages"), "-list", str(pdf)], check=True, capture_output=True, text=True
-    ).stdout
-    return sum(" jpeg " in line for line in listing.splitlines()[2:])
 
 
 def table_row(text: str, title: str) -> list[str]:

@@ -1,0 +1,22 @@
+"""The core modules: the ones that must import no edge library (cv2, streamlit, mediapipe, av)
+and not the history."""
+
+from __future__ import annotations
+
+CORE_MODULES = [
+    "formcheck.landmarks",
+    "formcheck.signals.catalog",
+    "formcheck.signals.filters",
+    "formcheck.signals.view",
+    "formcheck.specs.loader",
+    "formcheck.engine.session",
+    "formcheck.feedback",
+    "formcheck.results",
+    "formcheck.analyze",
+    "formcheck.pose.replay",
+    "formcheck.pose.selection",
+    "formcheck.programs",
+    "formcheck.engine.rules",
+    "formcheck.engine.holds",
+    "formcheck.engine.perception",
+]
