@@ -1,5 +1,6 @@
-"""The history end to end: a fake-webcam practice set of a real squat clip ends, is saved for the
-chosen patient, shows on the Progress page, and the clinician report downloads and renders.
+"""The history end to end: two fake-webcam practice sets of a real squat clip end and are saved for
+the chosen patient (the second one recorded), the app is stopped and started again, both sets
+show on the Progress page, and the clinician report downloads and renders.
 
 The app runs with ``FORMCHECK_DB`` pointing at this test's own SQLite file.
 """
@@ -33,7 +34,7 @@ REPS_TIMEOUT_S = 120
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_practised_set_reaches_the_progress_page_and_the_report(
+def test_two_practised_sets_survive_a_restart_and_reach_the_progress_page_and_the_report(
     page: Any,
     browser_requirements: None,
     tmp_path: Path,
@@ -58,26 +59,34 @@ def test_a_practised_set_reaches_the_progress_page_and_the_report(
         choose(page, "Whose history", PATIENT)
         choose(page, "Exercise", "Box squat")
         page.get_by_text("Set-up: Box squat").wait_for()
-        button_in_frames(page, "START", timeout_s=90).click()
+        for number in (1, 2):
+            if number == 2:
+                # scenario: the next set is begun, and recorded (the switch is set before START)
+                page.get_by_role("button", name="Start a new session").click()
+                page.get_by_text("Record my video of this set").click()
+                page.get_by_text("saved on this computer only").first.wait_for(timeout=30_000)
+            button_in_frames(page, "START", timeout_s=90).click()
 
-        def reps_reached() -> int | None:
-            count = metric_int(page, "Reps")
-            return count if count is not None and count >= LABELLED_REPS else None
+            def reps_reached() -> int | None:
+                count = metric_int(page, "Reps")
+                return count if count is not None and count >= LABELLED_REPS else None
 
-        assert wait_until(reps_reached, REPS_TIMEOUT_S, "three reps") == LABELLED_REPS
-        # STOP pauses the set; "Finish session" ends it, and the end is when it is saved.
-        camera_stop(page).click()
-        page.get_by_role("button", name="Finish session").click()
-        page.get_by_text(f"Saved to {PATIENT}'s history.").wait_for(timeout=30_000)
-        record_property("set_saved_after_s", round(time.monotonic() - started, 1))
+            assert wait_until(reps_reached, REPS_TIMEOUT_S, "three reps") == LABELLED_REPS
+            # STOP pauses the set; "Finish session" ends it, and the end is when it is saved.
+            camera_stop(page).click()
+            page.get_by_role("button", name="Finish session").click()
+            page.get_by_text(f"Saved to {PATIENT}'s history.").wait_for(timeout=30_000)
+            record_property(f"set_{number}_saved_after_s", round(time.monotonic() - started, 1))
 
+    # scenario: the app is stopped and started again; the history is still there
+    with serve_app(tmp_path, server_tmp) as (url, _process):
+        page.goto(f"{url}/")
+        page.get_by_text("Where to put the laptop").wait_for()
+        choose(page, "Whose history", PATIENT)
         page.get_by_role("link", name="Progress").first.click()
-        page.get_by_text("One session so far").wait_for(timeout=30_000)
-        assert metric(page, "Reps") == f"{LABELLED_REPS} of 10"
-        assert metric(page, "Sets done this week") == "1 of 21"
-        # Drawn, not loading: with one session the only plot is the faults found, if any.
-        drawn = page.locator(".js-plotly-plot").or_(page.get_by_text("No faults found in this"))
-        drawn.first.wait_for(timeout=30_000)
+        page.get_by_text("Box squat: 2 sessions").first.wait_for(timeout=30_000)
+        assert metric(page, "Sets done this week") == "2 of 21"
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # two sessions: trends
         screenshot(page, "progress.png")
 
         page.get_by_role("button", name="Make the clinician report (PDF)").click()
@@ -89,8 +98,11 @@ def test_a_practised_set_reaches_the_progress_page_and_the_report(
         download.value.save_as(pdf)
 
     with HistoryStore(db_url) as store:
-        (saved,) = store.sessions()
-    assert (saved.patient_name, saved.source, saved.reps_done) == (PATIENT, "practice", 3)
+        first, second = store.sessions()
+    for saved in (first, second):
+        assert (saved.patient_name, saved.source, saved.reps_done) == (PATIENT, "practice", 3)
+    assert first.recording_path is None
+    assert second.recording_path is not None and Path(second.recording_path).stat().st_size > 0
 
     subprocess.run(
         [pdftoppm, "-f", "1", "-l", "1", "-r", "60", "-png", str(pdf), str(tmp_path / "page")],
@@ -101,5 +113,5 @@ def test_a_practised_set_reaches_the_progress_page_and_the_report(
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True)
     flat = " ".join(text.stdout.split())
     assert f"Exercise report: {PATIENT}" in flat
-    assert "1 session of 1 exercise" in flat and "Box squat" in flat
+    assert "2 sessions of 1 exercise" in flat and "Box squat" in flat
     record_property("test_s", round(time.monotonic() - started, 1))
