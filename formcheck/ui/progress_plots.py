@@ -31,6 +31,9 @@ FAULTY = "rgb(224, 138, 30)"
 PAIN = "rgb(214, 39, 40)"
 TARGET = "rgb(90, 90, 90)"
 SIDE_COLOURS = {"left": "rgb(31, 119, 180)", "right": "rgb(148, 103, 189)", "none": LINE}
+# Over this few days the date axis is ticked once a day (one label per day, never repeated).
+SHORT_SPAN_DAYS = 14
+DAY_MS = 86_400_000
 
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
@@ -46,6 +49,10 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
         barmode="stack",
     )
     fig.update_xaxes(type="date", tickformat="%d %b")
+    days = {x.date() for trace in fig.data for x in (trace.x or ()) if isinstance(x, datetime)}
+    if days and (max(days) - min(days)).days <= SHORT_SPAN_DAYS:
+        # Plotly's own ticks over a few days fall every few hours, each labelled with its day.
+        fig.update_xaxes(dtick=DAY_MS)
     return fig
 
 
