@@ -30,7 +30,7 @@ RgbImage = npt.NDArray[np.uint8]
 # Peak memory of a whole 3 s analysis, mostly the decoder's reference frames: 4096x2304 560-690 MB
 # (VP9, HEVC, AV1); 4096x3072 640-810 MB (H.264, HEVC, AV1); 6144x3456 860-930 MB; 8192x4320
 # HEVC 1.1 GB. Longer clips add about 3 KB a frame, so the 1 GiB budget stops at 4K. A
-# 16000x16000 MJPEG of 7.5 MB peaked at 3.9 GB before this check.
+# 16000x16000 MJPEG of 7.5 MB peaks at 3.9 GB without this check.
 MAX_SIDE_PX = MAX_IMAGE_SIDE_PX
 MAX_PIXELS = 4096 * 2304
 # Too small to show a person (a 1x1 clip also broke the annotated H.264 output).

@@ -21,8 +21,8 @@ Geometry (image pixels, x right, y down):
 - The outline is kept only when at least ``min_coverage`` of the levels were found.
 
 Per clip, the 90th percentile of ``bow`` over the frames with the trunk more than 30 degrees from
-vertical separated rounded from neutral backs: ROC AUC 0.92 side-on on 23 real deadlifts measured
-before this module; 1.0 on the 20 scoreable labelled hinge and squat clips in ``clips/``
+vertical separated rounded from neutral backs: ROC AUC 0.92 side-on on 23 real deadlifts (an
+earlier set); 1.0 on the 20 scoreable labelled hinge and squat clips in ``clips/``
 (5 rounded), with a thin margin (side-on rounded from 0.086, neutral up to 0.081; the 90th
 percentile of ``bend_deg``: 18.9 vs 11.2). Half-turned, the top edge is the shoulder blade and
 the numbers give false alarms.
