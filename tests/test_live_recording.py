@@ -718,3 +718,39 @@ def test_a_video_that_cannot_be_written_is_said_and_leaves_nothing(
     assert saved.recording_path is None
     _new_session(at)
     assert files_in(db) == []
+
+
+def test_start_after_a_finished_set_records_the_next_set_from_its_first_frame(
+    db: str, anna: Patient, camera: FakeStream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scenario: the switch is turned on while the last set's summary is on screen, then START;
+    # the camera's first frame comes in the moment the new set begins, before the page has
+    # gone on (streamlit-webrtc's thread does not wait for the script)
+    at = page(anna)
+    proc = squats(at, camera)
+    camera.playing = False  # STOP
+    at.run()
+    proc.finish()
+    at.run()
+    switch(at, anna).set_value(True).run()
+    assert files_in(db) == [], "nothing is recorded while the summary shows"
+    reset = proc.reset
+
+    def reset_then_a_frame(*args: Any, **kwargs: Any) -> None:
+        reset(*args, **kwargs)
+        proc.process(BLACK, 0.0)
+
+    monkeypatch.setattr(proc, "reset", reset_then_a_frame)
+    camera.playing = True  # START
+    at.run()
+    assert not at.exception
+    assert proc.snapshot().frames == 1 and proc.frame_sink is not None
+    assert "Recording starts with your next set" not in texts(at.caption)
+    for i in range(1, round(12 * FPS)):
+        proc.process(BLACK, i / FPS)
+    proc.finish()
+    at.run()
+    with HistoryStore(db) as s:
+        first, second = s.sessions(anna.id)
+    assert first.recording_path is None and second.recording_path is not None
+    assert decoded_times(Path(second.recording_path))[0] == pytest.approx(0.0, abs=1e-3)

@@ -300,10 +300,18 @@ class LiveProcessor:
         with self._lock:
             return self._side
 
-    def reset(self, spec: ExerciseSpec | None = None, side: str | None = None) -> None:
-        """Start a fresh session, optionally for another exercise or side."""
+    def reset(
+        self,
+        spec: ExerciseSpec | None = None,
+        side: str | None = None,
+        sink: FrameSink | None = None,
+    ) -> None:
+        """Start a fresh session, optionally for another exercise or side, recorded into
+        ``sink`` from its first frame (attached in the same step, for frames already coming in:
+        START after a finished set)."""
         with self._lock:
             self._start_locked(spec or self._spec, side or self._side)
+            self._sink = sink
 
     def record_to(self, sink: FrameSink | None) -> bool:
         """Hand every frame the engine analyses in this session to ``sink`` (``None``: stop).

@@ -167,6 +167,23 @@ def _sync_recording(proc: LiveProcessor, wanted: bool) -> _Recording | None:
     return rec
 
 
+def _begin_next_set(proc: LiveProcessor, wanted: bool) -> None:
+    """START after a finished set: a new session, recorded from its first frame when the switch
+    is on. The camera is already sending frames, so the recorder is attached in the same step as
+    the reset; attached later, the set's first frame could beat it and the set go unrecorded."""
+    _drop_recording()  # the finished set's video, if any: kept when its set was saved
+    patient = patient_ui.current()
+    recorder = None
+    if wanted and patient is not None:
+        try:
+            recorder = FrameRecorder(new_recording_path(patient.id), patient.id)
+        except OSError as exc:
+            st.warning(f"The video cannot be recorded: {markdown_literal(str(exc))}.")
+    proc.reset(sink=recorder.write if recorder is not None else None)
+    if recorder is not None:
+        st.session_state[RECORDING_KEY] = _Recording(recorder)
+
+
 def _speak(snap: LiveSnapshot) -> None:
     if not snap.cue_text or not snap.cue_seq:
         return
@@ -362,7 +379,7 @@ def render() -> None:
     was_playing = st.session_state.get(WAS_PLAYING_KEY, False)
     st.session_state[WAS_PLAYING_KEY] = playing
     if playing and not was_playing and proc.status == "finished":
-        proc.reset()
+        _begin_next_set(proc, record)
     elif was_playing and not playing:
         proc.pause()
 

@@ -61,12 +61,14 @@ def choose(page: Any, select_label: str, option: str) -> None:
 def button_in_frames(page: Any, name: str, timeout_s: float) -> Any:
     """A button named ``name`` inside any frame (component iframes included), once it exists.
 
-    The name is matched ignoring case: streamlit-webrtc's "Start" is upper-cased only by CSS.
+    The whole name is matched, ignoring case: streamlit-webrtc's "Start" is upper-cased only by
+    CSS, and a part of a name would also find the page's own "Start a new session".
     """
+    whole_name = re.compile(f"^{re.escape(name)}$", re.IGNORECASE)
 
     def find() -> Any:
         for frame in page.frames:
-            button = frame.get_by_role("button", name=name)
+            button = frame.get_by_role("button", name=whole_name)
             if button.count():
                 return button.first
         return None
