@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -163,3 +164,33 @@ def test_hip_drop_leg_against_the_standing_height(knee_deg, view):
 def test_hip_drop_leg_is_nan_before_the_person_has_stood():
     frame = factories.side_view_squat_frame(0.0, 90.0)
     assert math.isnan(SIGNALS["hip_drop_leg"].fn(frame, SignalContext("front", "both")))
+
+
+@pytest.mark.parametrize(
+    ("left_knee_vis", "right_knee_vis", "left_expected", "right_expected"),
+    [
+        # scenario: both knees in view: each leg's own angle, as knee_flexion_deg measures it
+        (0.95, 0.95, 70.0, 70.0),
+        # scenario: side-on, the right leg hidden behind the left: its angle is not guessed
+        (0.95, 0.2, 70.0, math.nan),
+        # scenario: just under the floor counts as hidden
+        (0.49, 0.95, math.nan, 70.0),
+    ],
+)
+def test_each_knee_is_measured_on_its_own_and_a_hidden_one_is_blank(
+    left_knee_vis: float, right_knee_vis: float, left_expected: float, right_expected: float
+) -> None:
+    frame = side_view_squat_frame(0.0, 70.0)
+    vis = frame.visibility.copy()
+    vis[INDEX["left_knee"]], vis[INDEX["right_knee"]] = left_knee_vis, right_knee_vis
+    frame = dataclasses.replace(frame, visibility=vis)
+    ctx = SignalContext("side", "left")
+    for name, expected in (
+        ("left_knee_flexion_deg", left_expected),
+        ("right_knee_flexion_deg", right_expected),
+    ):
+        value = SIGNALS[name].fn(frame, ctx)
+        if math.isnan(expected):
+            assert math.isnan(value), name
+        else:
+            assert value == pytest.approx(expected, abs=1e-6), name

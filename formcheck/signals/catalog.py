@@ -90,6 +90,31 @@ def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     )
 
 
+# A leg whose knee the model sees less well than this is hidden (the far leg side-on): its angle
+# is the model's guess, so it is not reported.
+LEG_IN_VIEW_VISIBILITY = 0.5
+
+
+def _one_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext, side: str) -> float:
+    """Knee flexion of one leg, measured as :func:`knee_flexion_deg`; NaN when that knee is
+    hidden."""
+    if frame.vis(f"{side}_knee") < LEG_IN_VIEW_VISIBILITY:
+        return math.nan
+    img = _use_image(ctx)
+    hip, knee = _p(frame, f"{side}_hip", img), _p(frame, f"{side}_knee", img)
+    return flexion_deg(hip, knee, _p(frame, f"{side}_ankle", img))
+
+
+def left_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The left knee's flexion (for each rep's per-leg depth), NaN when the knee is hidden."""
+    return _one_knee_flexion_deg(frame, ctx, "left")
+
+
+def right_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The right knee's flexion (for each rep's per-leg depth), NaN when the knee is hidden."""
+    return _one_knee_flexion_deg(frame, ctx, "right")
+
+
 def hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Hip flexion between trunk and thigh (shoulder-hip-knee): 0 = in one line (standing tall or
     the top of a bridge), 90 = thigh at right angles to the trunk."""
@@ -316,6 +341,20 @@ SIGNALS: dict[str, SignalDef] = {
     for d in (
         SignalDef(
             "knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg
+        ),
+        SignalDef(
+            "left_knee_flexion_deg",
+            "deg",
+            "left knee bend",
+            ("left_hip", "left_knee", "left_ankle"),
+            left_knee_flexion_deg,
+        ),
+        SignalDef(
+            "right_knee_flexion_deg",
+            "deg",
+            "right knee bend",
+            ("right_hip", "right_knee", "right_ankle"),
+            right_knee_flexion_deg,
         ),
         SignalDef(
             "hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg
