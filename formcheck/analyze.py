@@ -19,7 +19,7 @@ from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import LandmarkSeries, PoseFrame
 from formcheck.pose.backend import PoseBackend
 from formcheck.prefetch import prefetch
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import ExerciseSpec, SideChoice
 
 Frames = Iterable[tuple[float, npt.NDArray[np.uint8]]]
 Progress = Callable[[float], None]  # seconds of video processed
@@ -37,7 +37,7 @@ def run_frames(
     spec: ExerciseSpec,
     frames: Frames,
     backend: PoseBackend,
-    side: str = "auto",
+    side: SideChoice = "auto",
     progress: Progress | None = None,
     source: str = "",
 ) -> Analysis:
@@ -65,7 +65,9 @@ def run_frames(
     return Analysis(session.finish(), states, series, elapsed)
 
 
-def replay_series(spec: ExerciseSpec, series: LandmarkSeries, side: str = "auto") -> Analysis:
+def replay_series(
+    spec: ExerciseSpec, series: LandmarkSeries, side: SideChoice = "auto"
+) -> Analysis:
     """Run the engine over saved landmarks, without video or model."""
     session = ExerciseSession(spec, side=side)
     started = time.perf_counter()

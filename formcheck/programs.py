@@ -40,6 +40,7 @@ from formcheck.specs.schema import (
     MAX_SETS,
     Band,
     ExerciseSpec,
+    SideChoice,
 )
 
 ProgramSides = Literal["both", "left", "right", "none"]
@@ -108,7 +109,7 @@ class PlanItem:
     sets: int
     reps: int | None
     hold_s: float | None
-    sides: tuple[str, ...]  # the sides in turn, "auto" for a one-sided/bilateral exercise
+    sides: tuple[SideChoice, ...]  # the sides in turn, "auto" for a one-sided/bilateral exercise
     rest_s: float
     rom_target: float | None
 
@@ -197,11 +198,12 @@ def plan(program: Program, specs: dict[str, ExerciseSpec]) -> list[PlanItem]:
         spec = patient_spec(specs[item.exercise], item)
         p = spec.prescription
         sides_mode = item.sides or ("both" if p.both_sides else "none")
-        sides: tuple[str, ...] = {
+        by_mode: dict[str, tuple[SideChoice, ...]] = {
             "both": ("left", "right"),
             "left": ("left",),
             "right": ("right",),
-        }.get(sides_mode, ("auto",))
+        }
+        sides = by_mode.get(sides_mode, ("auto",))
         if spec.kind == "reps":
             sets = item.sets or p.sets or 1
             reps, hold_s = item.reps or p.reps or 10, None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from formcheck.analyze import Analysis, Progress, needs_back_curve, replay_series, run_frames
 from formcheck.landmarks import LandmarkSeries, PoseFrame
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import ExerciseSpec, SideChoice
 
 if TYPE_CHECKING:
     from formcheck.video import VideoInfo
@@ -105,7 +105,7 @@ def analyze_recording(
     spec: ExerciseSpec,
     recording: Recording,
     model_path: Path | None,
-    side: str = "auto",
+    side: SideChoice = "auto",
     progress: Progress | None = None,
     source: str | None = None,
 ) -> RecordingAnalysis:

@@ -17,7 +17,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
-from formcheck.specs.schema import HoldSpec
+from formcheck.specs.schema import HoldSpec, WorkingSide
 
 # A stay in position shorter than a hold but at least this long is kept as an attempt (a pulsed
 # stretch, a hold let go too early): half a second is longer than any landmark flicker.
@@ -29,7 +29,7 @@ class Hold:
     start_s: float
     end_s: float
     duration_s: float  # time actually in position, breaks excluded
-    side: str
+    side: WorkingSide
     rom: float = math.nan  # median of the spec's range-of-motion signal while in position
 
 
@@ -74,7 +74,7 @@ class HoldTimer:
         self._start_s = math.nan
         self._last_good_s = math.nan
         self._counted_s = 0.0
-        self._side_votes: dict[str, int] = {}
+        self._side_votes: dict[WorkingSide, int] = {}
         self._last_t = math.nan
         self._rom = _Samples()
         # (time, seconds counted up to then) of each good frame of the hold under way, so that
@@ -95,7 +95,7 @@ class HoldTimer:
         self,
         t_s: float,
         in_position: bool,
-        side: str,
+        side: WorkingSide,
         rom: float = math.nan,
         fault_pause: bool = False,
     ) -> Hold | None:
@@ -147,7 +147,7 @@ class HoldTimer:
     def _finish(self) -> Hold | None:
         if not self.active:
             return None
-        side = (
+        side: WorkingSide = (
             max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
         )
         hold = Hold(self._start_s, self._last_good_s, self._counted_s, side, self._rom.median())

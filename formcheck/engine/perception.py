@@ -15,7 +15,14 @@ from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import (
+    ExerciseSpec,
+    NotJudgedReason,
+    SeenView,
+    Side,
+    SideChoice,
+    WorkingSide,
+)
 
 # The working side of two-sided exercises is the majority over this window, so it does not flicker.
 SIDE_WINDOW_S = 2.0
@@ -35,10 +42,10 @@ class Perceived:
     ``wrong_view``), or is None when it can be, readiness aside.
     """
 
-    view: str
-    side: str
+    view: SeenView
+    side: WorkingSide
     signals: dict[str, float]  # smoothed; empty without a person
-    reason: str | None
+    reason: NotJudgedReason | None
 
 
 class Perception:
@@ -49,14 +56,14 @@ class Perception:
         side: ``"auto"`` or a fixed ``"left"``/``"right"``.
     """
 
-    def __init__(self, spec: ExerciseSpec, side: str = "auto") -> None:
+    def __init__(self, spec: ExerciseSpec, side: SideChoice = "auto") -> None:
         self.spec = spec
         self._side_option = side
         self._views = ViewTracker()
         # The person's standing hip height, the reference of ``hip_drop_leg``.
         self._standing = StandingHipHeight()
         self._filters = {name: CausalOneEuro() for name in spec.signals}
-        self._side_votes: deque[tuple[float, str]] = deque()
+        self._side_votes: deque[tuple[float, Side]] = deque()
         self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
         self.last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
 
@@ -76,14 +83,14 @@ class Perception:
             signals[name] = self._filters[name](raw, t_s)
             self.last_raw[name] = raw
         self._in_view = self._visible(frame, side)
-        reason = None
+        reason: NotJudgedReason | None = None
         if not self._in_view:
             reason = "low_confidence"
         elif view not in self.spec.camera.views:
             reason = "wrong_view"
         return Perceived(view, side, signals, reason)
 
-    def _working_side(self, frame: PoseFrame, view: str, near: str) -> str:
+    def _working_side(self, frame: PoseFrame, view: SeenView, near: Side) -> WorkingSide:
         if self._side_option in ("left", "right"):
             return self._side_option
         if self.spec.sides == "both" and self.spec.side_detector:
@@ -108,12 +115,12 @@ class Perception:
         floor = self.spec.ready.min_visibility
         return floor - VISIBILITY_HYSTERESIS if self._in_view else floor
 
-    def _side_in_view(self, frame: PoseFrame, side: str) -> bool:
+    def _side_in_view(self, frame: PoseFrame, side: Side) -> bool:
         floor = self._floor()
         parts = [p for p in self.spec.ready.landmarks if p != "nose"]
         return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
 
-    def _visible(self, frame: PoseFrame, side: str) -> bool:
+    def _visible(self, frame: PoseFrame, side: WorkingSide) -> bool:
         sides = ("left", "right") if side == "both" else (side,)
         floor = self._floor()
         for part in self.spec.ready.landmarks:

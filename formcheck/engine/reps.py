@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from formcheck.specs.schema import RepPhases
+from formcheck.specs.schema import Phase, RepPhases
 
 # The signal is "at rest" while within this fraction of the gap between the bands of its resting
 # level (e.g. 4.5 deg for a 30 deg gap): larger than landmark jitter at rest, smaller than the
@@ -51,7 +51,7 @@ class RepCounter:
 
     def __init__(self, spec: RepPhases) -> None:
         self._spec = spec
-        self.phase = "start"
+        self.phase: Phase = "start"
         self._band = "none"  # band of the current streak of samples
         self._band_since = math.nan  # time the current streak began
         self._confirmed = "start"  # last band held for min_phase_s

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from formcheck.signals.filters import RollingMedian
-from formcheck.specs.schema import Rule
+from formcheck.specs.schema import Rule, Severity
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Fault:
     rule: str
     start_s: float
     end_s: float
-    severity: str
+    severity: Severity
     message: str
 
 

@@ -24,7 +24,17 @@ from formcheck.engine.rules import (
     SwingCounter,
 )
 from formcheck.landmarks import PoseFrame
-from formcheck.specs.schema import TOO_FAST, Band, ExerciseSpec, Rule
+from formcheck.specs.schema import (
+    TOO_FAST,
+    Band,
+    ExerciseSpec,
+    NotJudgedReason,
+    Phase,
+    Rule,
+    SeenView,
+    SideChoice,
+    WorkingSide,
+)
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
@@ -56,7 +66,7 @@ class RepEvent:
     end_s: float
     peak_value: float
     faults: tuple[str, ...]
-    side: str = "none"
+    side: WorkingSide = "none"
     rom: float = math.nan  # furthest value of the spec's range-of-motion signal in the rep
     # Start of the movement to back in the start band; NaN when the rep began before it was
     # seen (the person started at the rep's end, e.g. set up over the bar).
@@ -89,11 +99,11 @@ class FrameState:
 
     t_s: float
     assessable: bool
-    reason: str | None  # why not assessable: no_person, low_confidence, wrong_view, not_ready
-    view: str
-    side: str
+    reason: NotJudgedReason | None  # why not assessable
+    view: SeenView
+    side: WorkingSide
     ready: bool
-    phase: str | None
+    phase: Phase | None
     signals: dict[str, float]
     rep_count: int
     good_reps: int
@@ -120,8 +130,8 @@ class SessionResult:
     frames: int
     frames_with_pose: int
     assessable_frames: int
-    view: str
-    side: str
+    view: SeenView
+    side: WorkingSide
     # Stays in position shorter than the spec's min_hold_s (pulsed stretches, early let-go).
     short_holds: list[Hold] = field(default_factory=list)
     rom_signal: str | None = None
@@ -142,7 +152,7 @@ class ExerciseSession:
         side: ``"auto"`` (near side, or the spec's side detector) or a fixed ``"left"``/``"right"``.
     """
 
-    def __init__(self, spec: ExerciseSpec, side: str = "auto") -> None:
+    def __init__(self, spec: ExerciseSpec, side: SideChoice = "auto") -> None:
         self.spec = spec
         self._perception = Perception(spec, side)
         self._reps = RepCounter(spec.reps) if spec.reps else None
@@ -182,12 +192,12 @@ class ExerciseSession:
         self._frames = 0
         self._frames_with_pose = 0
         self._assessable = 0
-        self._view_counts: Counter[str] = Counter()
+        self._view_counts: Counter[SeenView] = Counter()
         self._rule_due: Counter[str] = Counter()
         self._rule_unchecked: Counter[str] = Counter()
-        self._side_counts: Counter[str] = Counter()
+        self._side_counts: Counter[WorkingSide] = Counter()
         self._last_t = math.nan
-        self._last_side = "none"
+        self._last_side: WorkingSide = "none"
         # The cross-check signal where the rep signal last peaked (``reps.confirm``), and its
         # value in the person's start position.
         self._confirm_at_peak = math.nan
@@ -210,7 +220,7 @@ class ExerciseSession:
         assessable = reason is None
         new_reps: list[RepEvent] = []
         new_holds: list[Hold] = []
-        phase: str | None = None
+        phase: Phase | None = None
         in_position = False
         if assessable:
             self._count_assessable(view, side)
@@ -250,8 +260,12 @@ class ExerciseSession:
         )
 
     def _readiness(
-        self, t_s: float, frame: PoseFrame | None, signals: dict[str, float], reason: str | None
-    ) -> str | None:
+        self,
+        t_s: float,
+        frame: PoseFrame | None,
+        signals: dict[str, float],
+        reason: NotJudgedReason | None,
+    ) -> NotJudgedReason | None:
         """Why this frame cannot be judged: perception's reason, or ``not_ready`` until the
         person has shown the start position (shown again after being lost for a while)."""
         if frame is None:
@@ -266,7 +280,7 @@ class ExerciseSession:
                 return "not_ready"
         return reason
 
-    def _count_assessable(self, view: str, side: str) -> None:
+    def _count_assessable(self, view: SeenView, side: WorkingSide) -> None:
         self._assessable += 1
         self._last_side = side
         self._view_counts[view] += 1
@@ -282,8 +296,8 @@ class ExerciseSession:
         self,
         t_s: float,
         assessable: bool,
-        phase: str | None,
-        view: str,
+        phase: Phase | None,
+        view: SeenView,
         signals: dict[str, float],
     ) -> list[Fault]:
         """Feed every rule; returns the faults that ended now. Rules see every frame, so that a
@@ -318,7 +332,7 @@ class ExerciseSession:
         return new_faults
 
     def _time_hold(
-        self, t_s: float, in_position: bool, side: str, signals: dict[str, float]
+        self, t_s: float, in_position: bool, side: WorkingSide, signals: dict[str, float]
     ) -> Hold | None:
         """Run the hold clock; returns the hold that ended now, if any.
 
@@ -342,7 +356,7 @@ class ExerciseSession:
         return active
 
     def _count_unchecked(
-        self, t_s: float, phase: str | None, view: str, signals: dict[str, float]
+        self, t_s: float, phase: Phase | None, view: SeenView, signals: dict[str, float]
     ) -> list[str]:
         """Rules due in this phase that cannot be judged now, counted for the result: the view
         cannot judge them, or their signal could not be measured (the back's outline not
@@ -413,12 +427,12 @@ class ExerciseSession:
         self,
         t_s: float,
         signals: dict[str, float],
-        view: str,
-        side: str,
+        view: SeenView,
+        side: WorkingSide,
         new_reps: list[RepEvent],
         new_holds: list[Hold],
-    ) -> tuple[str | None, bool]:
-        phase: str | None = None
+    ) -> tuple[Phase | None, bool]:
+        phase: Phase | None = None
         in_position = False
         if self._reps is not None and self.spec.reps is not None:
             rep = self._reps.update(t_s, signals[self.spec.reps.signal])
@@ -511,7 +525,7 @@ class ExerciseSession:
             tracker.passed_and_reset()
         return False
 
-    def _complete_rep(self, rep: Rep, side: str = "none") -> RepEvent | None:
+    def _complete_rep(self, rep: Rep, side: WorkingSide = "none") -> RepEvent | None:
         """Record a finished rep with every rule it broke, its tempo and its range (None when
         the spec's cross-check says the movement was not a rep)."""
         if not self._confirmed(rep):
@@ -572,8 +586,8 @@ class ExerciseSession:
             hold = self._hold.close()
             if hold:
                 self._holds.append(hold)
-        view = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
-        side = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
+        view: SeenView = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
+        side: WorkingSide = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
         return SessionResult(
             exercise=self.spec.id,
             reps=list(self._rep_events),

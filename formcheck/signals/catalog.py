@@ -29,6 +29,7 @@ from formcheck.signals.geometry import (
     midpoint,
 )
 from formcheck.signals.reference import hip_height_px
+from formcheck.specs.schema import SeenView, Side, WorkingSide
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class SignalContext:
             NaN when not known yet. Only :func:`hip_drop_leg` uses it.
     """
 
-    view: str
-    side: str
+    view: SeenView
+    side: WorkingSide
     standing_hip_px: float = math.nan
 
 
@@ -402,19 +403,19 @@ SIGNALS: dict[str, SignalDef] = {
 }
 
 
-def crossed_leg_side(frame: PoseFrame) -> str:
+def crossed_leg_side(frame: PoseFrame) -> Side:
     """Figure-four stretches: the leg whose ankle rests on the other knee is the one stretched."""
     left_on_right = distance(frame.world("left_ankle"), frame.world("right_knee"))
     right_on_left = distance(frame.world("right_ankle"), frame.world("left_knee"))
     return "left" if left_on_right < right_on_left else "right"
 
 
-def top_leg_side(frame: PoseFrame) -> str:
+def top_leg_side(frame: PoseFrame) -> Side:
     """Side-lying exercises: the upper leg (its hip higher in the image) is the working leg."""
     return "left" if frame.xy("left_hip")[1] < frame.xy("right_hip")[1] else "right"
 
 
-SIDE_DETECTORS: dict[str, Callable[[PoseFrame], str]] = {
+SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side]] = {
     "crossed_leg": crossed_leg_side,
     "top_leg": top_leg_side,
 }
@@ -470,7 +471,7 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return max(lift, twist)
 
 
-def pulled_leg_side(frame: PoseFrame) -> str:
+def pulled_leg_side(frame: PoseFrame) -> Side:
     """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
     left, right = _hip_flexions(frame, image=False)
     return "left" if left >= right else "right"
@@ -485,8 +486,12 @@ SIDE_DETECTORS["pulled_leg"] = pulled_leg_side
 # -- signals for the stretches of the clinic sheets ---------------------------------------------
 
 
-def _other(side: str) -> str:
-    return {"left": "right", "right": "left"}.get(side, side)
+def _other(side: WorkingSide) -> WorkingSide:
+    if side == "left":
+        return "right"
+    if side == "right":
+        return "left"
+    return side
 
 
 def opposite_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -620,7 +625,7 @@ def _knee_flexion_world(frame: PoseFrame, s: str) -> float:
     return flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
 
 
-def kneeling_leg_side(frame: PoseFrame) -> str:
+def kneeling_leg_side(frame: PoseFrame) -> Side:
     """Half-kneeling stretches: the leg whose hip is bent less (the thigh down to the kneeling
     knee, the other one forward at about 90 deg) is the one whose hip flexors are stretched."""
     return (
@@ -630,7 +635,7 @@ def kneeling_leg_side(frame: PoseFrame) -> str:
     )
 
 
-def bent_knee_side(frame: PoseFrame) -> str:
+def bent_knee_side(frame: PoseFrame) -> Side:
     """Quad stretches: the leg whose knee is bent more (heel drawn to the buttock)."""
     return (
         "left"
@@ -639,7 +644,7 @@ def bent_knee_side(frame: PoseFrame) -> str:
     )
 
 
-def straight_leg_side(frame: PoseFrame) -> str:
+def straight_leg_side(frame: PoseFrame) -> Side:
     """Calf stretches: the straighter leg is the one stretched (the other knee bends forward)."""
     return (
         "left"
@@ -648,7 +653,7 @@ def straight_leg_side(frame: PoseFrame) -> str:
     )
 
 
-def rear_leg_side(frame: PoseFrame) -> str:
+def rear_leg_side(frame: PoseFrame) -> Side:
     """Split-stance stretches: the leg whose ankle is further back, "forward" being the mean
     direction of the two feet (heel -> toes) on the floor, in 3D."""
     fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (

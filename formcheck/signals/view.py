@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
+from formcheck.specs.schema import SeenView, Side
 
 # Yaw limits: below 30 degrees the knees' side-to-side movement is well seen (front); above 55 the
 # sagittal plane is close enough to square-on that 2D angles err by less than ~10% (side).
@@ -34,7 +35,7 @@ def body_yaw_deg(frame: PoseFrame) -> float:
     return math.degrees(math.atan2(depth, lateral))
 
 
-def classify_view(yaw_deg: float) -> str:
+def classify_view(yaw_deg: float) -> SeenView:
     if yaw_deg >= SIDE_MIN_YAW_DEG:
         return "side"
     if yaw_deg <= FRONT_MAX_YAW_DEG:
@@ -49,7 +50,7 @@ def classify_view(yaw_deg: float) -> str:
 NEAR_VISIBILITY_MARGIN = 0.6
 
 
-def near_side(frame: PoseFrame) -> str:
+def near_side(frame: PoseFrame) -> Side:
     """The side of the body nearer the camera: the clearly more visible one, else the one with
     the smaller world z (MediaPipe's z is smaller toward the camera)."""
     names = ("shoulder", "hip", "knee", "ankle")
@@ -64,9 +65,9 @@ def near_side(frame: PoseFrame) -> str:
 
 @dataclass(frozen=True)
 class ViewEstimate:
-    view: str
+    view: SeenView
     yaw_deg: float
-    near_side: str
+    near_side: Side
 
 
 class ViewTracker:
@@ -75,7 +76,7 @@ class ViewTracker:
 
     def __init__(self, window_s: float = 3.0) -> None:
         self._window_s = window_s
-        self._samples: deque[tuple[float, float, str]] = deque()
+        self._samples: deque[tuple[float, float, Side]] = deque()
 
     def update(self, frame: PoseFrame) -> ViewEstimate:
         yaw = body_yaw_deg(frame)
@@ -90,5 +91,5 @@ class ViewTracker:
             return ViewEstimate("unknown", math.nan, "left")
         yaw = float(np.median([s[1] for s in self._samples]))
         lefts = sum(1 for s in self._samples if s[2] == "left")
-        side = "left" if lefts * 2 >= len(self._samples) else "right"
+        side: Side = "left" if lefts * 2 >= len(self._samples) else "right"
         return ViewEstimate(classify_view(yaw), yaw, side)

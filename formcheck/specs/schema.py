@@ -30,6 +30,14 @@ View = Literal["side", "front", "diagonal"]
 Phase = Literal["start", "outward", "end", "return", "hold"]
 Severity = Literal["error", "warning", "info"]
 SideMode = Literal["none", "both", "left", "right"]
+# What the engine reports per frame: the view it sees ("unknown" before any pose), the side it
+# judges, and why a frame could not be judged.
+Side = Literal["left", "right"]
+SeenView = Literal["side", "front", "diagonal", "unknown"]
+WorkingSide = Literal["left", "right", "both", "none"]
+SideChoice = Literal["auto", "left", "right"]
+SIDE_CHOICES: tuple[SideChoice, ...] = ("auto", "left", "right")
+NotJudgedReason = Literal["no_person", "low_confidence", "wrong_view", "not_ready"]
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a final newline through
 # Fault id of a rep faster than the spec's ``reps.min_rep_s``.

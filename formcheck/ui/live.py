@@ -46,7 +46,13 @@ from formcheck.pose.backend import PoseBackend
 from formcheck.pose.model_store import ModelInstallError
 from formcheck.render.overlay import draw_overlay
 from formcheck.results import RunInfo, to_dict
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import (
+    ExerciseSpec,
+    NotJudgedReason,
+    SeenView,
+    SideChoice,
+    WorkingSide,
+)
 
 RgbImage = npt.NDArray[np.uint8]
 Status = Literal["waiting", "running", "paused", "finished", "stopped_for_pain"]
@@ -196,9 +202,9 @@ class LiveSnapshot:
     t_s: float = 0.0
     assessable: bool = False
     why_not: str | None = None
-    reason: str | None = None
-    view: str = "unknown"
-    side: str = "none"
+    reason: NotJudgedReason | None = None
+    view: SeenView = "unknown"
+    side: WorkingSide = "none"
     rep_count: int = 0
     good_reps: int = 0
     faulty_reps: int = 0
@@ -254,7 +260,7 @@ class LiveProcessor:
         self,
         spec: ExerciseSpec,
         backend: PoseBackend,
-        side: str = "auto",
+        side: SideChoice = "auto",
         model_name: str = "pose_landmarker_full.task",
     ) -> None:
         self._backend = backend
@@ -266,7 +272,7 @@ class LiveProcessor:
 
     # -- set-up, guarded by the lock -----------------------------------------------------------
 
-    def _start_locked(self, spec: ExerciseSpec, side: str) -> None:
+    def _start_locked(self, spec: ExerciseSpec, side: SideChoice) -> None:
         self._spec = spec
         self._side = side
         self._session = ExerciseSession(spec, side=side)
@@ -295,7 +301,7 @@ class LiveProcessor:
             return self._spec
 
     @property
-    def side(self) -> str:
+    def side(self) -> SideChoice:
         """The side option given to the engine."""
         with self._lock:
             return self._side
@@ -303,7 +309,7 @@ class LiveProcessor:
     def reset(
         self,
         spec: ExerciseSpec | None = None,
-        side: str | None = None,
+        side: SideChoice | None = None,
         sink: FrameSink | None = None,
     ) -> None:
         """Start a fresh session, optionally for another exercise or side, recorded into

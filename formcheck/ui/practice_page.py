@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
 from formcheck.ui import history_hooks, webrtc
 from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines, prescription_lines, views_text
@@ -62,7 +62,7 @@ def _setup_card(spec: ExerciseSpec) -> None:
             st.caption("The camera cannot check this; watch it yourself: " + " ".join(unseen))
 
 
-def _processor(spec: ExerciseSpec, side: str) -> LiveProcessor | None:
+def _processor(spec: ExerciseSpec, side: SideChoice) -> LiveProcessor | None:
     """This browser session's processor, created once and reset when the exercise changes."""
     proc: LiveProcessor | None = st.session_state.get(PROCESSOR_KEY)
     if proc is None:
@@ -334,10 +334,10 @@ def render() -> None:
             key="practice_exercise",
         )
     spec = specs[exercise]
-    side = "auto"
+    side: SideChoice = "auto"
     if spec.sides != "none":
         with right:
-            side = st.selectbox("Working side", ["auto", "left", "right"], key="practice_side")
+            side = st.selectbox("Working side", SIDE_CHOICES, key="practice_side") or "auto"
     _setup_card(spec)
     proc = _processor(spec, side)
     if proc is None:

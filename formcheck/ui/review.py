@@ -26,7 +26,7 @@ from formcheck.engine.session import FrameState, SessionResult
 from formcheck.recordings import RecordingError, analyze_recording, open_recording
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import ExerciseSpec, SideChoice
 from formcheck.video import VideoError
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
@@ -150,7 +150,7 @@ def analyse_video(
     path: Path,
     model_path: Path,
     source: str | None = None,
-    side: str = "auto",
+    side: SideChoice = "auto",
     progress: Progress | None = None,
 ) -> Review:
     """Analyse a clip and render its annotated video.

@@ -13,7 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from formcheck.feedback import reason_text, unchecked_text
 from formcheck.report.trends import default_period, plans_for
-from formcheck.specs.schema import ExerciseSpec
+from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
 from formcheck.ui import history_hooks, uploads
 from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines
@@ -160,7 +160,7 @@ def _check_video(path: Path, name: str) -> bool:
     return True
 
 
-def _run_analysis(spec: ExerciseSpec, path: Path, name: str, side: str) -> Review | None:
+def _run_analysis(spec: ExerciseSpec, path: Path, name: str, side: SideChoice) -> Review | None:
     model_path, problem = model_path_or_none()
     if model_path is None:
         st.error(problem)
@@ -320,10 +320,10 @@ def render() -> None:
             "Exercise", ids, format_func=lambda i: specs[i].title, key="review_exercise"
         )
     spec = specs[exercise]
-    side = "auto"
+    side: SideChoice = "auto"
     if spec.sides != "none":
         with right:
-            side = st.selectbox("Working side", ["auto", "left", "right"], key="review_side")
+            side = st.selectbox("Working side", SIDE_CHOICES, key="review_side") or "auto"
     clip = _choose_clip()
     if clip is None:
         return

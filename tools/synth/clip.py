@@ -12,12 +12,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame
 from formcheck.signals.catalog import SIGNALS, SignalContext
+from formcheck.specs.schema import SeenView, WorkingSide
 from tools.synth import poses as P
 from tools.synth.body import Body, unit
 from tools.synth.camera import Camera, place_camera
@@ -96,11 +97,12 @@ KEY_ANGLES = ("knee_flexion_deg", "hip_flexion_deg", "spine_flexion_deg", "trunk
 
 
 def truth_signals(
-    frame: PoseFrame, view: str, names: tuple[str, ...]
+    frame: PoseFrame, view: SeenView, names: tuple[str, ...]
 ) -> dict[str, dict[str, float]]:
     """The named catalog signals from the true landmarks, per side, with the true view."""
     out: dict[str, dict[str, float]] = {}
-    for side in ("left", "right", "both"):
+    sides: tuple[WorkingSide, ...] = ("left", "right", "both")
+    for side in sides:
         ctx = SignalContext(view, side)
         out[side] = {n: round(float(SIGNALS[n].fn(frame, ctx)), 2) for n in names}
     return out
@@ -141,7 +143,7 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> tuple[Path, Path]:
                     "t_s": round(t, 4),
                     "xy_px": np.round(pf.xy_px, 1).tolist(),
                     "world_xyz_m": np.round(pf.world_xyz_m, 3).tolist(),
-                    "signals": truth_signals(pf, spec.view, names),
+                    "signals": truth_signals(pf, cast(SeenView, spec.view), names),
                 }
             )
     truth = {
