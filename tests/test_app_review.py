@@ -609,7 +609,7 @@ def test_hold_tables() -> None:
     [
         ("knee_flexion_deg", "Knee flexion (deg)"),
         ("knee_valgus_thigh", "Knee valgus (thigh)"),
-        ("hip_height_torso", "Hip height (torso)"),
+        ("knee_height_torso", "Knee height (torso)"),
     ],
 )
 def test_signal_label(name: str, label: str) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
-from formcheck.signals.back_curve import EXTRA_BEND_DEG, EXTRA_BOW
+from formcheck.signals.back_curve import EXTRA_BEND_DEG
 from formcheck.signals.geometry import (
     angle_between_deg,
     distance,
@@ -180,14 +180,6 @@ def _thigh_len_world(frame: PoseFrame) -> float:
     return max(lengths)
 
 
-def knee_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Distance between the knees in thigh lengths (3D): how far a clamshell opens."""
-    thigh = _thigh_len_world(frame)
-    if not thigh > 0:
-        return math.nan
-    return distance(frame.world("left_knee"), frame.world("right_knee")) / thigh
-
-
 def ankle_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     """Distance between the ankles in thigh lengths (3D): feet together is near 0."""
     thigh = _thigh_len_world(frame)
@@ -284,21 +276,6 @@ def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     return worst
 
 
-def hip_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Height of the hip midpoint above the ankle midpoint in the image, in torso lengths (2D).
-
-    Standing tall it is about 1.6 to 1.9; it falls as the hips sink, whatever the view. Torso
-    length is the unit because it keeps its image length in every view while the legs fold.
-    """
-    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
-    ankle = midpoint(frame.xy("left_ankle"), frame.xy("right_ankle"))
-    sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
-    torso = distance(sho, hip)
-    if not torso > 0:
-        return math.nan
-    return float(ankle[1] - hip[1]) / torso
-
-
 def hip_drop_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     """How far the hips have sunk below the person's own standing hip height, as a fraction of it.
 
@@ -330,79 +307,6 @@ def back_bend_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return float(frame.extras.get(EXTRA_BEND_DEG, math.nan))
 
 
-def back_bow(frame: PoseFrame, ctx: SignalContext) -> float:
-    """How far the back's outline bows out from the straight line between its shoulder and hip
-    ends, as a fraction of that line's length (0 = flat); from the segmentation mask like
-    :func:`back_bend_deg`."""
-    return float(frame.extras.get(EXTRA_BOW, math.nan))
-
-
-SIGNALS: dict[str, SignalDef] = {
-    d.name: d
-    for d in (
-        SignalDef(
-            "knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg
-        ),
-        SignalDef(
-            "left_knee_flexion_deg",
-            "deg",
-            "left knee bend",
-            ("left_hip", "left_knee", "left_ankle"),
-            left_knee_flexion_deg,
-        ),
-        SignalDef(
-            "right_knee_flexion_deg",
-            "deg",
-            "right knee bend",
-            ("right_hip", "right_knee", "right_ankle"),
-            right_knee_flexion_deg,
-        ),
-        SignalDef(
-            "hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg
-        ),
-        SignalDef(
-            "max_hip_flexion_deg",
-            "deg",
-            "the more bent hip",
-            ("shoulder", "hip", "knee"),
-            max_hip_flexion_deg,
-        ),
-        SignalDef("trunk_incline_deg", "deg", "trunk lean", ("shoulder", "hip"), trunk_incline_deg),
-        SignalDef(
-            "spine_flexion_deg",
-            "deg",
-            "head-to-sacrum line",
-            ("ear", "shoulder", "hip"),
-            spine_flexion_deg,
-        ),
-        SignalDef("back_bend_deg", "deg", "back curve", ("shoulder", "hip"), back_bend_deg),
-        SignalDef("back_bow", "chord", "back bow", ("shoulder", "hip"), back_bow),
-        SignalDef("knee_gap_thigh", "thigh", "knee opening", ("hip", "knee"), knee_gap_thigh),
-        SignalDef(
-            "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh
-        ),
-        SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
-        SignalDef("pelvis_twist_deg", "deg", "pelvis twist", ("shoulder", "hip"), pelvis_twist_deg),
-        SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
-        SignalDef(
-            "knee_valgus_thigh",
-            "thigh",
-            "knee in/out",
-            ("hip", "knee", "ankle", "foot_index"),
-            knee_valgus_thigh,
-        ),
-        SignalDef(
-            "hip_height_torso",
-            "torso",
-            "hip height",
-            ("shoulder", "hip", "ankle"),
-            hip_height_torso,
-        ),
-        SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
-    )
-}
-
-
 def crossed_leg_side(frame: PoseFrame) -> Side:
     """Figure-four stretches: the leg whose ankle rests on the other knee is the one stretched."""
     left_on_right = distance(frame.world("left_ankle"), frame.world("right_knee"))
@@ -413,12 +317,6 @@ def crossed_leg_side(frame: PoseFrame) -> Side:
 def top_leg_side(frame: PoseFrame) -> Side:
     """Side-lying exercises: the upper leg (its hip higher in the image) is the working leg."""
     return "left" if frame.xy("left_hip")[1] < frame.xy("right_hip")[1] else "right"
-
-
-SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side]] = {
-    "crossed_leg": crossed_leg_side,
-    "top_leg": top_leg_side,
-}
 
 
 def thigh_opening_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -439,14 +337,6 @@ def thigh_opening_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return angle_between_deg(left, right)
 
 
-SIGNALS["thigh_opening_deg"] = SignalDef(
-    "thigh_opening_deg", "deg", "knees apart", ("hip", "knee"), thigh_opening_deg
-)
-SIGNALS["thigh_opening_image_deg"] = SignalDef(
-    "thigh_opening_image_deg", "deg", "knees apart", ("hip", "knee"), thigh_opening_image_deg
-)
-
-
 def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
     supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
@@ -454,11 +344,6 @@ def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     if any(math.isnan(v) for v in values):
         return math.nan
     return min(values)
-
-
-SIGNALS["min_hip_flexion_deg"] = SignalDef(
-    "min_hip_flexion_deg", "deg", "both hips bent", ("shoulder", "hip", "knee"), min_hip_flexion_deg
-)
 
 
 def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -477,12 +362,6 @@ def pulled_leg_side(frame: PoseFrame) -> Side:
     return "left" if left >= right else "right"
 
 
-SIGNALS["pelvis_off_floor_deg"] = SignalDef(
-    "pelvis_off_floor_deg", "deg", "pelvis down", ("shoulder", "hip"), pelvis_off_floor_deg
-)
-SIDE_DETECTORS["pulled_leg"] = pulled_leg_side
-
-
 # -- signals for the stretches of the clinic sheets ---------------------------------------------
 
 
@@ -499,11 +378,6 @@ def opposite_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     front leg of a half-kneeling hip-flexor stretch whose kneeling leg is stretched. With
     ``side="both"`` it is the two-leg mean."""
     return knee_flexion_deg(frame, replace(ctx, side=_other(ctx.side)))
-
-
-def opposite_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Hip flexion (as :func:`hip_flexion_deg`) of the leg that is not the working side."""
-    return hip_flexion_deg(frame, replace(ctx, side=_other(ctx.side)))
 
 
 def thigh_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -562,59 +436,6 @@ def knee_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     return float(ankle_y - knee_y) / torso
 
 
-def ankle_on_knee_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Figure-four positions: the distance from the crossed ankle to the other knee, the smaller of
-    the two crossings, in thigh lengths (3D). Resting the ankle on the knee reads below ~0.5."""
-    thigh = _thigh_len_world(frame)
-    if not thigh > 0:
-        return math.nan
-    return (
-        min(
-            distance(frame.world("left_ankle"), frame.world("right_knee")),
-            distance(frame.world("right_ankle"), frame.world("left_knee")),
-        )
-        / thigh
-    )
-
-
-for _d in (
-    SignalDef(
-        "opposite_knee_flexion_deg",
-        "deg",
-        "other knee bend",
-        ("hip", "knee", "ankle"),
-        opposite_knee_flexion_deg,
-    ),
-    SignalDef(
-        "opposite_hip_flexion_deg",
-        "deg",
-        "other hip bend",
-        ("shoulder", "hip", "knee"),
-        opposite_hip_flexion_deg,
-    ),
-    SignalDef(
-        "thigh_incline_deg", "deg", "thigh from vertical", ("hip", "knee"), thigh_incline_deg
-    ),
-    SignalDef(
-        "ankle_dorsiflexion_deg",
-        "deg",
-        "ankle bend",
-        ("knee", "ankle", "heel", "foot_index"),
-        ankle_dorsiflexion_deg,
-    ),
-    SignalDef(
-        "hand_reach_leg", "leg", "reach down the leg", ("hip", "ankle", "wrist"), hand_reach_leg
-    ),
-    SignalDef(
-        "knee_height_torso", "torso", "knee height", ("shoulder", "hip", "knee"), knee_height_torso
-    ),
-    SignalDef(
-        "ankle_on_knee_thigh", "thigh", "ankle on knee", ("knee", "ankle"), ankle_on_knee_thigh
-    ),
-):
-    SIGNALS[_d.name] = _d
-
-
 def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
     return flexion_deg(
         frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee")
@@ -665,14 +486,6 @@ def rear_leg_side(frame: PoseFrame) -> Side:
     return "left" if left < right else "right"
 
 
-SIDE_DETECTORS |= {
-    "kneeling_leg": kneeling_leg_side,
-    "bent_knee": bent_knee_side,
-    "straight_leg": straight_leg_side,
-    "rear_leg": rear_leg_side,
-}
-
-
 def body_lean_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The line from the working side's ankle to the shoulder midpoint against straight up, 0..180:
     about 0 standing tall, growing as the whole body leans forward from that ankle (leaning in to
@@ -684,6 +497,126 @@ def body_lean_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     )
 
 
-SIGNALS["body_lean_deg"] = SignalDef(
-    "body_lean_deg", "deg", "lean from the ankle", ("ankle", "shoulder"), body_lean_deg
-)
+# -- the registry: every signal a spec may name, by body region -----------------------------------
+
+_BY_REGION: dict[str, tuple[SignalDef, ...]] = {
+    "knees and legs": (
+        SignalDef(
+            "knee_flexion_deg", "deg", "knee bend", ("hip", "knee", "ankle"), knee_flexion_deg
+        ),
+        SignalDef(
+            "left_knee_flexion_deg",
+            "deg",
+            "left knee bend",
+            ("left_hip", "left_knee", "left_ankle"),
+            left_knee_flexion_deg,
+        ),
+        SignalDef(
+            "right_knee_flexion_deg",
+            "deg",
+            "right knee bend",
+            ("right_hip", "right_knee", "right_ankle"),
+            right_knee_flexion_deg,
+        ),
+        SignalDef(
+            "opposite_knee_flexion_deg",
+            "deg",
+            "other knee bend",
+            ("hip", "knee", "ankle"),
+            opposite_knee_flexion_deg,
+        ),
+        SignalDef(
+            "knee_valgus_thigh",
+            "thigh",
+            "knee in/out",
+            ("hip", "knee", "ankle", "foot_index"),
+            knee_valgus_thigh,
+        ),
+        SignalDef(
+            "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh
+        ),
+        SignalDef(
+            "ankle_dorsiflexion_deg",
+            "deg",
+            "ankle bend",
+            ("knee", "ankle", "heel", "foot_index"),
+            ankle_dorsiflexion_deg,
+        ),
+        SignalDef(
+            "thigh_incline_deg", "deg", "thigh from vertical", ("hip", "knee"), thigh_incline_deg
+        ),
+        SignalDef("thigh_opening_deg", "deg", "knees apart", ("hip", "knee"), thigh_opening_deg),
+        SignalDef(
+            "thigh_opening_image_deg",
+            "deg",
+            "knees apart",
+            ("hip", "knee"),
+            thigh_opening_image_deg,
+        ),
+        SignalDef(
+            "knee_height_torso",
+            "torso",
+            "knee height",
+            ("shoulder", "hip", "knee"),
+            knee_height_torso,
+        ),
+        SignalDef(
+            "hand_reach_leg", "leg", "reach down the leg", ("hip", "ankle", "wrist"), hand_reach_leg
+        ),
+    ),
+    "hips and pelvis": (
+        SignalDef(
+            "hip_flexion_deg", "deg", "hip bend", ("shoulder", "hip", "knee"), hip_flexion_deg
+        ),
+        SignalDef(
+            "max_hip_flexion_deg",
+            "deg",
+            "the more bent hip",
+            ("shoulder", "hip", "knee"),
+            max_hip_flexion_deg,
+        ),
+        SignalDef(
+            "min_hip_flexion_deg",
+            "deg",
+            "both hips bent",
+            ("shoulder", "hip", "knee"),
+            min_hip_flexion_deg,
+        ),
+        SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
+        SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
+        SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
+        SignalDef(
+            "pelvis_off_floor_deg", "deg", "pelvis down", ("shoulder", "hip"), pelvis_off_floor_deg
+        ),
+    ),
+    "trunk and back": (
+        SignalDef("trunk_incline_deg", "deg", "trunk lean", ("shoulder", "hip"), trunk_incline_deg),
+        SignalDef("back_bend_deg", "deg", "back curve", ("shoulder", "hip"), back_bend_deg),
+        # No spec judges with it (it cannot see the lumbar curve); the rendered clips' truth and
+        # the comparison with the back's outline use it.
+        SignalDef(
+            "spine_flexion_deg",
+            "deg",
+            "head-to-sacrum line",
+            ("ear", "shoulder", "hip"),
+            spine_flexion_deg,
+        ),
+    ),
+    "whole body": (
+        SignalDef(
+            "body_lean_deg", "deg", "lean from the ankle", ("ankle", "shoulder"), body_lean_deg
+        ),
+    ),
+}
+SIGNALS: dict[str, SignalDef] = {d.name: d for group in _BY_REGION.values() for d in group}
+
+# Which leg a two-sided exercise is working on, named by a spec's ``side_detector``.
+SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side]] = {
+    "crossed_leg": crossed_leg_side,
+    "top_leg": top_leg_side,
+    "pulled_leg": pulled_leg_side,
+    "kneeling_leg": kneeling_leg_side,
+    "bent_knee": bent_knee_side,
+    "straight_leg": straight_leg_side,
+    "rear_leg": rear_leg_side,
+}
