@@ -29,8 +29,13 @@ lint: $(STAMP)
 test: setup lint
 	$(BIN)/pytest -q -rs
 
+# The engine without the model or any video (committed landmark files and synthetic people):
+# about 20 s, for a quick check while changing the engine or a spec.
 fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow and not browser"
+	$(BIN)/pytest -q tests/test_goldens.py tests/test_engine.py tests/test_engine_checks.py \
+		tests/test_settle.py tests/test_geometry.py tests/test_specs.py \
+		tests/test_counting_real_people.py tests/test_programs.py tests/test_selection.py \
+		tests/test_back_curve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
