@@ -560,11 +560,39 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+class Terminated(Exception):
+    """The process was asked to stop (SIGTERM): unwound like Ctrl-C, so outputs are cleaned up."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) raises :class:`Terminated` in the main thread, so the
+    outputs under way are removed as on Ctrl-C instead of left half-written."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler (main() called from a worker thread)
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = list(sys.argv[1:] if argv is None else argv)
-    with contextlib.nullcontext() if args.verbose else _native_stderr_silenced():
+    with (
+        contextlib.nullcontext() if args.verbose else _native_stderr_silenced(),
+        _sigterm_unwinds(),
+    ):
         try:
             code: int = args.func(args)
             return code
@@ -574,6 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             _err("interrupted")
             return 130
+        except Terminated:
+            _err("stopped (SIGTERM)")
+            return 143
         except OSError as exc:  # disk full, permission denied on an output path...
             _err(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
             return EXIT_USER_ERROR

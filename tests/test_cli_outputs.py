@@ -327,8 +327,19 @@ def test_an_empty_room_says_nobody_and_prints_no_mediapipe_log(
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_annotation_leaves_only_the_input(tmp_path: Path, model_path: Path) -> None:
-    """A real SIGINT once the annotated video has started growing: exit 130, one line, and
+@pytest.mark.parametrize(
+    ("signal_name", "code", "line"),
+    [
+        # scenario: Ctrl-C in the terminal
+        ("SIGINT", 130, "formcheck: error: interrupted"),
+        # scenario: a service manager or `kill` stops the run
+        ("SIGTERM", 143, "formcheck: error: stopped (SIGTERM)"),
+    ],
+)
+def test_a_stop_during_annotation_leaves_only_the_input(
+    tmp_path: Path, model_path: Path, signal_name: str, code: int, line: str
+) -> None:
+    """A real signal once the annotated video has started growing: its exit code, one line, and
     neither the finished JSON and landmarks nor the half video are left."""
     import shutil
     import signal
@@ -349,10 +360,10 @@ def test_ctrl_c_during_annotation_leaves_only_the_input(tmp_path: Path, model_pa
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if any(p.stat().st_size > 0 for p in tmp_path.glob(".r.mp4.partial-*.mp4")):
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(getattr(signal, signal_name))
             break
         time.sleep(0.01)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert err.splitlines() == ["formcheck: error: interrupted"]
+    assert proc.returncode == code, err
+    assert err.splitlines() == [line]
     assert _files(tmp_path) == ["in.mp4"]
