@@ -274,13 +274,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_program(args: argparse.Namespace) -> int:
     from formcheck.programs import ProgramError, ProgramRunner, load_program_file, run_recordings
-    from formcheck.specs.loader import SpecError, load_all_specs
+    from formcheck.specs.loader import SpecError, scan_specs
 
     recordings = [Path(name) for name in args.inputs if name != "-"]
     with _stage({"--json": args.json}, [Path(args.program), *recordings], args) as staged:
         try:
-            specs = load_all_specs()
-            program = load_program_file(Path(args.program), specs)
+            # One broken spec file stops only a program that names it (said so by name).
+            scan = scan_specs()
+            specs = scan.specs
+            program = load_program_file(Path(args.program), specs, scan.errors)
         except (SpecError, ProgramError) as exc:
             raise UserError(str(exc)) from None
         if args.ignore_rest:

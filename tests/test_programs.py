@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from formcheck.programs import (
     load_program_file,
     programs_dir,
 )
-from formcheck.specs.loader import load_all_specs, load_spec
+from formcheck.specs.loader import load_all_specs, load_spec, specs_dir
 from formcheck.specs.schema import ExerciseSpec
 from tests.factories import edited_yaml_copy, piecewise_wave, side_view_squat_frame
 
@@ -216,3 +217,43 @@ def test_program_command_runs_end_to_end(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "set 1" in text and "2 reps" in text and "not finished" in text
     assert main(["program", str(prog), str(path), str(path)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("program_exercise", "code", "said"),
+    [
+        # scenario: another spec in the folder is broken: a box-squat program still runs
+        ("box_squat", 0, "set 1"),
+        # scenario: the program names the broken spec: one line naming it, exit 2
+        ("broken", 2, "the spec 'broken' is itself invalid"),
+    ],
+)
+def test_program_command_is_stopped_only_by_a_broken_spec_it_names(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    program_exercise: str,
+    code: int,
+    said: str,
+) -> None:
+    folder = tmp_path / "specs"
+    shutil.copytree(specs_dir(), folder)
+    (folder / "broken.yaml").write_text("id: broken\nkind: reps\nsurprise: 1\n")
+    monkeypatch.setenv("FORMCHECK_SPECS_DIR", str(folder))
+    frames = [side_view_squat_frame(t, v) for t, v in SQUATS]
+    series = LandmarkSeries.from_frames([t for t, _ in SQUATS], frames, (800, 1000), "x")
+    series.save(tmp_path / "squats.npz")
+    prog = tmp_path / "program.yaml"
+    prog.write_text(
+        yaml.safe_dump(
+            {
+                "id": "program",
+                "title": "One exercise",
+                "summary": "One set of two reps.",
+                "exercises": [{"exercise": program_exercise, "sets": 1, "reps": 2}],
+            }
+        )
+    )
+    assert main(["program", str(prog), str(tmp_path / "squats.npz")]) == code
+    out = capsys.readouterr()
+    assert said in (out.out if code == 0 else out.err)
