@@ -8,10 +8,10 @@ model; saved landmarks are replayed as they were recorded, with no model. This m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from formcheck.analyze import Analysis, Progress, needs_back_curve, replay_series, run_frames
 from formcheck.landmarks import LandmarkSeries, PoseFrame
@@ -21,8 +21,15 @@ if TYPE_CHECKING:
     from formcheck.video import VideoInfo
 
 LANDMARKS_SUFFIX = ".npz"
+# The longest video analysed: an hour at 30 frames a second. The analysis keeps every frame's
+# landmarks and state (about 4 KB a frame measured), so this bounds it near 0.4 GB beside the
+# model; a longer recording is refused with a message, not run out of memory.
+MAX_VIDEO_FRAMES = 108_000
 # What the result names as the model of a replayed recording.
 REPLAY_MODEL = "replay"
+
+
+T = TypeVar("T")
 
 
 class RecordingError(Exception):
@@ -64,7 +71,26 @@ def open_recording(path: Path) -> Recording:
         info = probe(path)
     except VideoError as exc:
         raise RecordingError(str(exc)) from None
+    declared = max(info.frame_count, round(info.duration_s * info.fps))
+    if declared > MAX_VIDEO_FRAMES:
+        raise RecordingError(_too_long(path))
     return Recording(path, info.duration_s, None, info)
+
+
+def _too_long(path: Path) -> str:
+    return (
+        f"{path} is longer than formcheck analyses at once ({MAX_VIDEO_FRAMES} frames, an hour "
+        "at 30 fps): cut it into shorter clips"
+    )
+
+
+def _bounded(path: Path, frames: Iterable[T]) -> Iterator[T]:
+    """``frames``, refusing the recording once it runs past ``MAX_VIDEO_FRAMES`` (a header that
+    understated its length)."""
+    for count, frame in enumerate(frames, start=1):
+        if count > MAX_VIDEO_FRAMES:
+            raise RecordingError(_too_long(path))
+        yield frame
 
 
 def poses(
@@ -88,7 +114,7 @@ def poses(
 
     try:
         with MediaPipePoseBackend(model_path) as backend:
-            for t_s, rgb in iter_frames(recording.path):
+            for t_s, rgb in _bounded(recording.path, iter_frames(recording.path)):
                 yield t_s, backend.detect(rgb, t_s)
     except VideoError as exc:
         raise RecordingError(str(exc)) from None
@@ -128,9 +154,8 @@ def analyze_recording(
 
     try:
         with MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend:
-            analysis = run_frames(
-                spec, iter_frames(recording.path), backend, side, progress, source=name
-            )
+            frames = _bounded(recording.path, iter_frames(recording.path))
+            analysis = run_frames(spec, frames, backend, side, progress, source=name)
     except VideoError as exc:
         raise RecordingError(str(exc)) from None
     if not analysis.states:
