@@ -1,4 +1,6 @@
-"""``formcheck evaluate`` on the committed rendered clips, with the real pose model (slow).
+"""The rendered-clip scoring (``python -m tools.synth evaluate``) on the committed sample clips,
+with the real pose model (slow the first time; the landmarks are cached by the clips' and the
+model's hashes, so later runs on this machine replay them).
 
 The expected values are the truth the renderer wrote beside each clip; the thresholds are the
 targets of the rendered-truth issue. Targets the engine does not meet yet are marked ``xfail``
@@ -8,11 +10,13 @@ with the measured numbers (strict, so fixing them turns the test red until the m
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.paths import LANDMARKS_CACHE
 from tools.synth.evaluate import evaluate_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
@@ -24,7 +28,7 @@ pytestmark = pytest.mark.slow
 def report(model_path: Path) -> dict[str, Any]:
     if not any(SAMPLES.glob("*.truth.json")):
         pytest.skip("sample_videos/ has no rendered clips")
-    return evaluate_dir(SAMPLES, model_path)
+    return evaluate_dir(SAMPLES, model_path, LANDMARKS_CACHE, jobs=os.cpu_count() or 1)
 
 
 def _clips(report: dict[str, Any], **match: Any) -> list[dict[str, Any]]:

@@ -9,12 +9,14 @@ numbers, so fixing one turns the test red until its mark goes.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from formcheck.specs.loader import load_spec
+from tests.support.paths import LANDMARKS_CACHE
 from tools.synth.catalog import generated_specs, render_specs
 from tools.synth.evaluate import evaluate_dir
 
@@ -96,7 +98,7 @@ def _score(report: dict[str, Any], name: str) -> dict[str, Any]:
 def report(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("generated")
     render_specs(generated_specs(), out)
-    return evaluate_dir(out, model_path)
+    return evaluate_dir(out, model_path, LANDMARKS_CACHE, jobs=os.cpu_count() or 1)
 
 
 def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 The clips never enter the repository; the tests skip when the folder is absent. The corpus is
 evaluated once per test session by the same code as ``formcheck evaluate DIR`` (landmarks cached in
-``.cache/landmarks`` keyed by the video's and the model's hashes, so a second run needs no model).
+``tests.support.paths.LANDMARKS_CACHE`` keyed by the video's and the model's hashes, so a second run
+needs no model).
 
 One test per clip and check. A known miss is a strict xfail on its own clip with its reason: when
 the engine gets that clip right, the test turns red until the mark is removed. The corpus totals
@@ -20,11 +21,10 @@ from formcheck.corpus.manifest import ClipLabel, load_manifest
 from formcheck.corpus.run import CorpusReport, evaluate_corpus, scoreable
 from formcheck.corpus.score import HOLD_TOLERANCE_S
 from formcheck.specs.loader import load_spec
-from tests.support.paths import CLIPS_DIR, REPO
+from tests.support.paths import CLIPS_DIR, LANDMARKS_CACHE
 
 pytestmark = pytest.mark.slow
 
-LANDMARKS_CACHE = Path(os.environ.get("FORMCHECK_LANDMARKS_CACHE", REPO / ".cache" / "landmarks"))
 LABELS: list[ClipLabel] = (
     scoreable(load_manifest(CLIPS_DIR), CLIPS_DIR)[0]
     if (CLIPS_DIR / "manifest.json").exists()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analyze import Analysis, run_frames
+from formcheck.analyze import Analysis, replay_series, run_frames
 from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.loader import load_spec
@@ -251,6 +251,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
 
 
 def evaluate_clip(truth_path: Path, model_path: Path) -> ClipScore:
+    """One clip through the pose model and the engine, scored against its truth."""
     from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
     from formcheck.video import iter_frames
     from tools.synth.clip import load_truth
@@ -261,6 +262,25 @@ def evaluate_clip(truth_path: Path, model_path: Path) -> ClipScore:
     with MediaPipePoseBackend(model_path) as backend:
         analysis = run_frames(spec, iter_frames(video), backend, source=video.name)
     return score_clip(truth, analysis, spec)
+
+
+def _evaluate_cached(
+    paths: list[Path], model_path: Path, cache_dir: Path, jobs: int
+) -> list[ClipScore]:
+    """Every clip's landmarks from the cache, or from the model on ``jobs`` processes into it
+    (the same extraction as the labelled corpus, keyed by the video's and the model's sha256),
+    then the engine replayed over them: the same result as running the model in line."""
+    from formcheck.corpus.landmarks_cache import landmarks_for_clips
+    from tools.synth.clip import load_truth
+
+    truths = [load_truth(p) for p in paths]
+    videos = [p.parent / t["clip"] for p, t in zip(paths, truths, strict=True)]
+    series = landmarks_for_clips(videos, model_path, cache_dir, jobs=jobs)
+    scores = []
+    for truth, video in zip(truths, videos, strict=True):
+        spec = load_spec(truth["exercise"])
+        scores.append(score_clip(truth, replay_series(spec, series[video]), spec))
+    return scores
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -323,10 +343,16 @@ def summarize(all_scores: list[ClipScore]) -> dict[str, Any]:
     }
 
 
-def evaluate_dir(folder: Path, model_path: Path) -> dict[str, Any]:
-    """Evaluate every clip with a truth file in ``folder``."""
+def evaluate_dir(
+    folder: Path, model_path: Path, landmarks_cache: Path | None = None, jobs: int = 1
+) -> dict[str, Any]:
+    """Evaluate every clip with a truth file in ``folder``; with ``landmarks_cache``, through
+    cached landmarks (extracted on ``jobs`` processes when missing)."""
     paths = sorted(folder.glob(f"*{TRUTH_SUFFIX}"))
-    scores = [evaluate_clip(p, model_path) for p in paths]
+    if landmarks_cache is not None:
+        scores = _evaluate_cached(paths, model_path, landmarks_cache, jobs)
+    else:
+        scores = [evaluate_clip(p, model_path) for p in paths]
     return {"per_clip": [s.to_json() for s in scores], "total": summarize(scores)}
 
 
