@@ -89,3 +89,14 @@ def camera_stop(page: Any, timeout_s: float = 30) -> Any:
         return None
 
     return wait_until(find, timeout_s, "the camera's STOP button")
+
+
+_LIVE_VIDEO_JS = """() => Array.from(document.querySelectorAll('video')).some(
+    v => v.srcObject && v.srcObject.getTracks().some(t => t.readyState === 'live'))"""
+
+
+def camera_streaming(page: Any) -> bool:
+    """Whether the camera component shows a live stream (a video with a live track in it)."""
+    return any(
+        frame.evaluate(_LIVE_VIDEO_JS) for frame in page.frames if "streamlit_webrtc" in frame.url
+    )

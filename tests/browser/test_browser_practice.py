@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LEAD_S, TAIL_S
-from tests.browser.dom import button_in_frames, choose, metric_int, wait_until
+from tests.browser.dom import button_in_frames, camera_streaming, choose, metric_int, wait_until
 
 CLIP_S = 8.5  # length of the squat clip
 LABELLED_REPS = 3
@@ -77,9 +77,10 @@ def test_live_squat_counts_three_reps(
     assert highest == LABELLED_REPS, f"the count went on to {highest} while the person stood still"
 
     # "Stop - this hurts" ends the session at once, says so, and turns the camera off.
+    assert camera_streaming(page), "the camera should be streaming before the stop"
     pressed = time.monotonic()
     page.get_by_role("button", name="Stop - this hurts").click()
     page.get_by_text("You stopped because it hurt").wait_for(timeout=30_000)
-    button_in_frames(page, "START", timeout_s=30)
+    wait_until(lambda: not camera_streaming(page), 30, "the camera to turn off")
     print(f"Stopped for pain, camera off after {time.monotonic() - pressed:.1f} s")
     assert metric_int(page, "Reps") == LABELLED_REPS
