@@ -123,14 +123,14 @@ def analyze(source: Path, *extra: str | Path, exercise: str = "box_squat") -> li
 
 # (argv builder, expected exit status, fragment of the one error line)
 ROWS = [
-    # scenario: --json names the input video (used to replace the patient's clip with JSON)
+    # scenario: --json names the input video (it would replace the patient's clip with JSON)
     pytest.param(
         lambda w: analyze(w.video, "--json", w.video),
         2,
         "is an input of this command",
         id="json-is-the-video",
     ),
-    # scenario: --annotate names the input video (used to leave it truncated)
+    # scenario: --annotate names the input video (it would be left truncated)
     pytest.param(
         lambda w: analyze(w.video, "--annotate", w.video),
         2,
@@ -165,7 +165,7 @@ ROWS = [
         "is an input of this command",
         id="json-is-the-model",
     ),
-    # scenario: program --json names the program file (used to overwrite it)
+    # scenario: program --json names the program file (it would be overwritten)
     pytest.param(
         lambda w: ["program", str(w.program), str(w.npz), "--json", str(w.program)],
         2,
