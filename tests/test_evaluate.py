@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.paths import LANDMARKS_CACHE
+from tools.synth.clip import TRUTH_SUFFIX
 from tools.synth.evaluate import evaluate_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def report(model_path: Path) -> dict[str, Any]:
-    if not any(SAMPLES.glob("*.truth.json")):
+    if not any(SAMPLES.glob(f"*{TRUTH_SUFFIX}")):
         pytest.skip("sample_videos/ has no rendered clips")
     return evaluate_dir(SAMPLES, model_path, LANDMARKS_CACHE, jobs=os.cpu_count() or 1)
 
@@ -59,9 +60,9 @@ def test_too_fast_reps_counted_and_flagged(report: dict[str, Any]) -> None:
 def _hold_clips() -> list[str]:
     """The rendered clips with a scripted hold, by name (read at collection from their truth)."""
     names = []
-    for truth in sorted(SAMPLES.glob("*.truth.json")):
+    for truth in sorted(SAMPLES.glob(f"*{TRUTH_SUFFIX}")):
         if json.loads(truth.read_text()).get("holds"):
-            names.append(truth.name.removesuffix(".truth.json"))
+            names.append(truth.name.removesuffix(TRUTH_SUFFIX))
     return names
 
 

@@ -79,16 +79,16 @@ def _per_side_mean(frame: PoseFrame, ctx: SignalContext, fn: Callable[[str], flo
     return sum(good) / len(good) if good else math.nan
 
 
+def _knee_flexion(frame: PoseFrame, side: str, image: bool) -> float:
+    """One leg's hip-knee-ankle flexion, in the image (2D) or the world (3D)."""
+    hip, knee = _p(frame, f"{side}_hip", image), _p(frame, f"{side}_knee", image)
+    return flexion_deg(hip, knee, _p(frame, f"{side}_ankle", image))
+
+
 def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Knee flexion, 0 = straight leg, ~90 = thigh and shin at a right angle (hip-knee-ankle)."""
     img = _use_image(ctx)
-    return _per_side_mean(
-        frame,
-        ctx,
-        lambda s: flexion_deg(
-            _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img), _p(frame, f"{s}_ankle", img)
-        ),
-    )
+    return _per_side_mean(frame, ctx, lambda s: _knee_flexion(frame, s, img))
 
 
 # A leg whose knee the model sees less well than this is hidden (the far leg side-on): its angle
@@ -101,9 +101,7 @@ def _one_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext, side: str) -> fl
     hidden."""
     if frame.vis(f"{side}_knee") < LEG_IN_VIEW_VISIBILITY:
         return math.nan
-    img = _use_image(ctx)
-    hip, knee = _p(frame, f"{side}_hip", img), _p(frame, f"{side}_knee", img)
-    return flexion_deg(hip, knee, _p(frame, f"{side}_ankle", img))
+    return _knee_flexion(frame, side, _use_image(ctx))
 
 
 def left_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -443,7 +441,7 @@ def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
 
 
 def _knee_flexion_world(frame: PoseFrame, s: str) -> float:
-    return flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
+    return _knee_flexion(frame, s, image=False)
 
 
 def kneeling_leg_side(frame: PoseFrame) -> Side:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from formcheck.history.records import Patient
 from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
 from formcheck.ui import history_hooks, webrtc
 from formcheck.ui import patient as patient_ui
@@ -126,6 +127,15 @@ def _drop_recording() -> None:
         rec.recorder.discard()  # keeps a file a saved set lists
 
 
+def _new_recorder(patient: Patient) -> FrameRecorder | None:
+    """A recorder for ``patient``'s next set, or None (and a warning) when no file can be made."""
+    try:
+        return FrameRecorder(new_recording_path(patient.id), patient.id)
+    except OSError as exc:
+        st.warning(f"The video cannot be recorded: {markdown_literal(str(exc))}.")
+        return None
+
+
 def _sync_recording(proc: LiveProcessor, wanted: bool) -> _Recording | None:
     """Start, close or discard the set's video to match the switch and the session.
 
@@ -154,10 +164,8 @@ def _sync_recording(proc: LiveProcessor, wanted: bool) -> _Recording | None:
         if proc.snapshot().frames:
             st.caption("Recording starts with your next set: this one began without it.")
             return None
-        try:
-            recorder = FrameRecorder(new_recording_path(patient.id), patient.id)
-        except OSError as exc:
-            st.warning(f"The video cannot be recorded: {markdown_literal(str(exc))}.")
+        recorder = _new_recorder(patient)
+        if recorder is None:
             return None
         if not proc.record_to(recorder.write):
             recorder.discard()  # the set's first frame came in meanwhile
@@ -173,12 +181,7 @@ def _begin_next_set(proc: LiveProcessor, wanted: bool) -> None:
     the reset; attached later, the set's first frame could beat it and the set go unrecorded."""
     _drop_recording()  # the finished set's video, if any: kept when its set was saved
     patient = patient_ui.current()
-    recorder = None
-    if wanted and patient is not None:
-        try:
-            recorder = FrameRecorder(new_recording_path(patient.id), patient.id)
-        except OSError as exc:
-            st.warning(f"The video cannot be recorded: {markdown_literal(str(exc))}.")
+    recorder = _new_recorder(patient) if wanted and patient is not None else None
     proc.reset(sink=recorder.write if recorder is not None else None)
     if recorder is not None:
         st.session_state[RECORDING_KEY] = _Recording(recorder)

@@ -97,6 +97,14 @@ _LIVE_VIDEO_JS = """() => Array.from(document.querySelectorAll('video')).some(
 
 def camera_streaming(page: Any) -> bool:
     """Whether the camera component shows a live stream (a video with a live track in it)."""
-    return any(
-        frame.evaluate(_LIVE_VIDEO_JS) for frame in page.frames if "streamlit_webrtc" in frame.url
-    )
+    from playwright.sync_api import Error
+
+    for frame in page.frames:
+        if "streamlit_webrtc" not in frame.url:
+            continue
+        try:
+            if frame.evaluate(_LIVE_VIDEO_JS):
+                return True
+        except Error:  # the component's frame being replaced as the page redraws
+            continue
+    return False

@@ -22,11 +22,11 @@ from formcheck.landmarks import LandmarkSeries
 from formcheck.results import RunInfo, to_dict
 from formcheck.specs.loader import load_all_specs
 from tests.support.paths import REPO
+from tools.synth.clip import TRUTH_SUFFIX
 
 LANDMARKS_DIR = REPO / "tests" / "data" / "landmarks"
 GOLDENS = LANDMARKS_DIR / "goldens.json"
 SAMPLES = REPO / "sample_videos"
-TRUTH_SUFFIX = ".truth.json"
 
 
 def clip_names() -> list[str]:
