@@ -277,14 +277,14 @@ def registry() -> Iterator[None]:
 def test_upload_goes_to_a_private_folder_of_its_own(no_samples: Path) -> None:
     tmp = no_samples.parent
     at = page().run()
-    at.file_uploader[0].set_value(("a.mp4", b"first", "video/mp4")).run()
+    at.file_uploader[0].set_value(("my knee clip.mp4", b"first", "video/mp4")).run()
     folder = Path(at.session_state["review_upload_dir"])
     first = Path(at.session_state["review_upload_path"])
     assert upload_folders(tmp) == [folder]
     assert not folder.is_symlink() and stat.S_IMODE(folder.lstat().st_mode) == 0o700
     assert first.parent == folder and first.read_bytes() == b"first"
     assert stat.S_IMODE(first.stat().st_mode) == 0o600
-    assert "a.mp4" not in first.name, "stored under Streamlit's id, not the user's file name"
+    assert "my knee clip" not in first.name, "stored under Streamlit's id, not the user's file name"
     # Another clip replaces the first.
     at.file_uploader[0].set_value(("b.mp4", b"second", "video/mp4")).run()
     second = Path(at.session_state["review_upload_path"])
