@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -679,6 +679,9 @@ def test_random_yaml_text_raises_only_the_loaders_errors(tmp_path, text):
     where=st.integers(min_value=0),
     value=_VALUES,
 )
+# scenario: a key holding a line break, once found by the random search
+@example(target="spec", where=0, value={"\n": None})
+@example(target="program", where=0, value={"\n": None})
 def test_random_edits_of_real_files_raise_only_the_loaders_errors(tmp_path, target, where, value):
     source, data = (SQUAT, SQUAT_DATA) if target == "spec" else (PROGRAM, PROGRAM_DATA)
     paths = _paths(data)

@@ -37,12 +37,18 @@ def specs_dir() -> Path:
     return package_data("exercise_specs")
 
 
+def _one_line(key: str) -> str:
+    """A key as written in the file, quoted when it holds a line break or another control
+    character, so that the message stays on one line."""
+    return key if key.isprintable() else repr(key)
+
+
 def format_validation(path: Path, err: ValidationError, kind: str = "spec") -> str:
     """One ``file: key: reason`` entry per pydantic error, joined; ``kind`` names the format."""
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        reason = e["msg"]
+        key = ".".join(_one_line(str(p)) for p in e["loc"]) or "(top level)"
+        reason = " ".join(e["msg"].split())
         if e["type"] == "extra_forbidden":
             reason = f"unknown key (not part of the {kind} format)"
         lines.append(f"{path.name}: {key}: {reason}")
