@@ -26,8 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check formcheck tools tests app.py
 	$(BIN)/mypy
 
+# One worker per core, each taking whole test modules, so a module's session fixtures (the real
+# clips' landmarks, a browser and its app server) are set up once.
 test: setup lint
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs -n auto --dist loadscope
 
 # The engine without the model or any video (committed landmark files and synthetic people):
 # about 20 s, for a quick check while changing the engine or a spec.
