@@ -106,7 +106,7 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     of it; the person is in position while the true hold signal is in the spec's target band. The
     stay is followed past both ends of the script's interval for as long as the signal stays in
     the band without a break: easing out of a stretch takes a few tenths of a second before the
-    position is actually left (rendered half-kneeling: 0.65 s still past 100 deg), and that time
+    position is actually left (rendered half-kneeling: 0.65 s still in the band), and that time
     is in position by the spec's own definition.
     """
     if spec.hold is None:
