@@ -46,7 +46,8 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "squat_bodyweight_side_gym_tiktok_jumpcuts.mp4": "counts 2 of 3: jump cuts in the video "
     "remove the rise of reps 1 and 2",
     "squat_pvc_back_front_outdoor_lowcam_pip.mp4": "counts 3 of 4: the last squat (bottom "
-    "7.7 s) is not counted",
+    "7.7 s) is still rising at 8.3 s (hips 0.14 leg lengths low) when a spinning transition "
+    "to the next video starts (8.45 s); the label's 'stands at the end' is never on screen",
     "clamshell_banded_sidelying_skatefit.mp4": "counts 5 of 6: the first, smaller opening is "
     "made while settling, before the start position",
     "clamshell_sidelying_with_therapist_front.mp4": "counts 5 of 6: the openings at 12.0 and "
