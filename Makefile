@@ -26,10 +26,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check formcheck tools tests app.py
 	$(BIN)/mypy
 
-# One worker per core, each taking whole test modules, so a module's session fixtures (the real
-# clips' landmarks, a browser and its app server) are set up once.
+# Everything but the browser tests on one worker per core, each taking whole test modules, so a
+# module's session fixtures (the real clips' landmarks, a rendered set) are built once. The
+# browser tests then run alone: they analyse a live webcam stream in real time, and with every
+# core busy beside them the live analysis falls behind and a count can be missed.
 test: setup lint
-	$(BIN)/pytest -q -rs -n auto --dist loadscope
+	$(BIN)/pytest -q -rs -n auto --dist loadscope --ignore=tests/browser
+	$(BIN)/pytest -q -rs tests/browser
 
 # The engine without the model or any video (committed landmark files and synthetic people):
 # about 20 s, for a quick check while changing the engine or a spec.
