@@ -679,7 +679,7 @@ def test_random_yaml_text_raises_only_the_loaders_errors(tmp_path, text):
     where=st.integers(min_value=0),
     value=_VALUES,
 )
-# scenario: a key holding a line break, once found by the random search
+# scenario: a key holding a line break (the message must stay on one line)
 @example(target="spec", where=0, value={"\n": None})
 @example(target="program", where=0, value={"\n": None})
 def test_random_edits_of_real_files_raise_only_the_loaders_errors(tmp_path, target, where, value):
