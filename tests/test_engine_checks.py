@@ -15,7 +15,7 @@ from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
 from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame
 from formcheck.results import RunInfo, result_schema, to_dict
-from formcheck.signals.catalog import SignalContext, knee_valgus_thigh
+from formcheck.signals.catalog import SignalContext, knee_valgus_thigh, pulled_leg_side
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
 from tests.factories import piecewise_wave, side_view_squat_frame
@@ -406,3 +406,56 @@ def test_knee_valgus_thigh_is_nan_without_the_toes():
     points["left_foot_index"] = (math.nan, math.nan)
     points["right_foot_index"] = (math.nan, math.nan)
     assert math.isnan(knee_valgus_thigh(_front_legs(points), SignalContext("front", "both")))
+
+
+def _fold_frame(t_s: float, trunk_lean_deg: float, far_hip_extra_deg: float) -> PoseFrame:
+    """Side-on, legs straight, trunk folded forward; the far (right) leg is hidden behind the
+    near one, as in a real side-on forward fold: low visibility and its knee guessed a little
+    forward, so its hip reads ``far_hip_extra_deg`` more bent."""
+    frame = side_view_squat_frame(t_s, 0.0, trunk_lean_deg=trunk_lean_deg, near="left")
+    world = frame.world_xyz_m.copy()
+    vis = frame.visibility.copy()
+    hip, knee = world[INDEX["right_hip"]], world[INDEX["right_knee"]]
+    turn = math.radians(far_hip_extra_deg)
+    d = knee - hip  # rotate the thigh forward (+x; world y points down) about the hip
+    turned = [
+        d[0] * math.cos(turn) + d[1] * math.sin(turn),
+        -d[0] * math.sin(turn) + d[1] * math.cos(turn),
+        d[2],
+    ]
+    world[INDEX["right_knee"]] = hip + np.array(turned)
+    for part in ("knee", "ankle", "heel", "foot_index"):
+        vis[INDEX[f"right_{part}"]] = 0.1
+    return replace(frame, world_xyz_m=world, visibility=vis)
+
+
+PULLED_LEG_SCENARIOS = [
+    # both hips bent alike (a two-leg fold, the hidden leg reading a little more): no leg
+    ("fold_alike", 0.0, None),
+    ("fold_hidden_leg_reads_8_deg_more", 8.0, None),
+    # one hip bent far beyond the other (knee to chest, a foot up on a step): that leg
+    ("right_leg_pulled", 60.0, "right"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra_deg", "side"), PULLED_LEG_SCENARIOS, ids=[s[0] for s in PULLED_LEG_SCENARIOS]
+)
+def test_pulled_leg_is_one_leg_bent_beyond_the_other(name, extra_deg, side):
+    assert pulled_leg_side(_fold_frame(0.0, 120.0, extra_deg)) == side
+
+
+def test_a_side_on_two_leg_fold_is_timed_on_the_leg_in_view():
+    # Stand 1.5 s, fold forward (trunk 120 deg) for 6 s: the hidden far leg must not be the one
+    # judged, or every folded frame is "cannot judge" and the hold is never timed.
+    spec = load_spec("hamstring_stretch_standing")
+    session = ExerciseSession(spec)
+    states = []
+    for t in np.arange(0.0, 7.5, 1 / 30):
+        lean = 5.0 if t < 1.5 else 120.0
+        states.append(session.update(float(t), _fold_frame(float(t), lean, 8.0)))
+    folded = [s for s in states if s.t_s > 2.0]
+    assert all(s.assessable and s.side == "left" for s in folded)
+    [hold] = session.finish().holds
+    assert hold.side == "left"
+    assert hold.duration_s == pytest.approx(6.0, abs=0.5)

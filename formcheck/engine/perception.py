@@ -63,7 +63,7 @@ class Perception:
         # The person's standing hip height, the reference of ``hip_drop_leg``.
         self._standing = StandingHipHeight()
         self._filters = {name: CausalOneEuro() for name in spec.signals}
-        self._side_votes: deque[tuple[float, Side]] = deque()
+        self._side_votes: deque[tuple[float, Side | None]] = deque()
         self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
         self.last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
 
@@ -98,7 +98,11 @@ class Perception:
             while self._side_votes and frame.t_s - self._side_votes[0][0] > SIDE_WINDOW_S:
                 self._side_votes.popleft()
             lefts = sum(1 for _, s in self._side_votes if s == "left")
-            return "left" if lefts * 2 >= len(self._side_votes) else "right"
+            rights = sum(1 for _, s in self._side_votes if s == "right")
+            # Mostly no leg singled out (both legs doing the same): judged as a two-leg
+            # exercise below, so a side view judges the leg it sees, not the hidden one.
+            if (lefts + rights) * 2 >= len(self._side_votes):
+                return "left" if lefts >= rights else "right"
         if self.spec.sides in ("left", "right"):
             return self.spec.sides
         # Bilateral exercise: the near side from the side (the far one is hidden), both otherwise;

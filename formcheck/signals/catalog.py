@@ -186,6 +186,26 @@ def ankle_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     return distance(frame.world("left_ankle"), frame.world("right_ankle")) / thigh
 
 
+def heel_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Distance between the heels in thigh lengths (the longer thigh): soles together is near 0.
+
+    Facing the camera or at a slant, in the image: with the soles together both heels are at
+    the same depth, and a butterfly's thighs spread out to the sides, nearly in the picture. The
+    3D landmarks misread that folded pose: on a real front-view butterfly they shortened the
+    thighs to 0.34 m and read the touching heels 0.6 thighs apart, against 0.35 in the image.
+    From the side the heels overlap in the image, so 3D is used there.
+    """
+    if _use_image(ctx):
+        thigh = _thigh_len_world(frame)
+        gap = distance(frame.world("left_heel"), frame.world("right_heel"))
+    else:
+        thigh = max(
+            distance(frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee")) for s in ("left", "right")
+        )
+        gap = distance(frame.xy("left_heel"), frame.xy("right_heel"))
+    return gap / thigh if thigh > 0 else math.nan
+
+
 def pelvis_roll_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Side-lying: how far the hip-to-hip line leans away from vertical, in 3D, 0..90.
 
@@ -354,9 +374,19 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return max(lift, twist)
 
 
-def pulled_leg_side(frame: PoseFrame) -> Side:
-    """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled."""
+# Two hips bent alike are one movement of both legs (a standing forward fold, a double knee hug),
+# not one leg pulled: in a real side-on fold the hidden leg's guessed hip reads 6-10 deg more
+# bent than the visible one, while a pulled leg (knee to chest, a foot up on a step, pigeon)
+# is bent 45 deg or more beyond the other.
+PULLED_LEG_MARGIN_DEG = 20.0
+
+
+def pulled_leg_side(frame: PoseFrame) -> Side | None:
+    """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled;
+    None when the two are bent alike (within ``PULLED_LEG_MARGIN_DEG``): no leg is singled out."""
     left, right = _hip_flexions(frame, image=False)
+    if abs(left - right) < PULLED_LEG_MARGIN_DEG:
+        return None
     return "left" if left >= right else "right"
 
 
@@ -534,6 +564,9 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
             "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh
         ),
         SignalDef(
+            "heel_gap_thigh", "thigh", "heels apart", ("hip", "knee", "heel"), heel_gap_thigh
+        ),
+        SignalDef(
             "ankle_dorsiflexion_deg",
             "deg",
             "ankle bend",
@@ -609,7 +642,8 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
 SIGNALS: dict[str, SignalDef] = {d.name: d for group in _BY_REGION.values() for d in group}
 
 # Which leg a two-sided exercise is working on, named by a spec's ``side_detector``.
-SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side]] = {
+# Each names the working leg of a one-leg exercise from one frame, or None when no leg stands out.
+SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side | None]] = {
     "crossed_leg": crossed_leg_side,
     "top_leg": top_leg_side,
     "pulled_leg": pulled_leg_side,
