@@ -15,7 +15,13 @@ from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
 from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame
 from formcheck.results import RunInfo, result_schema, to_dict
-from formcheck.signals.catalog import SignalContext, knee_valgus_thigh, pulled_leg_side
+from formcheck.signals.catalog import (
+    SignalContext,
+    bent_knee_side,
+    knee_valgus_thigh,
+    pulled_leg_side,
+    straight_leg_side,
+)
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
 from tests.factories import piecewise_wave, side_view_squat_frame
@@ -442,7 +448,7 @@ PULLED_LEG_SCENARIOS = [
     ("name", "extra_deg", "side"), PULLED_LEG_SCENARIOS, ids=[s[0] for s in PULLED_LEG_SCENARIOS]
 )
 def test_pulled_leg_is_one_leg_bent_beyond_the_other(name, extra_deg, side):
-    assert pulled_leg_side(_fold_frame(0.0, 120.0, extra_deg)) == side
+    assert pulled_leg_side(_fold_frame(0.0, 120.0, extra_deg), "side") == side
 
 
 def test_a_side_on_two_leg_fold_is_timed_on_the_leg_in_view():
@@ -459,3 +465,73 @@ def test_a_side_on_two_leg_fold_is_timed_on_the_leg_in_view():
     [hold] = session.finish().holds
     assert hold.side == "left"
     assert hold.duration_s == pytest.approx(6.0, abs=0.5)
+
+
+def _legs_frame(image_knee_deg: dict[str, float], world_knee_deg: dict[str, float]) -> PoseFrame:
+    """Standing side-on with each knee bent by its own angle, separately in the image and in 3D
+    (the 3D landmarks of a real side-on stance can disagree with the picture)."""
+    frame = side_view_squat_frame(0.0, 0.0, near="left")
+    xy, world = frame.xy_px.copy(), frame.world_xyz_m.copy()
+    for side in ("left", "right"):
+        for points, bend, flip in (
+            (xy, image_knee_deg[side], -1.0),
+            (world, world_knee_deg[side], 1.0),
+        ):
+            knee, ankle = points[INDEX[f"{side}_knee"]], points[INDEX[f"{side}_ankle"]]
+            turn = math.radians(bend)  # swing the shin back about the knee
+            d = ankle - knee
+            rotated = d.copy()
+            rotated[0] = d[0] * math.cos(turn) - flip * d[1] * math.sin(turn)
+            rotated[1] = flip * d[0] * math.sin(turn) + d[1] * math.cos(turn)
+            points[INDEX[f"{side}_ankle"]] = knee + rotated
+    return replace(frame, xy_px=xy, world_xyz_m=world)
+
+
+LEG_DETECTOR_SCENARIOS = [
+    # side-on the image decides: a real wall calf stretch read the straight back knee 0-2 deg in
+    # the image but 17-18 in 3D, the bent front one 20-22 and 15-16
+    (
+        "calf_side_on",
+        straight_leg_side,
+        "side",
+        {"left": 1, "right": 21},
+        {"left": 18, "right": 15},
+        "left",
+    ),
+    (
+        "calf_front_uses_3d",
+        straight_leg_side,
+        "front",
+        {"left": 1, "right": 21},
+        {"left": 18, "right": 15},
+        "right",
+    ),
+    # standing on both feet: no knee singled out for a quad stretch
+    (
+        "quad_standing",
+        bent_knee_side,
+        "side",
+        {"left": 12, "right": 20},
+        {"left": 12, "right": 20},
+        None,
+    ),
+    (
+        "quad_heel_to_buttock",
+        bent_knee_side,
+        "side",
+        {"left": 12, "right": 150},
+        {"left": 12, "right": 150},
+        "right",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "detector", "view", "image_deg", "world_deg", "side"),
+    LEG_DETECTOR_SCENARIOS,
+    ids=[s[0] for s in LEG_DETECTOR_SCENARIOS],
+)
+def test_leg_detectors_read_knees_as_the_signals_do(
+    name, detector, view, image_deg, world_deg, side
+):
+    assert detector(_legs_frame(image_deg, world_deg), view) == side

@@ -230,7 +230,7 @@ def test_half_kneeling_puts_the_knee_and_the_front_foot_on_the_floor(front: str)
             assert _dist(j[f"{side}_hip"], j[f"{side}_knee"]) == pytest.approx(SIZE.thigh)
             assert _dist(j[f"{side}_knee"], j[f"{side}_ankle"]) == pytest.approx(SIZE.shank)
         pf = true_pose_frame(b, _side_cam(), 0.0)
-        assert kneeling_leg_side(pf) == back
+        assert kneeling_leg_side(pf, "side") == back
         ctx = SignalContext("side", back)
         opening = thigh_opening_deg(pf, ctx)
         # Upright half-kneeling: thighs ~90 deg apart, front knee ~90; pressing the hips
@@ -296,7 +296,7 @@ def test_sitting_keeps_the_feet_on_the_floor_and_the_hips_on_the_seat(crossed: s
     sg = 1.0 if crossed == "left" else -1.0
     assert sg * j[f"{crossed}_knee"][1] > 0.25
     pf = true_pose_frame(poses.sit(crossed=crossed, cross=1.0), _side_cam(), 0.0)
-    assert crossed_leg_side(pf) == crossed
+    assert crossed_leg_side(pf, "side") == crossed
 
 
 @pytest.mark.parametrize("lean", [0.0, 40.0])

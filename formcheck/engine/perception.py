@@ -94,7 +94,8 @@ class Perception:
         if self._side_option in ("left", "right"):
             return self._side_option
         if self.spec.sides == "both" and self.spec.side_detector:
-            self._side_votes.append((frame.t_s, SIDE_DETECTORS[self.spec.side_detector](frame)))
+            vote = SIDE_DETECTORS[self.spec.side_detector](frame, view)
+            self._side_votes.append((frame.t_s, vote))
             while self._side_votes and frame.t_s - self._side_votes[0][0] > SIDE_WINDOW_S:
                 self._side_votes.popleft()
             lefts = sum(1 for _, s in self._side_votes if s == "left")

@@ -325,14 +325,14 @@ def back_bend_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return float(frame.extras.get(EXTRA_BEND_DEG, math.nan))
 
 
-def crossed_leg_side(frame: PoseFrame) -> Side:
+def crossed_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Figure-four stretches: the leg whose ankle rests on the other knee is the one stretched."""
     left_on_right = distance(frame.world("left_ankle"), frame.world("right_knee"))
     right_on_left = distance(frame.world("right_ankle"), frame.world("left_knee"))
     return "left" if left_on_right < right_on_left else "right"
 
 
-def top_leg_side(frame: PoseFrame) -> Side:
+def top_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Side-lying exercises: the upper leg (its hip higher in the image) is the working leg."""
     return "left" if frame.xy("left_hip")[1] < frame.xy("right_hip")[1] else "right"
 
@@ -381,7 +381,7 @@ def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 PULLED_LEG_MARGIN_DEG = 20.0
 
 
-def pulled_leg_side(frame: PoseFrame) -> Side | None:
+def pulled_leg_side(frame: PoseFrame, view: SeenView) -> Side | None:
     """Knee-to-chest style stretches: the leg whose hip is bent more is the one being pulled;
     None when the two are bent alike (within ``PULLED_LEG_MARGIN_DEG``): no leg is singled out."""
     left, right = _hip_flexions(frame, image=False)
@@ -470,11 +470,7 @@ def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
     )
 
 
-def _knee_flexion_world(frame: PoseFrame, s: str) -> float:
-    return _knee_flexion(frame, s, image=False)
-
-
-def kneeling_leg_side(frame: PoseFrame) -> Side:
+def kneeling_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Half-kneeling stretches: the leg whose hip is bent less (the thigh down to the kneeling
     knee, the other one forward at about 90 deg) is the one whose hip flexors are stretched."""
     return (
@@ -484,25 +480,35 @@ def kneeling_leg_side(frame: PoseFrame) -> Side:
     )
 
 
-def bent_knee_side(frame: PoseFrame) -> Side:
-    """Quad stretches: the leg whose knee is bent more (heel drawn to the buttock)."""
-    return (
-        "left"
-        if _knee_flexion_world(frame, "left") > _knee_flexion_world(frame, "right")
-        else "right"
-    )
+# A quad stretch bends one knee 100 deg or more beyond the other (heel to the buttock); standing
+# on both feet the two read within 15 deg of each other.
+BENT_KNEE_MARGIN_DEG = 45.0
 
 
-def straight_leg_side(frame: PoseFrame) -> Side:
-    """Calf stretches: the straighter leg is the one stretched (the other knee bends forward)."""
-    return (
-        "left"
-        if _knee_flexion_world(frame, "left") < _knee_flexion_world(frame, "right")
-        else "right"
-    )
+def bent_knee_side(frame: PoseFrame, view: SeenView) -> Side | None:
+    """Quad stretches: the leg whose knee is bent more (heel drawn to the buttock); None while
+    the knees are bent alike (standing), when no leg is singled out. Knee angles as the signals
+    take them (:func:`knee_flexion_deg`: in the image side-on)."""
+    image = view == "side"
+    left, right = (_knee_flexion(frame, s, image) for s in ("left", "right"))
+    if abs(left - right) < BENT_KNEE_MARGIN_DEG:
+        return None
+    return "left" if left > right else "right"
 
 
-def rear_leg_side(frame: PoseFrame) -> Side:
+def straight_leg_side(frame: PoseFrame, view: SeenView) -> Side:
+    """Calf stretches: the straighter leg is the one stretched (the other knee bends forward).
+
+    Side-on the knee angles are taken in the image, as :func:`knee_flexion_deg` takes them: on a
+    real wall calf stretch the 3D landmarks read the straight back knee 17-18 deg and the bent
+    front one 15-16 (the image: 0-2 and 20-22), and picked the bent leg.
+    """
+    image = view == "side"
+    left, right = (_knee_flexion(frame, s, image) for s in ("left", "right"))
+    return "left" if left < right else "right"
+
+
+def rear_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Split-stance stretches: the leg whose ankle is further back, "forward" being the mean
     direction of the two feet (heel -> toes) on the floor, in 3D."""
     fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
@@ -643,7 +649,7 @@ SIGNALS: dict[str, SignalDef] = {d.name: d for group in _BY_REGION.values() for 
 
 # Which leg a two-sided exercise is working on, named by a spec's ``side_detector``.
 # Each names the working leg of a one-leg exercise from one frame, or None when no leg stands out.
-SIDE_DETECTORS: dict[str, Callable[[PoseFrame], Side | None]] = {
+SIDE_DETECTORS: dict[str, Callable[[PoseFrame, SeenView], Side | None]] = {
     "crossed_leg": crossed_leg_side,
     "top_leg": top_leg_side,
     "pulled_leg": pulled_leg_side,
