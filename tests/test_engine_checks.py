@@ -18,6 +18,7 @@ from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.signals.catalog import (
     SignalContext,
     bent_knee_side,
+    hip_height_leg,
     knee_valgus_thigh,
     pulled_leg_side,
     straight_leg_side,
@@ -535,3 +536,54 @@ def test_leg_detectors_read_knees_as_the_signals_do(
     name, detector, view, image_deg, world_deg, side
 ):
     assert detector(_legs_frame(image_deg, world_deg), view) == side
+
+
+def _lying(frame: PoseFrame) -> PoseFrame:
+    """The same body turned to lie along the floor: the image and 3D rotated 90 deg about the
+    hips (head toward the right of the picture)."""
+
+    def turn(points: np.ndarray, hip: np.ndarray) -> np.ndarray:
+        d = points[:, :2] - hip[:2]
+        out = points.copy()
+        out[:, 0], out[:, 1] = hip[0] - d[:, 1], hip[1] + d[:, 0]
+        return out
+
+    hip_xy = (frame.xy("left_hip") + frame.xy("right_hip")) / 2
+    return replace(
+        frame,
+        xy_px=turn(frame.xy_px, hip_xy),
+        world_xyz_m=turn(frame.world_xyz_m, np.zeros(3)),
+    )
+
+
+HIP_HEIGHT_SCENARIOS = [
+    # (name, frame, lowest, highest): standing and folding on straight legs read about 1
+    ("standing", side_view_squat_frame(0.0, 0.0, trunk_lean_deg=0.0), 0.95, 1.0),
+    ("forward_fold", side_view_squat_frame(0.0, 0.0, trunk_lean_deg=120.0), 0.95, 1.0),
+    # a deep squat: thigh and shin each 60 deg from vertical, hips at half the leg length
+    ("deep_squat", side_view_squat_frame(0.0, 120.0), 0.45, 0.55),
+    ("lying", _lying(side_view_squat_frame(0.0, 0.0, trunk_lean_deg=0.0)), -0.05, 0.05),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "frame", "lowest", "highest"),
+    HIP_HEIGHT_SCENARIOS,
+    ids=[s[0] for s in HIP_HEIGHT_SCENARIOS],
+)
+def test_hip_height_in_leg_lengths(name, frame, lowest, highest):
+    for view in ("side", "front"):  # image side-on, 3D otherwise: the same body reads the same
+        assert lowest <= hip_height_leg(frame, SignalContext(view, "both")) <= highest
+
+
+def test_lying_down_is_not_timed_as_a_standing_stretch():
+    # Stand 1.5 s, then lie on the floor for 8 s: the trunk is as far from upright as in a deep
+    # forward fold, but the hips are down at the feet, so no standing hamstring stretch is timed.
+    spec = load_spec("hamstring_stretch_standing")
+    session = ExerciseSession(spec)
+    for t in np.arange(0.0, 9.5, 1 / 30):
+        upright = side_view_squat_frame(float(t), 0.0, trunk_lean_deg=0.0)
+        session.update(float(t), upright if t < 1.5 else _lying(upright))
+    result = session.finish()
+    assert result.holds == []
+    assert "on_your_feet" in {f.rule for f in result.faults}

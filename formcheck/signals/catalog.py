@@ -206,6 +206,25 @@ def heel_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     return gap / thigh if thigh > 0 else math.nan
 
 
+def hip_height_leg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """How high the hips stand above the lower foot, in leg lengths: about 1 standing (a forward
+    fold on straight legs too), about half kneeling up, near 0 sitting or lying on the floor.
+
+    Vertical in the image side-on; in 3D otherwise, where lying with the feet toward the camera
+    puts the ankles below the hips in the picture but not in the world. The leg length is the
+    longer leg's hip-knee-ankle path, so bending the knees lowers the value.
+    """
+    image = _use_image(ctx)
+    hip = midpoint(_p(frame, "left_hip", image), _p(frame, "right_hip", image))
+    lower_ankle_y = max(float(_p(frame, f"{s}_ankle", image)[1]) for s in ("left", "right"))
+    leg = max(
+        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
+        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
+        for s in ("left", "right")
+    )
+    return (lower_ankle_y - float(hip[1])) / leg if leg > 0 else math.nan
+
+
 def pelvis_roll_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Side-lying: how far the hip-to-hip line leans away from vertical, in 3D, 0..90.
 
@@ -571,6 +590,9 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         ),
         SignalDef(
             "heel_gap_thigh", "thigh", "heels apart", ("hip", "knee", "heel"), heel_gap_thigh
+        ),
+        SignalDef(
+            "hip_height_leg", "leg", "hips above the feet", ("hip", "knee", "ankle"), hip_height_leg
         ),
         SignalDef(
             "ankle_dorsiflexion_deg",
