@@ -587,3 +587,17 @@ def test_lying_down_is_not_timed_as_a_standing_stretch():
     result = session.finish()
     assert result.holds == []
     assert "on_your_feet" in {f.rule for f in result.faults}
+
+
+def test_standing_bent_over_is_not_timed_as_a_floor_stretch():
+    # Lie 1.5 s, then stand folded forward (hips bent 120 deg, as a knee drawn to the chest) for
+    # 8 s: the hips are a leg length above the feet, so no lying knee-to-chest hold is timed.
+    spec = load_spec("knee_to_chest_hold")
+    session = ExerciseSession(spec)
+    for t in np.arange(0.0, 9.5, 1 / 30):
+        lying = _lying(side_view_squat_frame(float(t), 0.0, trunk_lean_deg=0.0))
+        folded = side_view_squat_frame(float(t), 0.0, trunk_lean_deg=120.0)
+        session.update(float(t), lying if t < 1.5 else folded)
+    result = session.finish()
+    assert result.holds == []
+    assert "on_the_floor" in {f.rule for f in result.faults}
