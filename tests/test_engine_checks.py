@@ -21,11 +21,12 @@ from formcheck.signals.catalog import (
     hip_height_leg,
     knee_valgus_thigh,
     pulled_leg_side,
+    stance_split_leg,
     straight_leg_side,
 )
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import Band, HoldSpec
-from tests.factories import piecewise_wave, side_view_squat_frame
+from tests.factories import PX_PER_M, piecewise_wave, side_view_squat_frame
 
 FPS = 30.0
 
@@ -601,3 +602,41 @@ def test_standing_bent_over_is_not_timed_as_a_floor_stretch():
     result = session.finish()
     assert result.holds == []
     assert "on_the_floor" in {f.rule for f in result.faults}
+
+
+def _split_stance(frame: PoseFrame, back_m: float) -> PoseFrame:
+    """The right foot moved ``back_m`` metres behind the left (image and 3D), knee and hip kept."""
+    xy, world = frame.xy_px.copy(), frame.world_xyz_m.copy()
+    for part in ("ankle", "heel", "foot_index"):
+        xy[INDEX[f"right_{part}"], 0] -= back_m * PX_PER_M
+        world[INDEX[f"right_{part}"], 0] -= back_m
+    return replace(frame, xy_px=xy, world_xyz_m=world)
+
+
+SPLIT_SCENARIOS = [
+    ("feet_side_by_side", 0.0, 0.0, 0.02),
+    # a wall calf stretch: the back foot about 40 cm behind (real holds read 0.43-0.48)
+    ("split_40cm", 0.4, 0.35, 0.5),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "back_m", "lowest", "highest"), SPLIT_SCENARIOS, ids=[s[0] for s in SPLIT_SCENARIOS]
+)
+def test_stance_split_in_leg_lengths(name, back_m, lowest, highest):
+    frame = _split_stance(side_view_squat_frame(0.0, 0.0, trunk_lean_deg=0.0), back_m)
+    for view in ("side", "diagonal"):  # the image side-on, 3D along the feet otherwise
+        assert lowest <= stance_split_leg(frame, SignalContext(view, "both")) <= highest
+
+
+def test_leaning_forward_on_both_feet_is_not_a_calf_stretch():
+    # Stand 1.5 s, then lean the trunk 40 deg forward on both feet for 8 s (a hinge, a squat's
+    # lean): the body leans past the calf band, but no foot is behind, so nothing is timed.
+    spec = load_spec("calf_stretch_wall")
+    session = ExerciseSession(spec)
+    for t in np.arange(0.0, 9.5, 1 / 30):
+        lean = 0.0 if t < 1.5 else 40.0
+        session.update(float(t), side_view_squat_frame(float(t), 0.0, trunk_lean_deg=lean))
+    result = session.finish()
+    assert result.holds == []
+    assert "split_stance" in {f.rule for f in result.faults}

@@ -225,6 +225,34 @@ def hip_height_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     return (lower_ankle_y - float(hip[1])) / leg if leg > 0 else math.nan
 
 
+def stance_split_leg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """How far one foot stands ahead of the other, in leg lengths: near 0 with the feet side by
+    side (a squat, a hinge), a half or more in a split stance (a wall calf stretch, a lunge).
+
+    Side-on, horizontally in the image; otherwise in 3D along the way the feet point (heel to
+    toes, both feet averaged, on the floor plane), which a half-turned camera does not shorten.
+    """
+    image = _use_image(ctx)
+    leg = max(
+        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
+        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
+        for s in ("left", "right")
+    )
+    if not leg > 0:
+        return math.nan
+    gap = _p(frame, "left_ankle", image) - _p(frame, "right_ankle", image)
+    if image:
+        return abs(float(gap[0])) / leg
+    fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
+        frame.world("right_foot_index") - frame.world("right_heel")
+    )
+    fwd = np.array([fwd[0], 0.0, fwd[2]])
+    norm = float(np.linalg.norm(fwd))
+    if not norm > 0:
+        return math.nan
+    return abs(float(np.dot(gap, fwd / norm))) / leg
+
+
 def pelvis_roll_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Side-lying: how far the hip-to-hip line leans away from vertical, in 3D, 0..90.
 
@@ -593,6 +621,13 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         ),
         SignalDef(
             "hip_height_leg", "leg", "hips above the feet", ("hip", "knee", "ankle"), hip_height_leg
+        ),
+        SignalDef(
+            "stance_split_leg",
+            "leg",
+            "one foot ahead",
+            ("hip", "knee", "ankle", "heel", "foot_index"),
+            stance_split_leg,
         ),
         SignalDef(
             "ankle_dorsiflexion_deg",
