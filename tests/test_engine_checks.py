@@ -489,40 +489,25 @@ def _legs_frame(image_knee_deg: dict[str, float], world_knee_deg: dict[str, floa
     return replace(frame, xy_px=xy, world_xyz_m=world)
 
 
+# A real wall calf stretch, left leg straight behind: the image read the knees 0-2 and 20-22 deg,
+# the 3D landmarks 17-18 and 15-16 (the straight knee as the more bent one).
+CALF_IMAGE_DEG = {"left": 1, "right": 21}
+CALF_WORLD_DEG = {"left": 18, "right": 15}
+STANDING_DEG = {"left": 12, "right": 20}
+HEEL_TO_BUTTOCK_DEG = {"left": 12, "right": 150}
+
 LEG_DETECTOR_SCENARIOS = [
-    # side-on the image decides: a real wall calf stretch read the straight back knee 0-2 deg in
-    # the image but 17-18 in 3D, the bent front one 20-22 and 15-16
-    (
-        "calf_side_on",
-        straight_leg_side,
-        "side",
-        {"left": 1, "right": 21},
-        {"left": 18, "right": 15},
-        "left",
-    ),
-    (
-        "calf_front_uses_3d",
-        straight_leg_side,
-        "front",
-        {"left": 1, "right": 21},
-        {"left": 18, "right": 15},
-        "right",
-    ),
+    # side-on the image decides, as for the signals; other views use 3D
+    ("calf_side_on", straight_leg_side, "side", CALF_IMAGE_DEG, CALF_WORLD_DEG, "left"),
+    ("calf_front_uses_3d", straight_leg_side, "front", CALF_IMAGE_DEG, CALF_WORLD_DEG, "right"),
     # standing on both feet: no knee singled out for a quad stretch
-    (
-        "quad_standing",
-        bent_knee_side,
-        "side",
-        {"left": 12, "right": 20},
-        {"left": 12, "right": 20},
-        None,
-    ),
+    ("quad_standing", bent_knee_side, "side", STANDING_DEG, STANDING_DEG, None),
     (
         "quad_heel_to_buttock",
         bent_knee_side,
         "side",
-        {"left": 12, "right": 150},
-        {"left": 12, "right": 150},
+        HEEL_TO_BUTTOCK_DEG,
+        HEEL_TO_BUTTOCK_DEG,
         "right",
     ),
 ]
@@ -537,6 +522,10 @@ def test_leg_detectors_read_knees_as_the_signals_do(
     name, detector, view, image_deg, world_deg, side
 ):
     assert detector(_legs_frame(image_deg, world_deg), view) == side
+
+
+def _standing(t: float) -> PoseFrame:
+    return side_view_squat_frame(t, 0.0, trunk_lean_deg=0.0)
 
 
 def _lying(frame: PoseFrame) -> PoseFrame:
@@ -559,11 +548,11 @@ def _lying(frame: PoseFrame) -> PoseFrame:
 
 HIP_HEIGHT_SCENARIOS = [
     # (name, frame, lowest, highest): standing and folding on straight legs read about 1
-    ("standing", side_view_squat_frame(0.0, 0.0, trunk_lean_deg=0.0), 0.95, 1.0),
+    ("standing", _standing(0.0), 0.95, 1.0),
     ("forward_fold", side_view_squat_frame(0.0, 0.0, trunk_lean_deg=120.0), 0.95, 1.0),
     # a deep squat: thigh and shin each 60 deg from vertical, hips at half the leg length
     ("deep_squat", side_view_squat_frame(0.0, 120.0), 0.45, 0.55),
-    ("lying", _lying(side_view_squat_frame(0.0, 0.0, trunk_lean_deg=0.0)), -0.05, 0.05),
+    ("lying", _lying(_standing(0.0)), -0.05, 0.05),
 ]
 
 
@@ -577,29 +566,30 @@ def test_hip_height_in_leg_lengths(name, frame, lowest, highest):
         assert lowest <= hip_height_leg(frame, SignalContext(view, "both")) <= highest
 
 
-def test_lying_down_is_not_timed_as_a_standing_stretch():
-    # Stand 1.5 s, then lie on the floor for 8 s: the trunk is as far from upright as in a deep
-    # forward fold, but the hips are down at the feet, so no standing hamstring stretch is timed.
-    spec = load_spec("hamstring_stretch_standing")
-    session = ExerciseSession(spec)
+def _settle_then(spec_id: str, first, then) -> SessionResult:  # type: ignore[no-untyped-def]
+    """1.5 s of ``first(t)`` frames (the start position), then 8 s of ``then(t)``, at 30 fps."""
+    session = ExerciseSession(load_spec(spec_id))
     for t in np.arange(0.0, 9.5, 1 / 30):
-        upright = side_view_squat_frame(float(t), 0.0, trunk_lean_deg=0.0)
-        session.update(float(t), upright if t < 1.5 else _lying(upright))
-    result = session.finish()
+        session.update(float(t), first(float(t)) if t < 1.5 else then(float(t)))
+    return session.finish()
+
+
+def test_lying_down_is_not_timed_as_a_standing_stretch():
+    # Stand, then lie on the floor: the trunk is as far from upright as in a deep forward fold,
+    # but the hips are down at the feet, so no standing hamstring stretch is timed.
+    result = _settle_then("hamstring_stretch_standing", _standing, lambda t: _lying(_standing(t)))
     assert result.holds == []
     assert "on_your_feet" in {f.rule for f in result.faults}
 
 
 def test_standing_bent_over_is_not_timed_as_a_floor_stretch():
-    # Lie 1.5 s, then stand folded forward (hips bent 120 deg, as a knee drawn to the chest) for
-    # 8 s: the hips are a leg length above the feet, so no lying knee-to-chest hold is timed.
-    spec = load_spec("knee_to_chest_hold")
-    session = ExerciseSession(spec)
-    for t in np.arange(0.0, 9.5, 1 / 30):
-        lying = _lying(side_view_squat_frame(float(t), 0.0, trunk_lean_deg=0.0))
-        folded = side_view_squat_frame(float(t), 0.0, trunk_lean_deg=120.0)
-        session.update(float(t), lying if t < 1.5 else folded)
-    result = session.finish()
+    # Lie, then stand folded forward (hips bent 120 deg, as a knee drawn to the chest): the hips
+    # are a leg length above the feet, so no lying knee-to-chest hold is timed.
+    result = _settle_then(
+        "knee_to_chest_hold",
+        lambda t: _lying(_standing(t)),
+        lambda t: side_view_squat_frame(t, 0.0, trunk_lean_deg=120.0),
+    )
     assert result.holds == []
     assert "on_the_floor" in {f.rule for f in result.faults}
 
@@ -630,13 +620,12 @@ def test_stance_split_in_leg_lengths(name, back_m, lowest, highest):
 
 
 def test_leaning_forward_on_both_feet_is_not_a_calf_stretch():
-    # Stand 1.5 s, then lean the trunk 40 deg forward on both feet for 8 s (a hinge, a squat's
-    # lean): the body leans past the calf band, but no foot is behind, so nothing is timed.
-    spec = load_spec("calf_stretch_wall")
-    session = ExerciseSession(spec)
-    for t in np.arange(0.0, 9.5, 1 / 30):
-        lean = 0.0 if t < 1.5 else 40.0
-        session.update(float(t), side_view_squat_frame(float(t), 0.0, trunk_lean_deg=lean))
-    result = session.finish()
+    # Stand, then lean the trunk 40 deg forward on both feet (a hinge, a squat's lean): the body
+    # leans past the calf band, but no foot is behind, so nothing is timed.
+    result = _settle_then(
+        "calf_stretch_wall",
+        _standing,
+        lambda t: side_view_squat_frame(t, 0.0, trunk_lean_deg=40.0),
+    )
     assert result.holds == []
     assert "split_stance" in {f.rule for f in result.faults}

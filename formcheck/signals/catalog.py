@@ -171,16 +171,35 @@ def spine_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     )
 
 
-def _thigh_len_world(frame: PoseFrame) -> float:
-    lengths = [
-        distance(frame.world(f"{s}_hip"), frame.world(f"{s}_knee")) for s in ("left", "right")
-    ]
-    return max(lengths)
+def _thigh_len(frame: PoseFrame, image: bool) -> float:
+    """The longer thigh (hip to knee), in the image or in 3D."""
+    return max(
+        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
+        for s in ("left", "right")
+    )
+
+
+def _leg_len(frame: PoseFrame, image: bool) -> float:
+    """The longer leg's hip-knee-ankle path, in the image or in 3D: bent knees shorten nothing."""
+    return max(
+        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
+        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
+        for s in ("left", "right")
+    )
+
+
+def _feet_forward(frame: PoseFrame) -> np.ndarray:
+    """The way the feet point (heel -> toes, both feet summed) on the floor plane, in 3D; not
+    normalised (zero when the feet are not seen)."""
+    fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
+        frame.world("right_foot_index") - frame.world("right_heel")
+    )
+    return np.array([fwd[0], 0.0, fwd[2]])
 
 
 def ankle_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     """Distance between the ankles in thigh lengths (3D): feet together is near 0."""
-    thigh = _thigh_len_world(frame)
+    thigh = _thigh_len(frame, image=False)
     if not thigh > 0:
         return math.nan
     return distance(frame.world("left_ankle"), frame.world("right_ankle")) / thigh
@@ -195,14 +214,9 @@ def heel_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     thighs to 0.34 m and read the touching heels 0.6 thighs apart, against 0.35 in the image.
     From the side the heels overlap in the image, so 3D is used there.
     """
-    if _use_image(ctx):
-        thigh = _thigh_len_world(frame)
-        gap = distance(frame.world("left_heel"), frame.world("right_heel"))
-    else:
-        thigh = max(
-            distance(frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee")) for s in ("left", "right")
-        )
-        gap = distance(frame.xy("left_heel"), frame.xy("right_heel"))
+    image = not _use_image(ctx)  # the other way round from the sagittal angles
+    thigh = _thigh_len(frame, image)
+    gap = distance(_p(frame, "left_heel", image), _p(frame, "right_heel", image))
     return gap / thigh if thigh > 0 else math.nan
 
 
@@ -217,11 +231,7 @@ def hip_height_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     image = _use_image(ctx)
     hip = midpoint(_p(frame, "left_hip", image), _p(frame, "right_hip", image))
     lower_ankle_y = max(float(_p(frame, f"{s}_ankle", image)[1]) for s in ("left", "right"))
-    leg = max(
-        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
-        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
-        for s in ("left", "right")
-    )
+    leg = _leg_len(frame, image)
     return (lower_ankle_y - float(hip[1])) / leg if leg > 0 else math.nan
 
 
@@ -233,20 +243,13 @@ def stance_split_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     toes, both feet averaged, on the floor plane), which a half-turned camera does not shorten.
     """
     image = _use_image(ctx)
-    leg = max(
-        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
-        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
-        for s in ("left", "right")
-    )
+    leg = _leg_len(frame, image)
     if not leg > 0:
         return math.nan
     gap = _p(frame, "left_ankle", image) - _p(frame, "right_ankle", image)
     if image:
         return abs(float(gap[0])) / leg
-    fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
-        frame.world("right_foot_index") - frame.world("right_heel")
-    )
-    fwd = np.array([fwd[0], 0.0, fwd[2]])
+    fwd = _feet_forward(frame)
     norm = float(np.linalg.norm(fwd))
     if not norm > 0:
         return math.nan
@@ -558,10 +561,7 @@ def straight_leg_side(frame: PoseFrame, view: SeenView) -> Side:
 def rear_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Split-stance stretches: the leg whose ankle is further back, "forward" being the mean
     direction of the two feet (heel -> toes) on the floor, in 3D."""
-    fwd = (frame.world("left_foot_index") - frame.world("left_heel")) + (
-        frame.world("right_foot_index") - frame.world("right_heel")
-    )
-    fwd = np.array([fwd[0], 0.0, fwd[2]])
+    fwd = _feet_forward(frame)
     left = float(np.dot(frame.world("left_ankle"), fwd))
     right = float(np.dot(frame.world("right_ankle"), fwd))
     return "left" if left < right else "right"
