@@ -96,9 +96,12 @@ def test_true_hold_seconds(
         # resting from the moment the band is reached (frame 10): the settle time itself is not
         # counted, frames 15-29
         ("resting_at_once", [OUT] * 10 + [130] * 20, 1.5),
+        # resting (frames 10-24), then easing out through the band (frames 25-29): the hold ends
+        # at the last still frame, as the engine's does: frames 15-24
+        ("resting_then_easing_out", [OUT] * 10 + [130] * 15 + [126, 122, 118, 114, 110], 1.0),
     ],
 )
-def test_true_hold_starts_when_settled(name: str, values: list[float], expected_s: float) -> None:
+def test_true_hold_is_the_settled_stay(name: str, values: list[float], expected_s: float) -> None:
     hold = SPEC.hold.model_copy(update={"settle_within": 2.0, "settle_s": 0.5})  # type: ignore[union-attr]
     spec = SPEC.model_copy(update={"hold": hold})
     [(_, got)] = _true_holds(spec, _truth(values, (1.0, 3.0)))

@@ -64,8 +64,6 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "floor; a plate hides the hips near lockout",
 }
 KNOWN_HOLD_MISSES: dict[str, str] = {
-    "childs_pose_side_outdoor.mp4": "7.1 s vs 6.0 s: the clock runs on while he walks his "
-    "hands back (the trunk stays folded until he rises at ~9 s)",
     "figure4_supine_diagonal_studio.mp4": "no hold: filmed diagonally, a view the lying "
     "figure-four refuses (the person is asked to turn side-on)",
     "calf_stretch_wall_skatefit.mp4": "4.3 s vs 3.0 s, label looks short: the frames show the "
@@ -162,7 +160,7 @@ def test_number_of_stays_matches_the_description(file: str, corpus: CorpusReport
 # Corpus totals, as measured; raise them as the engine improves (never lower them to pass).
 FLOORS = {
     "reps_exact": 42,  # of 50 rep clips
-    "holds_within_1s": 12,  # of 15 hold clips
+    "holds_within_1s": 13,  # of 15 hold clips
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
 RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (5, 0), "knee_wobble": (0, 0)}

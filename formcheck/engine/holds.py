@@ -2,7 +2,9 @@
 
 A hold starts when the signal is in the target band and every hold rule passes; it survives breaks
 shorter than ``max_break_s`` (a wobble, one bad frame) but that break time is not counted; it ends
-after a longer break, and is kept if it lasted at least ``min_hold_s``.
+after a longer break, and is kept if it lasted at least ``min_hold_s``. Where the spec asks for
+stillness (``settle_within``), the way out is not counted either: the hold ends at the last moment
+the person was where they had settled, not when the signal finally leaves the band.
 
 A hold rule's fault is only confirmed after it has failed for its ``min_persist_s``, by which time
 the clock has run on through the faulty stretch: the session then calls :meth:`HoldTimer.take_back`
@@ -45,27 +47,41 @@ class _Samples:
 class SettleDetector:
     """Is the person still? The hold signal has stayed within ``within`` for ``window_s``.
 
-    ``update`` takes the signal while in the position (NaN otherwise, which starts afresh).
-    With ``within`` None every in-position frame counts as settled.
+    ``update`` takes the signal while in the position (NaN otherwise, which starts afresh) and
+    says whether the person is still now. ``at_rest`` then says whether they are where they last
+    rested: still, or within ``within`` of the median of their last still window (a hand
+    adjusting a grip is at rest; walking the hands back out of the stretch is not). With
+    ``within`` None every in-position frame counts as still and at rest.
     """
 
     def __init__(self, window_s: float, within: float | None) -> None:
         self._window_s = window_s
         self._within = within
         self._samples: deque[tuple[float, float]] = deque()
+        self._rest_level = math.nan
+        self.at_rest = False
 
     def update(self, t_s: float, value: float) -> bool:
         if math.isnan(value):
             self._samples.clear()
+            self._rest_level = math.nan
+            self.at_rest = False
             return False
         if self._within is None:
+            self.at_rest = True
             return True
         self._samples.append((t_s, value))
-        while t_s - self._samples[0][0] > self._window_s:
+        # Keep the window at least ``window_s`` long whatever the frame rate: drop the oldest
+        # sample only while the next one is old enough on its own.
+        while len(self._samples) > 1 and t_s - self._samples[1][0] >= self._window_s:
             self._samples.popleft()
         values = [v for _, v in self._samples]
         long_enough = t_s - self._samples[0][0] >= self._window_s * 0.9
-        return long_enough and max(values) - min(values) <= self._within
+        still = long_enough and max(values) - min(values) <= self._within
+        if still:
+            self._rest_level = statistics.median(values)
+        self.at_rest = still or abs(value - self._rest_level) <= self._within
+        return still
 
 
 class HoldTimer:
@@ -76,6 +92,8 @@ class HoldTimer:
         self._counted_s = 0.0
         self._side_votes: dict[WorkingSide, int] = {}
         self._last_t = math.nan
+        # The last frame of the hold under way at which the person was at rest (see ``update``).
+        self._last_still_s = math.nan
         self._rom = _Samples()
         # (time, seconds counted up to then) of each good frame of the hold under way, so that
         # time counted during a fault confirmed later can be taken back.
@@ -98,24 +116,30 @@ class HoldTimer:
         side: WorkingSide,
         rom: float = math.nan,
         fault_pause: bool = False,
+        still: bool = True,
     ) -> Hold | None:
         """Feed one frame; returns the hold that this frame ended, if any.
 
         ``rom`` is the range-of-motion signal now; its median over the hold is reported.
         ``fault_pause``: out of position only because a hold rule is failing while the stretch
         itself is held; the clock stops, but the hold survives up to ``max_fault_pause_s``.
+        ``still``: the person is at rest in the position now (always, for a spec that does not
+        ask for stillness, see :class:`SettleDetector`); a hold ends at its last such frame.
         """
         finished = None
         if in_position:
             self._rom.values.append(rom)
             if not self.active:
                 self._start_s, self._counted_s = t_s, 0.0
+                self._last_still_s = math.nan
                 self._side_votes = {}
                 self._ledger = []
             elif not math.isnan(self._last_good_s) and self._last_t == self._last_good_s:
                 # Consecutive good frames: count the time between them.
                 self._counted_s += t_s - self._last_good_s
             self._last_good_s = t_s
+            if still:
+                self._last_still_s = t_s
             self._ledger.append((t_s, self._counted_s))
             # The side is the majority over the hold: one misread frame must not split it.
             self._side_votes[side] = self._side_votes.get(side, 0) + 1
@@ -147,6 +171,11 @@ class HoldTimer:
     def _finish(self) -> Hold | None:
         if not self.active:
             return None
+        # Moving out of the position (the signal drifting away but still in the band) is the way
+        # out, not the hold: end it where the person was last still.
+        until_still = [entry for entry in self._ledger if entry[0] <= self._last_still_s]
+        if until_still and until_still[-1][0] < self._last_good_s:
+            self._last_good_s, self._counted_s = until_still[-1]
         side: WorkingSide = (
             max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
         )

@@ -157,6 +157,7 @@ class ExerciseSession:
         self._perception = Perception(spec, side)
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
+        self._still = False  # at rest where the person settled, on the latest frame
         self._settle = SettleDetector(
             spec.hold.settle_s if spec.hold else 0.5,
             spec.hold.settle_within if spec.hold else None,
@@ -346,7 +347,12 @@ class ExerciseSession:
             m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
         )
         return self._hold.update(
-            t_s, hold_ok, side, self._rom_now(signals), fault_pause=in_position and not hold_ok
+            t_s,
+            hold_ok,
+            side,
+            self._rom_now(signals),
+            fault_pause=in_position and not hold_ok,
+            still=self._still,
         )
 
     def _active_faults(self, t_s: float) -> list[str]:
@@ -456,6 +462,7 @@ class ExerciseSession:
             value = signals[self.spec.hold.signal]
             in_position = self.spec.hold.target.contains(value)
             settled = self._settle.update(t_s, value if in_position else math.nan)
+            self._still = self._settle.at_rest
             # A hold begins once the person is still in the position, not while still moving
             # into it; once begun, it runs while they stay in the band.
             in_position = in_position and (self._hold.active or settled)

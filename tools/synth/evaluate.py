@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from formcheck.analyze import Analysis, replay_series, run_frames
+from formcheck.engine.holds import SettleDetector
 from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.loader import load_spec
@@ -127,7 +128,7 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
             first -= 1
         while last + 1 < len(frames) and in_band[last] and in_band[last + 1]:
             last += 1
-        first = _settled_from(spec, frames, times, first, last)
+        first, last = _settled_span(spec, frames, times, first, last)
         total = 0.0
         for i in range(first, last + 1):
             faulted = any(x["start_s"] <= times[i] <= x["end_s"] for x in clock_stoppers)
@@ -137,29 +138,30 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     return out
 
 
-def _settled_from(
+def _settled_span(
     spec: ExerciseSpec, frames: list[dict[str, Any]], times: list[float], first: int, last: int
-) -> int:
-    """Where a hold with a settle gate (``hold.settle_within``) begins: the first frame whose
-    previous ``settle_s`` of the true signal stayed within the range, as the engine judges it."""
+) -> tuple[int, int]:
+    """Where a hold with a settle gate (``hold.settle_within``) begins and ends, judged on the
+    true signal by the engine's own definition (:class:`SettleDetector`): from the first frame
+    still in the position to the last frame at the level where the person rested (the way into
+    the stretch and the way out of it are not the hold)."""
     hold = spec.hold
     if hold is None or hold.settle_within is None:
-        return first
+        return first, last
     values = [float(f["signals"]["left"][hold.signal]) for f in frames]
     # The engine watches the signal from when it enters the band.
     while first <= last and not hold.target.contains(values[first]):
         first += 1
+    detector = SettleDetector(hold.settle_s, hold.settle_within)
+    start, end = last + 1, last
     for i in range(first, last + 1):
-        window = [
-            v
-            for t, v in zip(times[first : i + 1], values[first : i + 1], strict=True)
-            if times[i] - t <= hold.settle_s
-        ]
-        if times[i] - times[first] >= hold.settle_s * 0.9 and (
-            max(window) - min(window) <= hold.settle_within
-        ):
-            return i
-    return last + 1
+        in_band = hold.target.contains(values[i])
+        still = detector.update(times[i], values[i] if in_band else math.nan)
+        if still and start > last:
+            start = i
+        if start <= last and detector.at_rest:
+            end = i
+    return start, end
 
 
 def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) -> ClipScore:
