@@ -49,6 +49,7 @@ from formcheck.ui.uploads import (
     sweep,
 )
 from tests.factories import side_view_squat_frame
+from tests.support.goldens import LANDMARKS_DIR
 from tests.support.live import FPS, squat_knee_deg
 from tests.support.paths import CLIPS_DIR, SAMPLE_CLIP
 
@@ -614,3 +615,21 @@ def test_hold_tables() -> None:
 )
 def test_signal_label(name: str, label: str) -> None:
     assert signal_label(name) == label
+
+
+@pytest.mark.parametrize(
+    ("clip", "expected"),
+    [
+        # scenario: rendered front-view squats, the first clean, then knees caving by 20 deg:
+        # each knee's inward offset per rep, in thigh lengths, for the clinician
+        ("box_squat_front_valgus_20", [(0.03, 0.04), (0.25, 0.3), (0.26, 0.3)]),
+        # scenario: side-on the legs overlap in the image: the columns stay blank
+        ("box_squat_side_clean", [(None, None)] * 3),
+    ],
+)
+def test_reps_table_shows_each_knee_inward_per_rep(clip: str, expected: list) -> None:
+    spec = load_spec("box_squat")
+    series = LandmarkSeries.load(LANDMARKS_DIR / f"{clip}.npz")
+    rows = rep_rows(spec, replay_series(spec, series).result)
+    got = [(r["Most left knee valgus (thigh)"], r["Most right knee valgus (thigh)"]) for r in rows]
+    assert got == [tuple(pytest.approx(v, abs=0.005) if v else v for v in e) for e in expected]

@@ -20,7 +20,9 @@ from formcheck.signals.catalog import (
     bent_knee_side,
     hip_height_leg,
     knee_valgus_thigh,
+    left_knee_valgus_thigh,
     pulled_leg_side,
+    right_knee_valgus_thigh,
     stance_split_leg,
     straight_leg_side,
 )
@@ -407,6 +409,29 @@ KNEE_SIGNAL_CASES = [
 def test_knee_valgus_thigh_cases(name, points, expected):
     value = knee_valgus_thigh(_front_legs(points), SignalContext("front", "both"))
     assert value == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "view", "expected"),
+    [
+        # both knees caved in alike: each leg reads its own +20 / 51 thigh lengths
+        ("both_in", _legs(110, 90), "front", (20 / math.hypot(10, 50), 20 / math.hypot(10, 50))),
+        # only the left knee caves in, the right tracks over its toes: the legs differ
+        ("left_in", _legs(110, 70), "front", (20 / math.hypot(10, 50), 0.0)),
+        # the right knee pushed out 10 px: negative on that leg only
+        ("right_out", _legs(130, 60), "front", (0.0, -10 / math.hypot(20, 50))),
+        # scenario: side-on or half-turned the legs overlap in the image: left blank, not guessed
+        ("side_on", _legs(110, 70), "side", (math.nan, math.nan)),
+        ("half_turned", _legs(110, 70), "diagonal", (math.nan, math.nan)),
+    ],
+)
+def test_knee_valgus_per_leg(name, points, view, expected):
+    frame = _front_legs(points)
+    ctx = SignalContext(view, "both")
+    got = (left_knee_valgus_thigh(frame, ctx), right_knee_valgus_thigh(frame, ctx))
+    assert got == pytest.approx(expected, abs=1e-9, nan_ok=True)
+    if view == "front":  # the rule's signal is the worse of the two, with its sign
+        assert knee_valgus_thigh(frame, ctx) == max(got, key=abs)
 
 
 def test_knee_valgus_thigh_is_nan_without_the_toes():

@@ -316,6 +316,19 @@ def _legs_by_image_side(frame: PoseFrame, view: str) -> dict[str, tuple[np.ndarr
     return {"left": tuple(image_right), "right": tuple(image_left)}
 
 
+def _knee_inward_thigh(frame: PoseFrame, view: str, side: str) -> float:
+    """One leg's knee offset from its hip-to-toes line (see :func:`knee_valgus_thigh`)."""
+    mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
+    hip, knee, toe = _legs_by_image_side(frame, view)[side]
+    thigh = distance(hip, knee)
+    dy = toe[1] - hip[1]
+    if not (thigh > 0 and abs(dy) > 1e-6):
+        return math.nan
+    line_x = hip[0] + (toe[0] - hip[0]) * (knee[1] - hip[1]) / dy
+    inward = 1.0 if mid_x > hip[0] else -1.0
+    return float((knee[0] - line_x) * inward / thigh)
+
+
 def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     """Front view: how far the knee sits inside (+) or outside (-) the line from the hip to the
     toes, in thigh lengths, taken horizontally in the image at the knee's height. The worse
@@ -327,21 +340,24 @@ def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     labels, knees caving in until they met read ~0 (the line ran to the other foot, through the
     knee).
     """
-    mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
-    legs = _legs_by_image_side(frame, ctx.view)
     worst = math.nan
     for s in _sides(ctx):
-        hip, knee, toe = legs[s]
-        thigh = distance(hip, knee)
-        dy = toe[1] - hip[1]
-        if not (thigh > 0 and abs(dy) > 1e-6):
-            continue
-        line_x = hip[0] + (toe[0] - hip[0]) * (knee[1] - hip[1]) / dy
-        inward = 1.0 if mid_x > hip[0] else -1.0
-        value = (knee[0] - line_x) * inward / thigh
+        value = _knee_inward_thigh(frame, ctx.view, s)
         if math.isnan(worst) or abs(value) > abs(worst):
             worst = value
     return worst
+
+
+def left_knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The left knee's offset from its hip-to-toes line (+ inward), for each rep's report; NaN
+    unless facing the camera (from the side or half-turned the legs overlap in the image)."""
+    return _knee_inward_thigh(frame, ctx.view, "left") if ctx.view == "front" else math.nan
+
+
+def right_knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """The right knee's offset from its hip-to-toes line (+ inward), for each rep's report; NaN
+    unless facing the camera."""
+    return _knee_inward_thigh(frame, ctx.view, "right") if ctx.view == "front" else math.nan
 
 
 def hip_drop_leg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -612,6 +628,20 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
             "knee in/out",
             ("hip", "knee", "ankle", "foot_index"),
             knee_valgus_thigh,
+        ),
+        SignalDef(
+            "left_knee_valgus_thigh",
+            "thigh",
+            "left knee in/out",
+            ("left_hip", "left_knee", "left_foot_index"),
+            left_knee_valgus_thigh,
+        ),
+        SignalDef(
+            "right_knee_valgus_thigh",
+            "thigh",
+            "right knee in/out",
+            ("right_hip", "right_knee", "right_foot_index"),
+            right_knee_valgus_thigh,
         ),
         SignalDef(
             "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh

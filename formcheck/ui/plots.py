@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from formcheck.engine.session import FrameState, SessionResult
+from formcheck.signals.catalog import SIGNALS
 from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui.review import signal_label
 
@@ -57,8 +58,10 @@ def timeline_figure(
     y = [s.signals.get(name, math.nan) for s in states]
     fig = go.Figure()
     fig.add_trace(_signal_line(t, y, name, {"color": LINE, "width": 2}))
-    # Signals reported per rep (how much the back bent) on their own axis on the right.
+    # Signals reported per rep (how much the back bent) on their own axis on the right: those in
+    # the first one's unit (the squat's knee offsets, in thigh lengths, are in the reps table).
     reported = spec.reps.report if spec.reps else []
+    reported = [m for m in reported if SIGNALS[m].unit == SIGNALS[reported[0]].unit]
     for measure in reported:
         values = [s.signals.get(measure, math.nan) for s in states]
         style = {"color": MEASURE_LINE, "width": 1.5, "dash": "dot"}

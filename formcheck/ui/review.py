@@ -257,7 +257,11 @@ def rep_rows(
         }
         for measure in reported:
             v = rep.measures.get(measure, math.nan)
-            row[f"Most {signal_label(measure).lower()}"] = None if math.isnan(v) else round(v)
+            # Degrees in whole numbers; body units (thigh lengths) are fractions.
+            digits = None if SIGNALS[measure].unit == "deg" else 2
+            row[f"Most {signal_label(measure).lower()}"] = (
+                None if math.isnan(v) else round(v, digits)
+            )
         row["Result"] = "Good" if rep.good else "Needs work"
         row["Faults"] = "; ".join(messages.get(f, f) for f in rep.faults) or "none"
         rows.append(row)
