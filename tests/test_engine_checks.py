@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from formcheck.engine.holds import Hold, HoldTimer
+from formcheck.engine.perception import JumpDetector
 from formcheck.engine.rules import RuleMonitor, StartBaseline, SwingCounter
 from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
@@ -193,6 +194,48 @@ def test_tempo_scenarios(name, wave, expected):
     result, _ = _run_squats(wave)
     assert [r.faults for r in result.reps] == expected
     assert sum(f.rule == "too_fast" for f in result.faults) == sum(1 for e in expected if e)
+
+
+@pytest.mark.parametrize(
+    ("name", "shift_px", "expected"),
+    [
+        # scenario: a split-screen clip; the tracker switches from the person standing to the
+        # other one, who is already half-way down a squat: the rep is counted, but its start was
+        # never seen, so its tempo is not judged
+        ("switched_mid_squat", 600.0, [()]),
+        # the same numbers from one body that stood, dropped and came up in 0.6 s: too fast
+        ("same_body", 0.0, [("too_fast",)]),
+    ],
+)
+def test_tempo_is_not_judged_across_a_jump_to_another_body(name, shift_px, expected):
+    wave = piecewise_wave([(2, 5), (0.01, 60), (0.3, 90), (0.1, 90), (0.3, 5), (1, 5)])
+    session = ExerciseSession(load_spec("box_squat"))
+    for t, k in wave:
+        frame = side_view_squat_frame(t, k)
+        if t > 2.0:  # the other person stands 600 px to the right
+            frame = replace(frame, xy_px=frame.xy_px + np.array([shift_px, 0.0]))
+        session.update(t, frame)
+    result = session.finish()
+    assert [r.faults for r in result.reps] == expected
+
+
+def test_jump_detector():
+    detector = JumpDetector()
+    frame = side_view_squat_frame(0.0, 5.0)
+    torso = float(np.linalg.norm(frame.xy("left_shoulder") - frame.xy("left_hip")))
+
+    def moved(t_s: float, dx: float, fold: bool = False) -> bool:
+        xy = frame.xy_px + np.array([dx, 0.0])
+        if fold:  # a misread frame: the shoulders drawn onto the hips
+            for s in ("left", "right"):
+                xy[INDEX[f"{s}_shoulder"]] = xy[INDEX[f"{s}_hip"]] + 2.0
+        return detector.update(t_s, replace(frame, t_s=t_s, xy_px=xy))
+
+    assert not moved(0.0, 0.0)  # first frame: nothing to compare with
+    assert not moved(1 / 30, 0.3 * torso)  # a fast real movement
+    assert moved(2 / 30, 2.3 * torso)  # another body, 2 torsos away
+    assert not moved(2 / 30 + 0.5, 0.0)  # half a second later: a gap, not a jump
+    assert not moved(2 / 30 + 0.5 + 1 / 30, 0.5 * torso, fold=True)  # one folded torso
 
 
 def test_rushed_hinges_are_counted_and_flagged():

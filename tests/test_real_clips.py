@@ -164,9 +164,7 @@ FLOORS = {
 }
 # Per rule: (at least this many faulty clips found, at most this many false alarms)
 RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (5, 0), "knee_wobble": (0, 0)}
-# squat_split_screen_correct_vs_wrong: the tracked person switches mid-rep (11.7 s), so the
-# rep seen is a 0.9 s fragment.
-MAX_CALM_CLIPS_WITH_TOO_FAST = 1  # of 45 calm rep clips
+MAX_CALM_CLIPS_WITH_TOO_FAST = 0  # of 45 calm rep clips
 
 
 @pytest.mark.skipif(not LABELS, reason=NO_CLIPS)

@@ -51,6 +51,9 @@ REPORT_HELD_S = 0.3
 UNMEASURED_HINT_S = 1.0
 # Swings this long before settling into the position count: bouncing into a stretch is bouncing.
 STEADY_LEAD_S = 1.0
+# A rep whose movement began less than this after the body jumped (another person followed, a cut
+# in the video) may have been under way before its first frame: its tempo and depth are not judged.
+JUMP_GRACE_S = 0.5
 
 
 def stops_hold_clock(rule: Rule) -> bool:
@@ -183,6 +186,8 @@ class ExerciseSession:
         self._rom_best = math.nan
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
         self._reach_unjudged = False
+        # When the body last jumped (another person followed, a cut in the video).
+        self._jump_s = -math.inf
         self._ready = False
         self._start_since = math.nan
         self._last_pose_s = math.nan
@@ -216,6 +221,8 @@ class ExerciseSession:
         self._frames += 1
         self._last_t = t_s
         seen = self._perception.update(t_s, frame)
+        if seen.jumped:
+            self._jump_s = t_s
         reason = self._readiness(t_s, frame, seen.signals, seen.reason)
         view, side, signals = seen.view, seen.side, seen.signals
         assessable = reason is None
@@ -539,8 +546,11 @@ class ExerciseSession:
             return None
         faults = set(self._rep_faults)
         tempo = self.spec.reps
-        # Begun before it was seen (at the rep's end): neither its depth nor its tempo is known.
+        # Begun before it was seen (at the rep's end, or before the body jumped: another person
+        # followed, a cut in the video): neither its depth nor its tempo is known.
         unjudged, self._reach_unjudged = self._reach_unjudged, False
+        began_s = rep.start_s if math.isnan(rep.move_start_s) else rep.move_start_s
+        unjudged = unjudged or self._jump_s >= min(began_s, rep.start_s) - JUMP_GRACE_S
         tempo_s = math.nan if unjudged else rep.tempo_s
         if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)
