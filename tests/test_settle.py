@@ -52,7 +52,8 @@ def _hold_span(values: list[float], within: float | None, fps: float = 10.0) -> 
     for i, v in enumerate([*values, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]):
         t_s, in_band = i / fps, spec.target.contains(v)
         still = settle.update(t_s, v if in_band else math.nan)
-        hold = timer.update(t_s, in_band and (timer.active or still), "none", still=settle.at_rest)
+        in_position = in_band and (timer.active or still)
+        hold = timer.update(t_s, in_position, "none", at_rest=settle.at_rest)
         holds += [hold] if hold else []
     [hold] = holds
     return hold.start_s, hold.end_s

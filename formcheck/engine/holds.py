@@ -93,7 +93,7 @@ class HoldTimer:
         self._side_votes: dict[WorkingSide, int] = {}
         self._last_t = math.nan
         # The last frame of the hold under way at which the person was at rest (see ``update``).
-        self._last_still_s = math.nan
+        self._last_at_rest_s = math.nan
         self._rom = _Samples()
         # (time, seconds counted up to then) of each good frame of the hold under way, so that
         # time counted during a fault confirmed later can be taken back.
@@ -116,14 +116,14 @@ class HoldTimer:
         side: WorkingSide,
         rom: float = math.nan,
         fault_pause: bool = False,
-        still: bool = True,
+        at_rest: bool = True,
     ) -> Hold | None:
         """Feed one frame; returns the hold that this frame ended, if any.
 
         ``rom`` is the range-of-motion signal now; its median over the hold is reported.
         ``fault_pause``: out of position only because a hold rule is failing while the stretch
         itself is held; the clock stops, but the hold survives up to ``max_fault_pause_s``.
-        ``still``: the person is at rest in the position now (always, for a spec that does not
+        ``at_rest``: the person is at rest in the position now (always, for a spec that does not
         ask for stillness, see :class:`SettleDetector`); a hold ends at its last such frame.
         """
         finished = None
@@ -131,15 +131,15 @@ class HoldTimer:
             self._rom.values.append(rom)
             if not self.active:
                 self._start_s, self._counted_s = t_s, 0.0
-                self._last_still_s = math.nan
+                self._last_at_rest_s = math.nan
                 self._side_votes = {}
                 self._ledger = []
             elif not math.isnan(self._last_good_s) and self._last_t == self._last_good_s:
                 # Consecutive good frames: count the time between them.
                 self._counted_s += t_s - self._last_good_s
             self._last_good_s = t_s
-            if still:
-                self._last_still_s = t_s
+            if at_rest:
+                self._last_at_rest_s = t_s
             self._ledger.append((t_s, self._counted_s))
             # The side is the majority over the hold: one misread frame must not split it.
             self._side_votes[side] = self._side_votes.get(side, 0) + 1
@@ -172,10 +172,10 @@ class HoldTimer:
         if not self.active:
             return None
         # Moving out of the position (the signal drifting away but still in the band) is the way
-        # out, not the hold: end it where the person was last still.
-        until_still = [entry for entry in self._ledger if entry[0] <= self._last_still_s]
-        if until_still and until_still[-1][0] < self._last_good_s:
-            self._last_good_s, self._counted_s = until_still[-1]
+        # out, not the hold: end it where the person was last at rest.
+        until_rest = [entry for entry in self._ledger if entry[0] <= self._last_at_rest_s]
+        if until_rest and until_rest[-1][0] < self._last_good_s:
+            self._last_good_s, self._counted_s = until_rest[-1]
         side: WorkingSide = (
             max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
         )

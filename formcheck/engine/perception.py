@@ -16,6 +16,7 @@ import numpy as np
 from formcheck.landmarks import PoseFrame
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
+from formcheck.signals.geometry import distance, midpoint
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
 from formcheck.specs.schema import (
@@ -70,15 +71,14 @@ class JumpDetector:
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
         if frame is None:
             return False
-        hip = (frame.xy("left_hip") + frame.xy("right_hip")) / 2
-        shoulder = (frame.xy("left_shoulder") + frame.xy("right_shoulder")) / 2
-        torso = float(np.linalg.norm(shoulder - hip))
+        hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+        torso = distance(midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder")), hip)
         last, self._last = self._last, (t_s, hip, torso)
         if last is None or t_s - last[0] > JUMP_WINDOW_S:
             return False
         # The longer of the two torsos: one misread frame can fold a torso to a few pixels.
         unit = max(torso, last[2])
-        moved = float(np.linalg.norm(hip - last[1]))
+        moved = distance(hip, last[1])
         return not math.isnan(moved) and unit > 0 and moved > JUMP_TORSO * unit
 
 

@@ -32,14 +32,19 @@ class Rep:
     move_start_s: float = math.nan
 
     @property
+    def began_s(self) -> float:
+        """When the movement began: ``move_start_s`` when known, never after leaving the band."""
+        if math.isnan(self.move_start_s):
+            return self.start_s
+        return min(self.move_start_s, self.start_s)
+
+    @property
     def tempo_s(self) -> float:
         """Time from the start of the movement to being back in the start band: the whole rep
         as a clinician times it, bar the final settling. The time away from the start band alone
         is only ~70% of it for a calm rep, because the first and last part of the movement (up to
         the band's edge) happen inside the band."""
-        if math.isnan(self.move_start_s):
-            return self.end_s - self.start_s
-        return self.end_s - min(self.move_start_s, self.start_s)
+        return self.end_s - self.began_s
 
 
 class RepCounter:

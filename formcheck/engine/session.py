@@ -160,7 +160,6 @@ class ExerciseSession:
         self._perception = Perception(spec, side)
         self._reps = RepCounter(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
-        self._still = False  # at rest where the person settled, on the latest frame
         self._settle = SettleDetector(
             spec.hold.settle_s if spec.hold else 0.5,
             spec.hold.settle_within if spec.hold else None,
@@ -359,7 +358,7 @@ class ExerciseSession:
             side,
             self._rom_now(signals),
             fault_pause=in_position and not hold_ok,
-            still=self._still,
+            at_rest=self._settle.at_rest,
         )
 
     def _active_faults(self, t_s: float) -> list[str]:
@@ -469,7 +468,6 @@ class ExerciseSession:
             value = signals[self.spec.hold.signal]
             in_position = self.spec.hold.target.contains(value)
             settled = self._settle.update(t_s, value if in_position else math.nan)
-            self._still = self._settle.at_rest
             # A hold begins once the person is still in the position, not while still moving
             # into it; once begun, it runs while they stay in the band.
             in_position = in_position and (self._hold.active or settled)
@@ -549,8 +547,7 @@ class ExerciseSession:
         # Begun before it was seen (at the rep's end, or before the body jumped: another person
         # followed, a cut in the video): neither its depth nor its tempo is known.
         unjudged, self._reach_unjudged = self._reach_unjudged, False
-        began_s = rep.start_s if math.isnan(rep.move_start_s) else rep.move_start_s
-        unjudged = unjudged or self._jump_s >= min(began_s, rep.start_s) - JUMP_GRACE_S
+        unjudged = unjudged or self._jump_s >= rep.began_s - JUMP_GRACE_S
         tempo_s = math.nan if unjudged else rep.tempo_s
         if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)
