@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -77,6 +78,43 @@ def test_irregular_timestamps_give_the_same_count(seed):
 def test_frame_rate_does_not_change_the_count(fps):
     samples = piecewise_wave([(1, 5)] + [(1, 90), (0.5, 90), (1, 5), (0.5, 5)] * 3, fps=fps)
     assert _count(samples) == 3
+
+
+def _square_wave(
+    fps: float, offset: float, segments: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """A signal that jumps between levels, [(duration_s, value), ...], sampled at ``fps`` with
+    the first frame ``offset`` of a frame interval after 0 (where the frames fall in a stay)."""
+    ends = list(itertools.accumulate(d for d, _ in segments))
+    samples = []
+    k = 0
+    while (t := (k + offset) / fps) < ends[-1]:
+        samples.append((t, next(v for end, (_, v) in zip(ends, segments, strict=True) if t < end)))
+        k += 1
+    return samples
+
+
+BRISK_PAUSE_S = 0.25  # real squatters pause about this long at the top between brisk reps
+SHORT_DIP_S = 0.1  # half the 0.2 s debounce
+
+FRAME_RATE_CASES = [
+    # three brisk squats, a 0.25 s pause standing between them: each pause is a return to the
+    # start band however few frames fall in it
+    ("brisk_pauses", [(1, 5)] + [(0.6, 90), (BRISK_PAUSE_S, 5)] * 2 + [(0.6, 90), (1, 5)], 3),
+    # a 0.1 s dip into the end band is flicker at any frame rate
+    ("short_dip", [(1, 5), (SHORT_DIP_S, 90), (1, 5)], 0),
+    # ...and so is a 0.1 s return to the start band in the middle of one slow squat
+    ("short_return", [(1, 5), (1, 90), (SHORT_DIP_S, 5), (1, 90), (1, 5)], 1),
+]
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.3, 0.6, 0.9])
+@pytest.mark.parametrize("fps", [10.0, 12.0, 15.0, 24.0, 30.0, 60.0])
+@pytest.mark.parametrize(
+    ("name", "segments", "expected"), FRAME_RATE_CASES, ids=[c[0] for c in FRAME_RATE_CASES]
+)
+def test_stays_are_timed_alike_at_every_frame_rate(name, segments, expected, fps, offset):
+    assert _count(_square_wave(fps, offset, segments)) == expected
 
 
 def test_falling_signal_counts_like_a_bridge():

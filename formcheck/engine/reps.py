@@ -3,9 +3,11 @@
 A rep is start band -> (outward) -> end band -> (return) -> start band, and it is counted on the
 return to the start band, the moment a squat or a deadlift is locked out. A band only counts as
 entered once the signal has stayed in it for ``min_phase_s`` seconds of frame time, so a dip shorter
-than that, or a signal hovering at a threshold, counts nothing, whatever the frame rate. Samples
-without a value (no pose, landmark hidden) leave the state untouched: a dropout cannot count a rep
-twice.
+than that, or a signal hovering at a threshold, counts nothing, whatever the frame rate. Each sample
+stands for one frame interval, so a stay of n samples lasts n intervals; timed from the first sample
+to the last alone, a 0.25 s pause at the top of a squat spans 0.2 s at 30 fps but as little as
+0.13 s at 15 fps, which would merge brisk reps in low frame-rate clips. Samples without a value (no
+pose, landmark hidden) leave the state untouched: a dropout cannot count a rep twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from formcheck.specs.schema import Phase, RepPhases
 # level (e.g. 4.5 deg for a 30 deg gap): larger than landmark jitter at rest, smaller than the
 # first tenth of a second of a real movement.
 REST_TOL_FRAC = 0.15
+
+# A gap longer than this between two samples (a dropout) adds no more than this to a stay: the
+# frames in between were not seen.
+MAX_FRAME_DT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -168,10 +174,13 @@ class RepCounter:
             self.phase = "outward"
         if self.phase != "start" and self._further(value, self._peak):
             self._peak, self._peak_s = value, t_s
+        frame_dt_s = 0.0 if math.isnan(self._last_t) else min(t_s - self._last_t, MAX_FRAME_DT_S)
         self._last_t = t_s
         self._last_value = value
 
-        held = t_s - self._band_since >= self._spec.min_phase_s
+        # (a nanosecond of slack: frame times are sums of floats, and a stay of exactly
+        # min_phase_s must not depend on their rounding)
+        held = t_s - self._band_since + frame_dt_s >= self._spec.min_phase_s - 1e-9
         if not held:
             return None
         previous = self._confirmed
