@@ -20,7 +20,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -266,6 +266,22 @@ class LandmarkSeries:
                         extras[name] = np.full(n, np.nan)
                     extras[name][i] = value
         return cls(np.asarray(t_s, dtype=float), xy, world, vis, image_wh, source, extras)
+
+    def every(self, step: int) -> LandmarkSeries:
+        """Every ``step``-th frame, from the first: the clip as a camera giving 1/``step`` of
+        its frame rate would have delivered it to the engine. The landmarks themselves stay
+        those the tracker found seeing every frame, so this checks the engine's timing, not the
+        model's tracking at the lower rate."""
+        if step < 1:
+            raise ValueError(f"the frame step must be 1 or more, got {step}")
+        return replace(
+            self,
+            t_s=self.t_s[::step],
+            xy_px=self.xy_px[::step],
+            world_xyz_m=self.world_xyz_m[::step],
+            visibility=self.visibility[::step],
+            extras={name: values[::step] for name, values in self.extras.items()},
+        )
 
     def save(self, path: Path) -> None:
         names = sorted(self.extras)

@@ -181,6 +181,38 @@ def test_evaluate_scores_a_labelled_folder_from_the_cache(tmp_path: Path, capsys
     assert "reps 2/3  <-" in capsys.readouterr().out
 
 
+def test_evaluate_every_second_frame_scores_from_half_the_frames(tmp_path: Path) -> None:
+    entries = [{"file": "right.mp4", "spec": "box_squat", "rep_count": 2, "view": "side"}]
+    clips, cache, model = _corpus(tmp_path, entries)
+    args = ["evaluate", str(clips), "--landmarks-cache", str(cache), "--model", str(model)]
+
+    def rep_frames(*extra: str) -> list[int]:
+        """The 30 fps frame numbers of the reps' start and end times."""
+        out = tmp_path / f"report{len(extra)}.json"
+        md = tmp_path / f"ACCURACY{len(extra)}.md"
+        assert main([*args, *extra, "--json", str(out), "--markdown", str(md)]) == 0
+        (clip,) = json.loads(out.read_text())["clips"]
+        assert clip["reps_found"] == 2
+        assert " ".join(extra) in md.read_text()  # the command that produced the figures
+        return [round(t * 30) for rep in clip["rep_times_s"] for t in rep]
+
+    assert any(frame % 2 for frame in rep_frames())  # every frame seen: odd ones too
+    assert not any(frame % 2 for frame in rep_frames("--frame-step", "2"))
+
+
+def test_every_nth_frame_of_a_series() -> None:
+    series = _two_squats()
+    series.extras["back_bow"] = np.arange(len(series), dtype=float)
+    half = series.every(2)
+    assert len(half) == (len(series) + 1) // 2
+    assert half.t_s[1] == pytest.approx(2 / 30)
+    assert half.xy_px.shape[1:] == series.xy_px.shape[1:]
+    assert list(half.extras["back_bow"][:3]) == [0.0, 2.0, 4.0]
+    assert series.every(1).t_s.tolist() == series.t_s.tolist()
+    with pytest.raises(ValueError, match="1 or more"):
+        series.every(0)
+
+
 @pytest.mark.parametrize(
     ("entries", "message"),
     [

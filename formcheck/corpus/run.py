@@ -57,8 +57,13 @@ def evaluate_corpus(
     jobs: int = 1,
     on_done: Callable[[Path], None] | None = None,
     check_model: Callable[[], object] | None = None,
+    frame_step: int = 1,
 ) -> CorpusReport:
-    """Run every labelled clip of ``folder`` through the model (or the cache) and the engine."""
+    """Run every labelled clip of ``folder`` through the model (or the cache) and the engine.
+
+    ``frame_step`` > 1 scores each clip from every ``frame_step``-th frame of its landmarks: how
+    the engine fares with a camera giving a fraction of the clip's frame rate.
+    """
     labels, skipped = scoreable(load_manifest(folder), folder)
     specs = {}
     for label in labels:
@@ -76,7 +81,11 @@ def evaluate_corpus(
         check_model=check_model,
     )
     scores = [
-        score_clip(lb, specs[lb.file], replay_series(specs[lb.file], series[folder / lb.file]))
+        score_clip(
+            lb,
+            specs[lb.file],
+            replay_series(specs[lb.file], series[folder / lb.file].every(frame_step)),
+        )
         for lb in labels
     ]
     return CorpusReport(str(folder), scores, skipped)
