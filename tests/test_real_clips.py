@@ -167,17 +167,21 @@ RULE_LIMITS: dict[str, tuple[int, int]] = {"neutral_spine": (5, 0), "knee_wobble
 MAX_CALM_CLIPS_WITH_TOO_FAST = 0  # of 45 calm rep clips
 
 
-@pytest.mark.skipif(not LABELS, reason=NO_CLIPS)
-def test_corpus_totals(corpus: CorpusReport) -> None:
-    total = corpus.summary()["total"]
+def _assert_totals(report: CorpusReport, floors: dict[str, int]) -> None:
+    total = report.summary()["total"]
     print({k: v for k, v in total.items() if k != "rules"})
-    assert total["reps_exact"] >= FLOORS["reps_exact"]
-    assert total["holds_within_1s"] >= FLOORS["holds_within_1s"]
+    assert total["reps_exact"] >= floors["reps_exact"]
+    assert total["holds_within_1s"] >= floors["holds_within_1s"]
     assert total["calm_clips_with_too_fast"] <= MAX_CALM_CLIPS_WITH_TOO_FAST
     for rule, (min_tp, max_fp) in RULE_LIMITS.items():
         row = total["rules"][rule]
         assert row["tp"] >= min_tp, (rule, row)
         assert row["fp"] <= max_fp, (rule, row)
+
+
+@pytest.mark.skipif(not LABELS, reason=NO_CLIPS)
+def test_corpus_totals(corpus: CorpusReport) -> None:
+    _assert_totals(corpus, FLOORS)
 
 
 # The same clips as a camera giving half their frame rate would deliver them (every 2nd frame of
@@ -197,12 +201,4 @@ def corpus_every_2nd_frame(model_path: Path) -> CorpusReport:
 
 @pytest.mark.skipif(not LABELS, reason=NO_CLIPS)
 def test_corpus_totals_at_half_the_frame_rate(corpus_every_2nd_frame: CorpusReport) -> None:
-    total = corpus_every_2nd_frame.summary()["total"]
-    print({k: v for k, v in total.items() if k != "rules"})
-    assert total["reps_exact"] >= FLOORS_EVERY_2ND_FRAME["reps_exact"]
-    assert total["holds_within_1s"] >= FLOORS_EVERY_2ND_FRAME["holds_within_1s"]
-    assert total["calm_clips_with_too_fast"] <= MAX_CALM_CLIPS_WITH_TOO_FAST
-    for rule, (min_tp, max_fp) in RULE_LIMITS.items():
-        row = total["rules"][rule]
-        assert row["tp"] >= min_tp, (rule, row)
-        assert row["fp"] <= max_fp, (rule, row)
+    _assert_totals(corpus_every_2nd_frame, FLOORS_EVERY_2ND_FRAME)
