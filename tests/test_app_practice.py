@@ -99,6 +99,35 @@ def test_live_counts_then_summary_when_finished(stream: FakeStream) -> None:
     assert proc.status == "waiting" and metrics(at)["Reps"] == "0"
 
 
+@pytest.mark.parametrize(
+    ("exercise", "fps", "warned"),
+    [
+        # a slow computer during squats: the patient is told the count may miss reps
+        ("box_squat", 5, True),
+        # the same computer keeping up at 15 a second: nothing to say
+        ("box_squat", 15, False),
+        # holds are timed as well at 5 frames a second: no warning for a stretch
+        ("supine_figure_four_stretch", 5, False),
+    ],
+)
+def test_a_computer_too_slow_to_count_is_named(
+    stream: FakeStream, exercise: str, fps: int, warned: bool
+) -> None:
+    stream.playing = True
+    at = app()
+    at.query_params["exercise"] = exercise
+    at.run()
+    proc = processor(at)
+    for i in range(5 * fps):
+        proc.process(BLACK, i / fps)
+    at.run()
+    assert not at.exception
+    slow = [w.value for w in at.warning if "frames a second, too few" in w.value]
+    assert bool(slow) is warned, [w.value for w in at.warning]
+    if warned:
+        assert "checking only 5 frames a second" in slow[0]
+
+
 def test_stop_this_hurts(stream: FakeStream) -> None:
     stream.playing = True
     at = app().run()

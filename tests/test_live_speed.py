@@ -20,9 +20,9 @@ import pytest
 from formcheck.analyze import run_frames
 from formcheck.prefetch import prefetch
 from formcheck.specs.loader import load_spec
-from formcheck.ui.live import LiveProcessor, RateMeter, to_video_frame
+from formcheck.ui.live import MIN_COUNTING_FPS, LiveProcessor, RateMeter, to_video_frame
 from formcheck.ui.webrtc import MEDIA_CONSTRAINTS
-from tests.support.live import FPS, FakeBackend, run_coroutine
+from tests.support.live import BLACK, FPS, FakeBackend, run_coroutine
 from tests.support.paths import REPO
 
 
@@ -133,6 +133,30 @@ def test_page_rates_follow_the_recent_frames() -> None:
     resumed = proc.snapshot()
     assert resumed.camera_fps == pytest.approx(30.0)
     assert resumed.fps == 0.0, "one analysed frame of the new stream gives no rate yet"
+
+
+SLOW_RATE_CASES = [
+    # (analysed frames a second, seconds of stream, warned): 10 a second is enough to count
+    ("keeping_up", 10.0, 4.0, False),
+    # 5 a second for a whole rate window: the page must say so
+    ("too_slow", 5.0, 4.0, True),
+    # 5 a second for the first second only (the model warming up): too early to tell
+    ("warming_up", 5.0, 1.0, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fps", "seconds", "warned"), SLOW_RATE_CASES, ids=[c[0] for c in SLOW_RATE_CASES]
+)
+def test_too_slow_to_count_needs_a_whole_window_under_the_floor(
+    name: str, fps: float, seconds: float, warned: bool
+) -> None:
+    proc = LiveProcessor(load_spec("box_squat"), FakeBackend())
+    for k in range(round(seconds * fps) + 1):
+        proc.process(BLACK, k / fps)
+    snap = proc.snapshot()
+    assert snap.too_slow_to_count is warned, (snap.fps, snap.too_slow_to_count)
+    assert (snap.fps < MIN_COUNTING_FPS) is (fps < MIN_COUNTING_FPS)
 
 
 # -- the offline analysis' frames, fetched on a second thread --------------------------------

@@ -72,6 +72,12 @@ MAX_STEP_S = 10.0
 # Analysed and camera frame rates are shown over this much of the stream's own time: long enough
 # to smooth frame-to-frame jitter, short enough to follow a slowdown within a few seconds.
 RATE_WINDOW_S = 3.0
+# Below this many analysed frames a second, rep exercises start to slip. The real clips replayed
+# from every 2nd, 3rd or 4th frame (15, 10, 7.5 fps for the 30 fps clips) count alike (40, 40,
+# 39 of 50 exact, against 42 from every frame) and find every rounded back; from every 5th
+# frame (6 fps) one rounded back of five is missed, from every 6th (5 fps) 37 counts are exact.
+# Holds kept their figures down to 5 fps (`formcheck evaluate --frame-step`).
+MIN_COUNTING_FPS = 8.0
 
 
 def frame_time_s(frame: av.VideoFrame) -> float | None:
@@ -143,6 +149,11 @@ class RateMeter:
         while t_s - self._times[0] > self._window_s:
             self._times.popleft()
 
+    @property
+    def span_s(self) -> float:
+        """Time between the first and the last event in the window."""
+        return self._times[-1] - self._times[0] if self._times else 0.0
+
     def per_s(self) -> float:
         """Events per second in the window; 0 until two events span some time."""
         if len(self._times) < 2:
@@ -194,6 +205,8 @@ class LiveSnapshot:
         cue_seq: Counts cues *issued*; it changes exactly when a new cue may be spoken.
         fps: Frames analysed per second over the last :data:`RATE_WINDOW_S` of stream time.
         camera_fps: Frames the camera sent per second over the same window.
+        too_slow_to_count: ``fps`` has stayed under :data:`MIN_COUNTING_FPS` for a whole
+            window of a running stream (not just while the model warms up).
         model_problem: Why the pose model could not run (``None`` while it runs).
     """
 
@@ -219,6 +232,7 @@ class LiveSnapshot:
     cue_seq: int = 0
     fps: float = 0.0
     camera_fps: float = 0.0
+    too_slow_to_count: bool = False
     model_problem: str | None = None
 
 
@@ -449,6 +463,10 @@ class LiveProcessor:
             cue_seq=self._cue_seq,
             fps=self._analysed_rate.per_s(),
             camera_fps=self._camera_rate.per_s(),
+            too_slow_to_count=(
+                self._analysed_rate.span_s >= 0.9 * RATE_WINDOW_S
+                and self._analysed_rate.per_s() < MIN_COUNTING_FPS
+            ),
         )
 
     # -- the page's side -----------------------------------------------------------------------

@@ -249,6 +249,12 @@ def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
         show(snap.cue_text)
     elif snap.assessable:
         st.success("Looking good - keep going.")
+    if snap.too_slow_to_count and spec.kind == "reps":
+        st.warning(
+            f"This computer is checking only {snap.fps:.0f} frames a second, too few to be sure "
+            "of every rep. Close other programs or browser tabs; until then, move slowly and "
+            "pause at the start of each rep."
+        )
     # The analysed rate against the camera's: support can tell a slow computer from a slow camera.
     of_camera = f" of {snap.camera_fps:.0f}" if snap.camera_fps >= 1 else ""
     details = [f"checking {snap.fps:.0f}{of_camera} frames a second"]
