@@ -85,6 +85,18 @@ def _mirror_name(name: str) -> str:
 MIRROR: dict[str, str] = {name: _mirror_name(name) for name in LANDMARK_NAMES}
 MIRROR_INDEX: tuple[int, ...] = tuple(INDEX[MIRROR[name]] for name in LANDMARK_NAMES)
 
+
+def hip_centre(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Midpoint of the two hips of one frame's (33, 2) image landmarks."""
+    return (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]]) / 2
+
+
+def torso_length(xy: npt.NDArray[np.float64]) -> float:
+    """Shoulder midpoint to hip midpoint in one frame's (33, 2) image landmarks, in pixels."""
+    sho = (xy[INDEX["left_shoulder"]] + xy[INDEX["right_shoulder"]]) / 2
+    return float(np.linalg.norm(sho - hip_centre(xy)))
+
+
 # Bones drawn in the overlay, as name pairs.
 SKELETON: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import PoseFrame, hip_centre, torso_length
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
-from formcheck.signals.geometry import distance, midpoint
+from formcheck.signals.geometry import distance
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
 from formcheck.specs.schema import (
@@ -71,8 +71,7 @@ class JumpDetector:
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
         if frame is None:
             return False
-        hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
-        torso = distance(midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder")), hip)
+        hip, torso = hip_centre(frame.xy_px), torso_length(frame.xy_px)
         last, self._last = self._last, (t_s, hip, torso)
         if last is None or t_s - last[0] > JUMP_WINDOW_S:
             return False

@@ -14,22 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.landmarks import INDEX
+from formcheck.landmarks import INDEX, hip_centre, torso_length
 
 # Large joints whose movement says "exercising": shoulders, hips, knees, ankles.
 _BODY = [INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("shoulder", "hip", "knee", "ankle")]
 # A candidate is the same person as a track when their hips are within this many torso lengths.
 _SAME_PERSON_TORSO = 0.6
-
-
-def torso_length(xy: npt.NDArray[np.float64]) -> float:
-    sho = (xy[INDEX["left_shoulder"]] + xy[INDEX["right_shoulder"]]) / 2
-    hip = (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]]) / 2
-    return float(np.linalg.norm(sho - hip))
-
-
-def hip_centre(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]]) / 2
 
 
 @dataclass

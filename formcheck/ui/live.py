@@ -156,9 +156,7 @@ class RateMeter:
 
     def per_s(self) -> float:
         """Events per second in the window; 0 until two events span some time."""
-        if len(self._times) < 2:
-            return 0.0
-        span = self._times[-1] - self._times[0]
+        span = self.span_s
         return (len(self._times) - 1) / span if span > 0 else 0.0
 
 
@@ -440,6 +438,7 @@ class LiveProcessor:
         why = (
             None if state.assessable or not state.reason else reason_text(state.reason, self._spec)
         )
+        fps = self._analysed_rate.per_s()
         self._snapshot = LiveSnapshot(
             status=self._status,
             frames=self._frames,
@@ -461,11 +460,10 @@ class LiveProcessor:
             cue_key=cue.key if cue else None,
             cue_severity=cue.severity if cue else None,
             cue_seq=self._cue_seq,
-            fps=self._analysed_rate.per_s(),
+            fps=fps,
             camera_fps=self._camera_rate.per_s(),
             too_slow_to_count=(
-                self._analysed_rate.span_s >= 0.9 * RATE_WINDOW_S
-                and self._analysed_rate.per_s() < MIN_COUNTING_FPS
+                self._analysed_rate.span_s >= 0.9 * RATE_WINDOW_S and fps < MIN_COUNTING_FPS
             ),
         )
 
