@@ -16,11 +16,12 @@ from formcheck.signals.catalog import (
     knee_flexion_deg,
     kneeling_leg_side,
     max_hip_flexion_deg,
-    pelvis_off_floor_deg,
+    pelvis_lift_deg,
     spine_flexion_deg,
     thigh_opening_deg,
     trunk_incline_deg,
 )
+from formcheck.signals.geometry import line_angle_deg
 from tools.synth import poses, scripts
 from tools.synth.body import SIZE, LegPose, two_link
 from tools.synth.camera import Camera, place_camera
@@ -206,14 +207,70 @@ def test_hip_rise_lifts_the_hip_joints_above_the_shoulders(rise_cm: float) -> No
     assert gain == pytest.approx(rise_cm / 100, abs=0.02)
     # The catalog's own pelvis signal sees it: ~1.15 deg per cm of rise in side view.
     pf = true_pose_frame(up, _side_cam(), 0.0)
-    lift = pelvis_off_floor_deg(pf, SignalContext("side", "left"))
+    lift = pelvis_lift_deg(pf, SignalContext("side", "left"))
     assert lift == pytest.approx(math.degrees(math.atan2(gain, 0.5)), abs=3.0)
 
 
 def test_pelvis_twist_reads_as_the_twist_angle() -> None:
     b = poses.supine(hip_flex={"left": 110, "right": 110}, pelvis_twist_deg=35)
     pf = true_pose_frame(b, _side_cam(), 0.0)
-    assert pelvis_off_floor_deg(pf, SignalContext("side", "left")) == pytest.approx(35, abs=1)
+    hips = pf.world("left_hip") - pf.world("right_hip")
+    shoulders = pf.world("left_shoulder") - pf.world("right_shoulder")
+    assert line_angle_deg(hips, shoulders) == pytest.approx(35, abs=1)
+
+
+@pytest.mark.parametrize(
+    ("hip_flex", "knee_flex", "full"),
+    [
+        # single-leg bridge at the top: planted leg in line, the raised leg bent 40 deg at the hip
+        ({"left": 0.0, "right": 40.0}, {"left": 90.0, "right": 5.0}, True),
+        # the same with the other leg raised
+        ({"left": 40.0, "right": 0.0}, {"left": 5.0, "right": 90.0}, True),
+        # two-leg bridge at the top
+        ({"left": 0.0, "right": 0.0}, {"left": 90.0, "right": 90.0}, True),
+        # two-leg bridge stopped short: both hips still bent 25 deg
+        ({"left": 25.0, "right": 25.0}, {"left": 90.0, "right": 90.0}, False),
+        # single-leg bridge stopped short: the planted hip still bent 25 deg
+        ({"left": 25.0, "right": 60.0}, {"left": 90.0, "right": 5.0}, False),
+    ],
+)
+def test_glute_bridge_full_extension_is_judged_on_the_planted_leg(
+    hip_flex: dict[str, float], knee_flex: dict[str, float], full: bool
+) -> None:
+    from formcheck.signals.catalog import SIGNALS
+    from formcheck.specs.loader import load_spec
+
+    rule = next(r for r in load_spec("glute_bridge").rules if r.id == "full_hip_extension")
+    body = poses.supine(hip_flex=hip_flex, knee_flex=knee_flex)
+    pf = true_pose_frame(body, _side_cam(), 0.0)
+    value = SIGNALS[rule.signal].fn(pf, SignalContext("side", "both"))
+    assert rule.ok.contains(value) == full, value
+
+
+@pytest.mark.parametrize("spec_id", ["knee_to_chest", "knee_to_chest_hold"])
+@pytest.mark.parametrize(
+    ("rise_cm", "down"),
+    [
+        (0.0, True),  # lying flat, one knee drawn in
+        (3.0, True),  # a small rise, within landmark error on real clips (2-6 deg)
+        (15.0, False),  # the pelvis clearly off the floor
+    ],
+)
+def test_knee_to_chest_pelvis_rule_sees_the_hips_rise(
+    spec_id: str, rise_cm: float, down: bool
+) -> None:
+    from formcheck.signals.catalog import SIGNALS
+    from formcheck.specs.loader import load_spec
+
+    rule = next(r for r in load_spec(spec_id).rules if r.id == "pelvis_down")
+    body = poses.supine(
+        hip_flex={"left": 125.0, "right": 5.0},
+        knee_flex={"left": 110.0, "right": 5.0},
+        hip_rise_m=rise_cm / 100,
+    )
+    pf = true_pose_frame(body, _side_cam(), 0.0)
+    value = SIGNALS[rule.signal].fn(pf, SignalContext("side", "left"))
+    assert rule.ok.contains(value) == down, value
 
 
 @pytest.mark.parametrize("front", ["left", "right"])

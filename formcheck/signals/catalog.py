@@ -267,14 +267,6 @@ def pelvis_roll_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return line_angle_deg(v, np.array([0.0, 1.0, 0.0]))
 
 
-def pelvis_twist_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Rotation of the pelvis against the shoulders (3D), 0..90: the hip-to-hip line against the
-    shoulder-to-shoulder line. Lying on the back with no twist, the two lines are parallel."""
-    hips = frame.world("left_hip") - frame.world("right_hip")
-    shoulders = frame.world("left_shoulder") - frame.world("right_shoulder")
-    return line_angle_deg(hips, shoulders)
-
-
 def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Lying on the back, side view: elevation of the hips above the shoulders, in degrees.
 
@@ -428,16 +420,6 @@ def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     if any(math.isnan(v) for v in values):
         return math.nan
     return min(values)
-
-
-def pelvis_off_floor_deg(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Lying on the back: how far the pelvis has left its flat position, the larger of its lift
-    (:func:`pelvis_lift_deg`) and its twist against the shoulders (:func:`pelvis_twist_deg`)."""
-    lift = pelvis_lift_deg(frame, ctx)
-    twist = pelvis_twist_deg(frame, ctx)
-    if math.isnan(lift) or math.isnan(twist):
-        return math.nan
-    return max(lift, twist)
 
 
 # Two hips bent alike are one movement of both legs (a standing forward fold, a double knee hug),
@@ -709,9 +691,6 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
         SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
-        SignalDef(
-            "pelvis_off_floor_deg", "deg", "pelvis down", ("shoulder", "hip"), pelvis_off_floor_deg
-        ),
     ),
     "trunk and back": (
         SignalDef("trunk_incline_deg", "deg", "trunk lean", ("shoulder", "hip"), trunk_incline_deg),
