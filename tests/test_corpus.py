@@ -107,6 +107,56 @@ def test_summary_totals_by_hand() -> None:
     assert set(summarize(scores)["per_spec"]) == {"box_squat", "childs_pose", "hip_hinge"}
 
 
+def _fault(rule: str, start_s: float, end_s: float) -> dict[str, object]:
+    return {"rule": rule, "start_s": start_s, "end_s": end_s}
+
+
+@pytest.mark.parametrize(
+    ("expect", "reported", "unlabelled"),
+    [
+        # scenario: nothing reported
+        ({}, [], {}),
+        # scenario: a labelled rule's report is scored, not listed again
+        ({"neutral_spine": False}, [_fault("neutral_spine", 1.0, 2.0)], {}),
+        # scenario: a rule the label is silent on: listed with each time it was reported
+        (
+            {"neutral_spine": False},
+            [_fault("full_hip_extension", 4.8, 5.8), _fault("full_hip_extension", 7.5, 8.6)],
+            {"full_hip_extension": [(4.8, 5.8), (7.5, 8.6)]},
+        ),
+        # scenario: too_fast is scored on calm clips on its own, not listed here
+        ({}, [_fault("too_fast", 1.0, 1.5)], {}),
+    ],
+)
+def test_unlabelled_reports(
+    expect: dict[str, bool], reported: list[dict[str, object]], unlabelled: dict[str, object]
+) -> None:
+    score = _score("a", fault_expected=expect, reported_faults=reported)
+    assert score.unlabelled_reports == unlabelled
+
+
+def test_unlabelled_reports_are_listed_in_the_report_not_scored() -> None:
+    from formcheck.corpus.report import format_table, markdown
+    from formcheck.corpus.run import CorpusReport
+
+    bridge = _score(
+        "bridge.mp4",
+        "glute_bridge",
+        reps_expected=3,
+        reps_found=3,
+        reported_faults=[_fault("full_hip_extension", 4.82, 5.79)],
+    )
+    report = CorpusReport("clips", [bridge, _score("quiet.mp4")])
+    section = markdown(report, "formcheck evaluate clips").split(
+        "## Reported where the labels are silent"
+    )[1]
+    assert "`bridge.mp4 (side): full_hip_extension at 4.8-5.8 s`" in section
+    assert "quiet.mp4" not in section
+    assert "also reported full_hip_extension x1" in format_table(report)
+    # not a miss: the rep count is right and no labelled rule failed
+    assert summarize(report.scores)["total"]["reps_exact"] == 1
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -31,7 +31,19 @@ def _clip_line(s: ClipScore) -> str:
     if s.too_fast_reps and s.calm:
         parts.append(f"too_fast on {s.too_fast_reps} calm reps  <-")
     parts.append(f"cannot judge {s.cannot_judge_share:.0%}")
+    for rule, spans in s.unlabelled_reports.items():
+        parts.append(f"also reported {rule} x{len(spans)}")
     return f"  {s.file:<58} {s.view:<8} " + "; ".join(parts)
+
+
+def _unlabelled_lines(scores: list[ClipScore]) -> list[str]:
+    """One line per clip and rule reported where the label is silent, with the times."""
+    lines = []
+    for s in sorted(scores, key=lambda s: (s.spec, s.file)):
+        for rule, spans in s.unlabelled_reports.items():
+            times = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in spans)
+            lines.append(f"{s.file} ({s.view}): {rule} at {times}")
+    return lines
 
 
 def _spec_rows(summary: dict[str, Any]) -> list[list[str]]:
@@ -168,6 +180,18 @@ def markdown(report: CorpusReport, command: str) -> str:
         "",
         *[f"- `{m}`" for m in misses],
     ]
+    unlabelled = _unlabelled_lines(report.scores)
+    if unlabelled:
+        parts += [
+            "",
+            "## Reported where the labels are silent",
+            "",
+            "Faults reported on rules a clip's label does not judge. They are not scored (the "
+            "label does not say they are wrong), but each is something a patient would hear: look "
+            "at the frames.",
+            "",
+            *[f"- `{line}`" for line in unlabelled],
+        ]
     if report.skipped:
         parts += ["", "## Not scored", ""] + [f"- `{f}`: {why}" for f, why in report.skipped]
     return "\n".join(parts) + "\n"

@@ -67,6 +67,18 @@ class ClipScore:
             return None
         return self.hold_found_s - self.hold_expected_s
 
+    @property
+    def unlabelled_reports(self) -> dict[str, list[tuple[float, float]]]:
+        """Faults the analysis reported on rules the label says nothing about (``too_fast`` is
+        scored on its own): not scored, since the label does not say they are wrong, but each
+        is a claim a patient would hear, so it is listed for a look at the frames."""
+        out: dict[str, list[tuple[float, float]]] = {}
+        for f in self.reported_faults:
+            if f["rule"] in self.fault_expected or f["rule"] == TOO_FAST:
+                continue
+            out.setdefault(f["rule"], []).append((f["start_s"], f["end_s"]))
+        return out
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["rep_error"] = self.rep_error
