@@ -17,6 +17,7 @@ NaN means "not measurable in this frame"; a name missing means "not measured at 
 
 from __future__ import annotations
 
+import math
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -91,10 +92,23 @@ def hip_centre(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]]) / 2
 
 
+def shoulder_centre(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Midpoint of the two shoulders of one frame's (33, 2) image landmarks."""
+    return (xy[INDEX["left_shoulder"]] + xy[INDEX["right_shoulder"]]) / 2
+
+
 def torso_length(xy: npt.NDArray[np.float64]) -> float:
     """Shoulder midpoint to hip midpoint in one frame's (33, 2) image landmarks, in pixels."""
-    sho = (xy[INDEX["left_shoulder"]] + xy[INDEX["right_shoulder"]]) / 2
-    return float(np.linalg.norm(sho - hip_centre(xy)))
+    return float(np.linalg.norm(shoulder_centre(xy) - hip_centre(xy)))
+
+
+def trunk_direction_deg(xy: npt.NDArray[np.float64]) -> float:
+    """Direction of the hip-centre -> shoulder-centre line in the image, -180..180 deg (0 along
+    +x, 90 along +y, i.e. down the image). NaN when the points are missing or coincide."""
+    v = shoulder_centre(xy) - hip_centre(xy)
+    if not (np.isfinite(v).all() and (v[0] != 0 or v[1] != 0)):
+        return math.nan
+    return math.degrees(math.atan2(float(v[1]), float(v[0])))
 
 
 # Bones drawn in the overlay, as name pairs.

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from formcheck.engine.holds import Hold, HoldTimer
-from formcheck.engine.perception import JumpDetector
+from formcheck.engine.perception import GlitchGate, JumpDetector
 from formcheck.engine.rules import RuleMonitor, StartBaseline, SwingCounter
 from formcheck.engine.session import ExerciseSession, RepEvent, SessionResult
 from formcheck.feedback import CuePicker
-from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame
+from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame, hip_centre
 from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.signals.catalog import (
     SignalContext,
@@ -236,6 +236,67 @@ def test_jump_detector():
     assert moved(2 / 30, 2.3 * torso)  # another body, 2 torsos away
     assert not moved(2 / 30 + 0.5, 0.0)  # half a second later: a gap, not a jump
     assert not moved(2 / 30 + 0.5 + 1 / 30, 0.5 * torso, fold=True)  # one folded torso
+
+
+def _turned(frame: PoseFrame, deg: float, scale: float = 1.0) -> PoseFrame:
+    """The same pose turned by ``deg`` in the image about its hip centre (and scaled)."""
+    centre = hip_centre(frame.xy_px)
+    a = math.radians(deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) * scale
+    return replace(frame, xy_px=(frame.xy_px - centre) @ rot.T + centre)
+
+
+@pytest.mark.parametrize(
+    ("fps", "turns", "gated"),
+    [
+        # scenario: lying down briskly, the trunk turning 300 deg a second: nothing gated
+        (30, [10.0] * 9, []),
+        # the same turn seen at 10 frames a second, 30 deg a frame
+        (10, [30.0] * 3, []),
+        # one frame of another pose, the trunk turned 96 deg, then back
+        (30, [0.0, 0.0, 96.0, -96.0, 0.0], [2]),
+        # a four-frame glitch: each of its frames is measured from the last trusted pose
+        (30, [0.0, 96.0, 0.0, 0.0, 0.0, -96.0, 0.0], [1, 2, 3, 4]),
+        # a pose that stays turned is followed after GLITCH_SETTLE_S (0.3 s at 30 fps: 9 frames)
+        (30, [0.0, 90.0] + [0.0] * 11, list(range(1, 10))),
+    ],
+)
+def test_glitch_gate(fps: int, turns: list[float], gated: list[int]) -> None:
+    gate = GlitchGate()
+    base = side_view_squat_frame(0.0, 5.0)
+    angle, out = 0.0, []
+    for i, step in enumerate([0.0, *turns]):
+        angle += step
+        t = i / fps
+        if gate.update(t, _turned(replace(base, t_s=t), angle)):
+            out.append(i - 1)
+    assert out == gated
+
+
+def test_glitch_gate_edge_cases() -> None:
+    gate = GlitchGate()
+    base = side_view_squat_frame(0.0, 5.0)
+    assert not gate.update(0.0, base)
+    # a trunk seen end-on (a fifth of its length): its direction means nothing, not compared
+    assert not gate.update(1 / 30, _turned(base, 120.0, scale=0.2))
+    # ... and it does not become the reference: a glitch after it is still one
+    assert gate.update(2 / 30, _turned(base, 90.0))
+    # after half a second with no pose the body may be anywhere, turned any way
+    assert not gate.update(2 / 30 + 0.5, _turned(base, 90.0))
+    assert not gate.update(2 / 30 + 0.5 + 1 / 30, _turned(base, 95.0))
+
+
+def test_a_few_frames_of_another_pose_are_not_a_rep():
+    # scenario: standing still; for 8 frames (0.27 s) the model's one pose jumps to a crouching
+    # body whose trunk lies 90 deg turned (a second person beside the patient), then back.
+    session = ExerciseSession(load_spec("box_squat"))
+    for i in range(6 * 30):
+        t = i / 30
+        frame = side_view_squat_frame(t, 5.0)
+        if 3.0 <= t < 3.27:
+            frame = _turned(side_view_squat_frame(t, 100.0), 90.0)
+        session.update(t, frame)
+    assert session.finish().reps == []
 
 
 def test_rushed_hinges_are_counted_and_flagged():

@@ -50,10 +50,10 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "to the next video starts (8.45 s); the label's 'stands at the end' is never on screen",
     "clamshell_banded_sidelying_skatefit.mp4": "counts 5 of 6: the first, smaller opening is "
     "made while settling, before the start position",
-    "clamshell_sidelying_with_therapist_front.mp4": "counts 5 of 6: the openings at 12.0 and "
-    "15.2 s read 14-17 deg between the thighs, under the 18 deg band (one rep at 13-14.6 s is "
-    "counted only through frames at 13.98-14.48 s where the two-person landmarker's one pose "
-    "flips to the kneeling therapist and back, 35 torso lengths a second)",
+    "clamshell_sidelying_with_therapist_front.mp4": "counts 4 of 6: the openings at 12.0 and "
+    "15.2 s read 14-17 deg between the thighs, under the 18 deg band (at 13.98-14.48 s the "
+    "model's one pose flips to the kneeling therapist and back, its trunk turned 90 deg: those "
+    "frames are not judged, so they make no rep)",
     "glute_bridge_ball_squeeze_side_mat_holds.mp4": "counts 0 of 3: labelled side-on, but the "
     "camera is at the feet end about 40 deg off side-on (frame at 7 s); the model reads 37 deg "
     "(wrong_view on 667 of 696 frames) and the bridge accepts side-on only",

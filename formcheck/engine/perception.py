@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame, hip_centre, torso_length
+from formcheck.landmarks import PoseFrame, hip_centre, torso_length, trunk_direction_deg
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.geometry import distance
@@ -43,6 +43,19 @@ VISIBILITY_HYSTERESIS = 0.1
 # split-screen clip 2.9.
 JUMP_TORSO = 1.5
 JUMP_WINDOW_S = 0.2
+# Short of a jump lies the landmark glitch: for a few frames the model turns the body into
+# another pose somewhere near (a second person close by, a plate, a dark corner) and then back.
+# The trunk's direction in the image tells it: in ordinary exercise it turns at most 335 deg a
+# second on the real corpus (11 deg a frame at 30 fps, 34 at 10), while the glitches turn it by
+# 90-180 deg from one frame to the next (a side-lying patient's pose taken over by the kneeling
+# therapist behind him: 96 deg). A frame whose trunk turned more than GLITCH_TURN_DEG from the
+# last trusted frame's is not judged; if it stays turned for GLITCH_SETTLE_S, the person did turn
+# (from lying to sitting up, say) and is followed.
+GLITCH_TURN_DEG = 45.0
+GLITCH_SETTLE_S = 0.3
+# A trunk seen end-on (bending toward the camera) is too short in the image for its direction to
+# mean anything; under this share of the last trusted trunk's length it is not compared.
+GLITCH_MIN_TORSO_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,45 @@ class JumpDetector:
         return not math.isnan(moved) and unit > 0 and moved > JUMP_TORSO * unit
 
 
+class GlitchGate:
+    """Is this frame's pose a glitch: the trunk turned further since the last trusted frame than
+    a body turns in one frame? After a gap in the poses (over ``JUMP_WINDOW_S``) anything goes.
+
+    Once a glitch starts, each frame is compared with the last trusted one, so a glitch lasting
+    several frames stays a glitch until the pose comes back or stays for ``GLITCH_SETTLE_S``.
+    """
+
+    def __init__(self) -> None:
+        self._trusted: tuple[float, float] | None = None  # direction (deg), torso length (px)
+        self._last_t: float | None = None
+        self._away_since: float | None = None
+
+    def update(self, t_s: float, frame: PoseFrame | None) -> bool:
+        if frame is None:
+            return False
+        direction, torso = trunk_direction_deg(frame.xy_px), torso_length(frame.xy_px)
+        gap = self._last_t is None or t_s - self._last_t > JUMP_WINDOW_S
+        self._last_t = t_s
+        if gap or self._trusted is None or math.isnan(direction):
+            return self._trust(direction, torso)
+        if torso < GLITCH_MIN_TORSO_SHARE * self._trusted[1]:
+            return False
+        turned = abs((direction - self._trusted[0] + 180.0) % 360.0 - 180.0)
+        if turned <= GLITCH_TURN_DEG:
+            return self._trust(direction, torso)
+        if self._away_since is None:
+            self._away_since = t_s
+        if t_s - self._away_since >= GLITCH_SETTLE_S:
+            return self._trust(direction, torso)
+        return True
+
+    def _trust(self, direction: float, torso: float) -> bool:
+        if not math.isnan(direction):
+            self._trusted = (direction, torso)
+        self._away_since = None
+        return False
+
+
 class Perception:
     """View, working side, smoothed signals and the visibility gate of one exercise's frames.
 
@@ -100,12 +152,16 @@ class Perception:
         self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
         self.last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
         self._jumps = JumpDetector()
+        self._glitches = GlitchGate()
 
     def update(self, t_s: float, frame: PoseFrame | None) -> Perceived:
         jumped = self._jumps.update(t_s, frame)
         if frame is None:
             self._in_view = False
             return Perceived(self._views.current().view, "none", {}, "no_person")
+        if self._glitches.update(t_s, frame):
+            # Nothing of this pose is used, not even to smooth the signals.
+            return Perceived(self._views.current().view, "none", {}, "low_confidence", jumped)
         estimate = self._views.update(frame)
         view = estimate.view
         side = self._working_side(frame, view, estimate.near_side)
