@@ -139,6 +139,60 @@ def test_bands_must_not_touch():
         RepPhases(signal="x", start=Band(max=40), end=Band(min=40))
 
 
+# Bands from the person's own resting level (the clamshell's knee gap): 0.1 / 0.25 above it, back
+# once 60% of the way down from the peak.
+FROM_REST = RepPhases(
+    signal="knee_gap_thigh",
+    start=Band(max=0.1),
+    end=Band(min=0.25),
+    from_rest=True,
+    back_share=0.6,
+    min_phase_s=0.2,
+)
+
+
+def _openings(rest: list[float], peak: float, hold_s: float = 0.8) -> list[tuple[float, float]]:
+    """Closed at each level of ``rest`` in turn, opening to ``rest + peak`` between them."""
+    parts = [(1.0, rest[0])]
+    for level in rest[1:]:
+        parts += [
+            (0.6, parts[-1][1] + peak),
+            (hold_s, parts[-1][1] + peak),
+            (0.6, level),
+            (1, level),
+        ]
+    return piecewise_wave(parts)
+
+
+@pytest.mark.parametrize(
+    ("name", "samples", "reps"),
+    [
+        # knees resting a knee's width apart (0.3), three openings of 0.5
+        ("three_openings", _openings([0.3, 0.3, 0.3, 0.3], 0.5), 3),
+        # the same from a person whose knees rest wider apart (0.5): the same three reps
+        ("wider_rest", _openings([0.5, 0.5, 0.5, 0.5], 0.5), 3),
+        # the knees close less each time (rest 0.22, 0.33, 0.43): still three, though the
+        # second and third never come back within 0.1 of the first rest
+        ("closing_less_each_time", _openings([0.22, 0.33, 0.43, 0.43], 0.5), 3),
+        # openings of 0.2 are too small to count
+        ("small_openings", _openings([0.3, 0.3, 0.3, 0.3], 0.2), 0),
+        # an opening held for 5 s at the top is one rep
+        ("held_open", _openings([0.3, 0.3], 0.5, hold_s=5.0), 1),
+        # knees that stay apart after one opening (half-way down only) do not count it
+        ("not_back", piecewise_wave([(1, 0.3), (0.6, 0.8), (0.8, 0.8), (0.6, 0.62), (2, 0.62)]), 0),
+    ],
+)
+def test_reps_from_the_resting_level(
+    name: str, samples: list[tuple[float, float]], reps: int
+) -> None:
+    assert _count(samples, FROM_REST) == reps
+
+
+def test_back_share_needs_from_rest() -> None:
+    with pytest.raises(ValueError, match="back_share"):
+        RepPhases(signal="x", start=Band(max=0.1), end=Band(min=0.25), back_share=0.6)
+
+
 # -- holds -------------------------------------------------------------------------------------
 
 HOLD = HoldSpec(signal="x", target=Band(min=85), min_hold_s=2.0, max_break_s=0.6)

@@ -83,10 +83,34 @@ class RepCounter:
         return self._peak_s
 
     def _band_of(self, value: float) -> str:
-        if self._spec.start.contains(value):
+        spec = self._spec
+        if spec.from_rest:
+            return self._band_from_rest(value)
+        if spec.start.contains(value):
             return "start"
-        if self._spec.end.contains(value):
+        if spec.end.contains(value):
             return "end"
+        return "between"
+
+    def _band_from_rest(self, value: float) -> str:
+        """Bands measured from the resting level: the start-ward extreme of the current stay in
+        the start band (so far), frozen while a rep is under way."""
+        spec = self._spec
+        if self.phase == "start" and (
+            math.isnan(self._rest) or not self._further(value, self._rest)
+        ):
+            self._rest = value
+        offset = value - self._rest
+        if spec.back_share is not None and self.phase != "start" and not math.isnan(self._peak):
+            # Back once it has come back_share of the way from the peak, even if that is still
+            # far from where it rested before (it may rest elsewhere now).
+            reach = (self._peak - self._rest) * (1.0 - spec.back_share)
+            if (offset <= reach) if spec.rising else (offset >= reach):
+                return "start"
+        if spec.end.contains(offset):
+            return "end"
+        if spec.start.contains(offset):
+            return "start"
         return "between"
 
     def _rest_tol(self) -> float:
@@ -116,7 +140,9 @@ class RepCounter:
         """
         spec = self._spec
         self.__init__(spec)  # type: ignore[misc]
-        if in_end or (not math.isnan(value) and spec.end.contains(value)):
+        # Measured from a resting level, no value is in the end band before a rest is seen.
+        seen_in_end = not spec.from_rest and not math.isnan(value) and spec.end.contains(value)
+        if in_end or seen_in_end:
             self.phase = self._confirmed = self._band = "end"
             self._band_since = self._left_start_s = self._move_start_s = t_s
             self._peak, self._peak_s = value, t_s
@@ -124,6 +150,8 @@ class RepCounter:
     def _past_midway(self, value: float) -> bool:
         """Is ``value`` nearer the start band than the end band (past the middle of the gap)?"""
         s, e = self._spec.start, self._spec.end
+        if self._spec.from_rest:
+            value -= self._rest
         if self._spec.rising:
             return value <= (s.max + e.min) / 2  # type: ignore[operator]
         return value >= (s.min + e.max) / 2  # type: ignore[operator]

@@ -406,6 +406,19 @@ def thigh_opening_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return angle_between_deg(left, right)
 
 
+def knee_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Distance between the two knees over the mean thigh length, in 3D (world landmarks): about
+    0.25 with the knees together (a knee's width), growing as they part. In any view, since it
+    does not depend on how the thighs lie in the image."""
+    thighs = [
+        distance(frame.world(f"{s}_knee"), frame.world(f"{s}_hip")) for s in ("left", "right")
+    ]
+    thigh = (thighs[0] + thighs[1]) / 2
+    if not thigh > 0:
+        return math.nan
+    return distance(frame.world("left_knee"), frame.world("right_knee")) / thigh
+
+
 def thigh_opening_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Angle between the two thighs in the image (2D)."""
     left = frame.xy("left_knee") - frame.xy("left_hip")
@@ -690,6 +703,7 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         ),
         SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
         SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
+        SignalDef("knee_gap_thigh", "thigh", "knees apart", ("hip", "knee"), knee_gap_thigh),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
     ),
     "trunk and back": (

@@ -179,6 +179,25 @@ class RepPhases(_Strict):
         description="a cross-check on a second signal; a movement that fails it is listed as "
         "not counted, with its reason",
     )
+    from_rest: bool = Field(
+        default=False,
+        description="the bands are measured from the person's own resting level (the signal's "
+        "start-ward extreme while in the start band), not from zero",
+    )
+    back_share: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="with 'from_rest': a rep is also back once the signal has come this share of "
+        "the way from its peak to the resting level, since people rarely come back to exactly "
+        "the same place",
+    )
+
+    @model_validator(mode="after")
+    def _back_share_needs_rest(self) -> RepPhases:
+        if self.back_share is not None and not self.from_rest:
+            raise ValueError("'back_share' is only for reps counted 'from_rest'")
+        return self
 
     @model_validator(mode="after")
     def _bands_apart(self) -> RepPhases:
