@@ -73,9 +73,9 @@ MAX_STEP_S = 10.0
 # to smooth frame-to-frame jitter, short enough to follow a slowdown within a few seconds.
 RATE_WINDOW_S = 3.0
 # Below this many analysed frames a second, rep exercises start to slip. Of the 35 real rep
-# clips filmed at 30 fps, 29 are counted exactly from every frame and 28 from every 2nd, 3rd or
+# clips filmed at 30 fps, 30 are counted exactly from every frame and 29 from every 2nd, 3rd or
 # 4th (15, 10, 7.5 fps), every rounded back found; from every 5th (6 fps) one rounded back of
-# five is missed, from every 6th (5 fps) 26 are exact. Holds kept their figures down to 5 fps
+# five is missed, from every 6th (5 fps) 27 are exact. Holds kept their figures down to 5 fps
 # (`formcheck evaluate --frame-step`).
 MIN_COUNTING_FPS = 8.0
 
