@@ -50,7 +50,7 @@ def unmeasured_text(rule: Rule) -> str:
     what = rule.checks or "this part of your form"
     return (
         f"{what[0].upper()}{what[1:]} cannot be seen clearly enough to check. Keep it in full "
-        "view, against a plain background, in fitted clothes."
+        "view, side-on to the camera, against a plain background, in fitted clothes."
     )
 
 

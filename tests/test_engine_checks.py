@@ -18,6 +18,7 @@ from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame, hip_centre
 from formcheck.results import RunInfo, result_schema, to_dict
 from formcheck.signals.catalog import (
     SignalContext,
+    back_bend_deg,
     bent_knee_side,
     hip_height_leg,
     knee_valgus_thigh,
@@ -348,6 +349,41 @@ def test_a_rule_whose_signal_cannot_be_measured_is_reported_unchecked():
     picker = CuePicker(load_spec("box_squat"))
     texts = {c.text for s in in_reps for c in picker.candidates(s)}
     assert "Your back cannot be seen clearly enough to check." in " ".join(texts)
+
+
+@pytest.mark.parametrize(
+    ("view", "wrists_behind_torso", "measured"),
+    [
+        # half-turned, hands hanging in front of the trunk (a deadlift): the outline is the back
+        ("diagonal", None, True),
+        # half-turned, hands on a pipe behind the neck, 0.4 trunk lengths behind the trunk line:
+        # the raised arms are in the back's outline, so it is not measured
+        ("diagonal", 0.4, False),
+        # hands just behind the line (a kettlebell held at the chest reads up to 0.16)
+        ("diagonal", 0.15, True),
+        # side-on, the same pipe: the arms lie beside the back, which is measured as usual
+        ("side", 0.4, True),
+    ],
+)
+def test_back_not_measured_half_turned_with_the_hands_behind_it(
+    view: str, wrists_behind_torso: float | None, measured: bool
+) -> None:
+    frame = replace(
+        side_view_squat_frame(0.0, 60.0, trunk_lean_deg=70.0), extras={"back_bend_deg": 4.0}
+    )
+    if wrists_behind_torso is not None:
+        xy = frame.xy_px.copy()
+        shoulder, hip = xy[INDEX["left_shoulder"]], xy[INDEX["left_hip"]]
+        along = (hip - shoulder) / np.linalg.norm(hip - shoulder)
+        back = np.array([-along[1], along[0]])  # facing right, the back is to the trunk's left
+        torso = float(np.linalg.norm(hip - shoulder))
+        for side in ("left", "right"):
+            xy[INDEX[f"{side}_wrist"]] = (
+                shoulder + 0.1 * torso * along + wrists_behind_torso * torso * back
+            )
+        frame = replace(frame, xy_px=xy)
+    value = back_bend_deg(frame, SignalContext(view, "both"))  # type: ignore[arg-type]
+    assert (value == 4.0) if measured else math.isnan(value)
 
 
 def test_the_unchecked_hint_is_said_once_and_faults_outrank_it():

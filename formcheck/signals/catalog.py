@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
-from formcheck.signals.back_curve import EXTRA_BEND_DEG
+from formcheck.signals.back_curve import EXTRA_BEND_DEG, facing_evidence
 from formcheck.signals.geometry import (
     angle_between_deg,
     distance,
@@ -371,6 +371,34 @@ def hip_drop_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     return 1.0 - hip_height_px(frame) / reference
 
 
+# Half-turned, hands held behind the trunk line (a bar or a pipe across the shoulders, elbows up
+# and back) put the arms into the silhouette right where the back's outline is looked for. On a
+# real half-turned good morning with a pipe, whose back is flat side-on (-2 to -5 deg), the
+# outline followed the elbow and hand and read 41-49 deg on every rep; the wrists sat 0.38-0.50
+# trunk lengths behind the trunk line. Wrists at the chest or hanging (deadlifts, goblet and
+# bodyweight squats) sit in front of it; the kettlebell good morning's at most 0.16 behind.
+HANDS_BEHIND_TRUNK = 0.25
+
+
+def _hands_behind_trunk(frame: PoseFrame) -> bool:
+    """Is a wrist more than ``HANDS_BEHIND_TRUNK`` trunk lengths behind the shoulder-hip line,
+    between shoulder and hip level? Which side is behind follows the way the person faces."""
+    facing = math.copysign(1.0, evidence) if (evidence := facing_evidence(frame.xy_px)) else 0.0
+    shoulder = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
+    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+    length = distance(shoulder, hip)
+    if facing == 0.0 or not length > 0:
+        return False
+    along = (hip - shoulder) / length
+    back = facing * np.array([-along[1], along[0]])
+    for side in ("left", "right"):
+        offset = frame.xy(f"{side}_wrist") - shoulder
+        level = float(offset @ along)
+        if 0.0 <= level <= length and float(offset @ back) > HANDS_BEHIND_TRUNK * length:
+            return True
+    return False
+
+
 def back_bend_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """How much the back's outline bends between its upper and lower halves, in degrees.
 
@@ -378,8 +406,12 @@ def back_bend_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     the spine): line fits to the upper and lower halves of the back's outline between shoulder and
     hip level, and the angle between them, positive when the back rounds outward (see
     :mod:`formcheck.signals.back_curve`). NaN when the outline could not be traced (the back
-    hidden, out of frame, or merged with something behind it).
+    hidden, out of frame, or merged with something behind it), from the front (the outline is
+    then the flank, not the back), and half-turned with the hands behind the trunk
+    (:data:`HANDS_BEHIND_TRUNK`).
     """
+    if ctx.view == "front" or (ctx.view == "diagonal" and _hands_behind_trunk(frame)):
+        return math.nan
     return float(frame.extras.get(EXTRA_BEND_DEG, math.nan))
 
 
