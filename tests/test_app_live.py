@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from formcheck.landmarks import PoseFrame
+from formcheck.render.overlay import key_value_text
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import ExerciseSpec
 from formcheck.ui.live import LiveProcessor, StreamClock, frame_time_s
@@ -42,6 +43,18 @@ def test_counts_three_reps_and_draws_overlay(squat: ExerciseSpec) -> None:
     assert snap.side in ("left", "right")
     assert out.shape == BLACK.shape and out.dtype == np.uint8
     assert out.any(), "the overlay (skeleton, status panel) should be drawn on the black frame"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (95.4, "deg", "95deg"),  # a knee angle
+        (0.853, "torso", "0.85 torso"),  # the butterfly's knee height, in torso lengths
+        (0.4, "thigh", "0.40 thigh"),
+    ],
+)
+def test_key_value_text(value: float, unit: str, text: str) -> None:
+    assert key_value_text(value, unit) == text
 
 
 def test_session_time_starts_at_zero_whatever_the_stream_offset(squat: ExerciseSpec) -> None:

@@ -24,6 +24,12 @@ NEUTRAL = (240, 240, 240)
 PANEL = (25, 25, 25)
 
 
+def key_value_text(value: float, unit: str) -> str:
+    """The key signal's value as drawn beside its joint: degrees in whole numbers, body units
+    (thigh or torso lengths) as fractions, so 0.85 torso lengths does not read "1tor"."""
+    return f"{value:.0f}deg" if unit == "deg" else f"{value:.2f} {unit}"
+
+
 def _put(
     img: RgbImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]
 ) -> None:
@@ -72,7 +78,7 @@ def draw_overlay(
             p = pts[INDEX[name]]
             _put(
                 img,
-                f"{key:.0f}{SIGNALS[spec.key_signal].unit[:3]}",
+                key_value_text(key, SIGNALS[spec.key_signal].unit),
                 (int(p[0]) + 8, int(p[1])),
                 0.6 * scale * 1.4,
                 NEUTRAL,
