@@ -161,6 +161,14 @@ INVALID = [
     ),
     # based_on names a spec that does not exist
     ("based_on_unknown", lambda d: d.update(based_on="no_such_spec"), "based_on: no spec"),
+    # a rep counted from the resting level cannot begin at its end (no rest seen yet)
+    (
+        "from_rest_with_end_position",
+        _set(["reps", "from_rest"], True),
+        "cannot begin in an end position",
+    ),
+    # back_share only means something from a resting level
+    ("back_share_without_from_rest", _set(["reps", "back_share"], 0.6), "only for reps counted"),
 ]
 
 

@@ -419,6 +419,11 @@ class ExerciseSpec(_Strict):
             raise ValueError(f"duplicate rule ids: {', '.join(dupes)}")
         if self.sides == "both" and self.side_detector is None:
             raise ValueError("sides 'both' needs a 'side_detector'")
+        if self.reps and self.reps.from_rest and self.ready.end_positions:
+            raise ValueError(
+                "reps counted 'from_rest' cannot begin in an end position: no resting level "
+                "has been seen yet to measure the end band from"
+            )
         views = set(self.camera.views)
         partial = [r.id for r in self.rules if views - set(r.views) and not r.checks]
         if partial:
