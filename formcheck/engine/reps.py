@@ -96,10 +96,6 @@ class RepCounter:
         """Bands measured from the resting level: the start-ward extreme of the current stay in
         the start band (so far), frozen while a rep is under way."""
         spec = self._spec
-        if self.phase == "start" and (
-            math.isnan(self._rest) or not self._further(value, self._rest)
-        ):
-            self._rest = value
         offset = value - self._rest
         if spec.back_share is not None and self.phase != "start" and not math.isnan(self._peak):
             # Back once it has come back_share of the way from the peak, even if that is still
@@ -118,9 +114,13 @@ class RepCounter:
         gap = (e.min - s.max) if self._spec.rising else (s.min - e.max)  # type: ignore[operator]
         return REST_TOL_FRAC * abs(gap)
 
-    def _track_rest(self, t_s: float, value: float) -> None:
+    def _lower_rest(self, value: float) -> None:
+        """The resting level follows the start-ward extreme of the stay in the start band."""
         if math.isnan(self._rest) or not self._further(value, self._rest):
             self._rest = value
+
+    def _track_rest(self, t_s: float, value: float) -> None:
+        self._lower_rest(value)
         if abs(value - self._rest) <= self._rest_tol():
             self._rest_s = t_s
 
@@ -187,6 +187,8 @@ class RepCounter:
     def update(self, t_s: float, value: float) -> Rep | None:
         if math.isnan(value):
             return None
+        if self.phase == "start" and self._spec.from_rest:
+            self._lower_rest(value)  # the bands are measured from it
         band = self._band_of(value)
         if band != self._band:
             self._band = band

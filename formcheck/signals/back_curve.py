@@ -114,6 +114,38 @@ def facing_evidence(xy_px: FloatArray) -> float:
     return float(sum(t for t in terms if math.isfinite(t)))
 
 
+def frame_facing(xy_px: FloatArray) -> int:
+    """The way the person faces on screen from this frame alone: +1 right, -1 left, 0 unknown."""
+    evidence = facing_evidence(xy_px)
+    return 0 if evidence == 0 else (1 if evidence > 0 else -1)
+
+
+@dataclass(frozen=True)
+class TrunkAxes:
+    """The trunk in the image: from the shoulder midpoint (``shoulder``), the unit vector down
+    the trunk toward the hips (``along``), the unit vector toward the back side (``back``) and
+    the shoulder-to-hip length in pixels."""
+
+    shoulder: FloatArray
+    along: FloatArray
+    back: FloatArray
+    length: float
+
+
+def trunk_axes(xy_px: FloatArray, facing: int) -> TrunkAxes | None:
+    """The trunk's axes in one frame's image landmarks; None when the way the person faces is
+    unknown (``facing`` 0) or the trunk has no length."""
+    xy = np.asarray(xy_px, dtype=float)
+    shoulder = (xy[_SHOULDERS[0]] + xy[_SHOULDERS[1]]) / 2
+    trunk = (xy[_HIPS[0]] + xy[_HIPS[1]]) / 2 - shoulder
+    length = float(np.hypot(trunk[0], trunk[1]))
+    if facing == 0 or not (np.isfinite(length) and length > 0):
+        return None
+    along = trunk / length
+    # Facing right, an upright trunk points down (0, 1) and the back is to the left (-1, 0).
+    return TrunkAxes(shoulder, along, facing * np.array([-along[1], along[0]]), length)
+
+
 class FacingVote:
     """The way the person faces, by majority of the frames' evidence over the last ``window_s``.
 
@@ -211,20 +243,12 @@ def measure_back_curve(
     if facing not in (None, -1, 0, 1):
         raise ValueError(f"facing must be -1, 0, 1 or None, got {facing!r}")
 
-    shoulder = (xy[_SHOULDERS[0]] + xy[_SHOULDERS[1]]) / 2
-    hip = (xy[_HIPS[0]] + xy[_HIPS[1]]) / 2
-    trunk = hip - shoulder
-    length = float(np.hypot(trunk[0], trunk[1]))
-    if not (np.isfinite(length) and length >= MIN_TRUNK_PX):
-        return _unmeasured(n_bins)
     if facing is None:
-        evidence = facing_evidence(xy)
-        facing = 0 if evidence == 0 else (1 if evidence > 0 else -1)
-    if facing == 0:
+        facing = frame_facing(xy)
+    axes = trunk_axes(xy, facing)
+    if axes is None or axes.length < MIN_TRUNK_PX:
         return _unmeasured(n_bins)
-    along = trunk / length
-    # Facing right, an upright trunk points down (0, 1) and the back is to the left (-1, 0).
-    back = facing * np.array([-along[1], along[0]])
+    shoulder, along, back, length = axes.shoulder, axes.along, axes.back, axes.length
 
     levels = (np.arange(n_bins) + 0.5) / n_bins * length  # (B,)
     reach = np.arange(0.0, max_reach * length + step_px, step_px)  # (R,)

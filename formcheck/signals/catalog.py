@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
-from formcheck.signals.back_curve import EXTRA_BEND_DEG, facing_evidence
+from formcheck.signals.back_curve import EXTRA_BEND_DEG, frame_facing, trunk_axes
 from formcheck.signals.geometry import (
     angle_between_deg,
     distance,
@@ -383,18 +383,14 @@ HANDS_BEHIND_TRUNK = 0.25
 def _hands_behind_trunk(frame: PoseFrame) -> bool:
     """Is a wrist more than ``HANDS_BEHIND_TRUNK`` trunk lengths behind the shoulder-hip line,
     between shoulder and hip level? Which side is behind follows the way the person faces."""
-    facing = math.copysign(1.0, evidence) if (evidence := facing_evidence(frame.xy_px)) else 0.0
-    shoulder = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
-    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
-    length = distance(shoulder, hip)
-    if facing == 0.0 or not length > 0:
+    axes = trunk_axes(frame.xy_px, frame_facing(frame.xy_px))
+    if axes is None:
         return False
-    along = (hip - shoulder) / length
-    back = facing * np.array([-along[1], along[0]])
     for side in ("left", "right"):
-        offset = frame.xy(f"{side}_wrist") - shoulder
-        level = float(offset @ along)
-        if 0.0 <= level <= length and float(offset @ back) > HANDS_BEHIND_TRUNK * length:
+        offset = frame.xy(f"{side}_wrist") - axes.shoulder
+        level = float(offset @ axes.along)
+        behind = float(offset @ axes.back)
+        if 0.0 <= level <= axes.length and behind > HANDS_BEHIND_TRUNK * axes.length:
             return True
     return False
 
