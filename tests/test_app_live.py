@@ -254,3 +254,44 @@ def test_speech_snippet_escapes_the_text() -> None:
     assert "cue 7" in snippet
     assert "</script><b>" not in snippet.split("<script>", 1)[1].rsplit("</script>", 1)[0]
     assert "speechSynthesis" in snippet and "cancel()" in snippet
+
+
+class FailingBackend(FakeBackend):
+    """The fake model, raising on the frames whose index is in ``failing``."""
+
+    def __init__(self, failing: set[int]) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def detect(self, rgb: np.ndarray, t_s: float) -> PoseFrame | None:
+        if len(self.times) in self.failing:
+            self.times.append(t_s)
+            raise RuntimeError("boom")
+        return super().detect(rgb, t_s)
+
+
+@pytest.mark.parametrize(
+    ("failing", "reps"),
+    [
+        # one bad frame while standing: nothing lost
+        ({5}, 3),
+        # a second of bad frames at the start of the first descent: the set goes on
+        (set(range(23, 38)), 3),
+        # every frame fails: the stream still flows, nothing is counted
+        (set(range(1000)), 0),
+    ],
+)
+def test_a_frame_that_fails_does_not_end_the_stream(
+    squat: ExerciseSpec, failing: set[int], reps: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # streamlit-webrtc ends the stream for good when the callback raises; the processor must not.
+    proc = LiveProcessor(squat, FailingBackend(failing))
+    n = round(12.0 * FPS)
+    outs = [run_coroutine(proc.process_newest([_video_frame(90000 + k * 6000)])) for k in range(n)]
+    assert all(len(out) == 1 for out in outs)
+    snap = proc.snapshot()
+    assert snap.failed_frames == len(failing & set(range(n)))
+    assert snap.rep_count == reps
+    assert "could not check a camera frame" in caplog.text
+    logged = caplog.text.count("could not check a camera frame")
+    assert logged <= 1 + snap.failed_frames // 100, "not logged for every failing frame"

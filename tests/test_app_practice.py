@@ -128,6 +128,23 @@ def test_a_computer_too_slow_to_count_is_named(
         assert "checking only 5 frames a second" in slow[0]
 
 
+def test_frames_that_could_not_be_checked_are_named(stream: FakeStream) -> None:
+    # Frames that raised went back unannotated; the patient is told the count may miss a rep.
+    stream.playing = True
+    at = app().run()
+    proc = processor(at)
+    for i in range(2 * FPS):
+        proc.process(BLACK, i / FPS)
+    at.run()
+    assert not [w.value for w in at.warning if "could not check" in w.value]
+    proc._frame_failed()
+    proc._frame_failed()
+    at.run()
+    assert not at.exception
+    failed = [w.value for w in at.warning if "could not check" in w.value]
+    assert failed and "could not check 2 frame(s)" in failed[0], [w.value for w in at.warning]
+
+
 def test_stop_this_hurts(stream: FakeStream) -> None:
     stream.playing = True
     at = app().run()

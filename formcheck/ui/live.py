@@ -27,6 +27,7 @@ analysed camera frame, as it came from the camera, with its session time to a fr
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -78,6 +79,11 @@ RATE_WINDOW_S = 3.0
 # five is missed, from every 6th (5 fps) 27 are exact. Holds kept their figures down to 5 fps
 # (`formcheck evaluate --frame-step`).
 MIN_COUNTING_FPS = 8.0
+# A frame that fails keeps failing 30 times a second: the log gets the first traceback and then
+# one line per this many failures.
+FAILED_FRAMES_LOG_EVERY = 100
+
+_log = logging.getLogger(__name__)
 
 
 def frame_time_s(frame: av.VideoFrame) -> float | None:
@@ -206,6 +212,8 @@ class LiveSnapshot:
         too_slow_to_count: ``fps`` has stayed under :data:`MIN_COUNTING_FPS` for a whole
             window of a running stream (not just while the model warms up).
         model_problem: Why the pose model could not run (``None`` while it runs).
+        failed_frames: Frames of this session that raised an error while being checked; they
+            went back to the page unannotated and the stream carried on.
     """
 
     status: Status
@@ -232,6 +240,7 @@ class LiveSnapshot:
     camera_fps: float = 0.0
     too_slow_to_count: bool = False
     model_problem: str | None = None
+    failed_frames: int = 0
 
 
 @dataclass(frozen=True)
@@ -298,6 +307,7 @@ class LiveProcessor:
         self._last_cue: Cue | None = None
         self._cue_seq = 0
         self._frames = 0
+        self._failed_frames = 0
         self._busy_s = 0.0
         self._hold_sides: list[str] = []
         self._hold_durations: list[float] = []
@@ -420,7 +430,23 @@ class LiveProcessor:
                 raw_t_s = frame_time_s(frame)
                 if raw_t_s is not None:
                     self._camera_rate.add(raw_t_s)
-        return [self.process_frame(frames[-1])]
+        newest = frames[-1]
+        try:
+            return [self.process_frame(newest)]
+        except Exception:
+            # streamlit-webrtc ends the stream for good when this callback raises: the patient
+            # would see the picture freeze with the last count on the page. One frame that
+            # cannot be checked must not end the set; the page says so and the log has why.
+            self._frame_failed()
+            return [newest]
+
+    def _frame_failed(self) -> None:
+        with self._lock:
+            self._failed_frames += 1
+            failed = self._failed_frames
+            self._snapshot = replace(self._snapshot, failed_frames=failed)
+        if failed == 1 or failed % FAILED_FRAMES_LOG_EVERY == 0:
+            _log.exception("could not check a camera frame (%d this session)", failed)
 
     def _record_locked(self, state: FrameState, cue: Cue | None) -> None:
         self._frames += 1
@@ -465,6 +491,7 @@ class LiveProcessor:
             too_slow_to_count=(
                 self._analysed_rate.span_s >= 0.9 * RATE_WINDOW_S and fps < MIN_COUNTING_FPS
             ),
+            failed_frames=self._failed_frames,
         )
 
     # -- the page's side -----------------------------------------------------------------------

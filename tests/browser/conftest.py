@@ -167,10 +167,18 @@ def running_server(
 
 
 @pytest.fixture(scope="session")
-def app_url(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the :func:`app_url` server's output goes (read it to see what went wrong there)."""
+    return tmp_path_factory.mktemp("streamlit") / "server.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    browser_requirements: None, app_log: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; yields its base URL and always stops it."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = app_log
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
