@@ -36,6 +36,7 @@ from formcheck.ui.review import (
     not_assessed,
     rep_rows,
     signal_label,
+    signal_number,
     upload_problem,
 )
 from formcheck.ui.uploads import (
@@ -615,6 +616,18 @@ def test_hold_tables() -> None:
 )
 def test_signal_label(name: str, label: str) -> None:
     assert signal_label(name) == label
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("knee_flexion_deg", 95.4, "95"),  # degrees, whole
+        ("knee_height_torso", 0.853, "0.85"),  # the butterfly's knee height: not "1"
+        ("knee_gap_thigh", 0.4, "0.40"),  # the clamshell's knee gap: not "0"
+    ],
+)
+def test_signal_number(name: str, value: float, text: str) -> None:
+    assert signal_number(name, value) == text
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from formcheck.ui.live_model import live_backend
 from formcheck.ui.progress import hold_round_text, holds_by_side, rep_sets
 from formcheck.ui.recording import FrameRecorder, new_recording_path, remove_leftovers
 from formcheck.ui.resources import model_path_or_none, specs_or_stop
-from formcheck.ui.review import markdown_literal, signal_label
+from formcheck.ui.review import markdown_literal, signal_label, signal_number
 from formcheck.ui.speech import speech_html
 
 REFRESH_S = 0.5
@@ -255,11 +255,18 @@ def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
             "of every rep. Close other programs or browser tabs; until then, move slowly and "
             "pause at the start of each rep."
         )
+    if snap.failed_frames:
+        st.warning(
+            f"formcheck could not check {snap.failed_frames} frame(s) because of an error of its "
+            "own, so a rep or hold during them may be missing. The app's log says what went "
+            "wrong; please report it."
+        )
     # The analysed rate against the camera's: support can tell a slow computer from a slow camera.
     of_camera = f" of {snap.camera_fps:.0f}" if snap.camera_fps >= 1 else ""
     details = [f"checking {snap.fps:.0f}{of_camera} frames a second"]
     if not math.isnan(snap.key_value):
-        details.insert(0, f"{signal_label(spec.key_signal)}: {snap.key_value:.0f}")
+        value = signal_number(spec.key_signal, snap.key_value)
+        details.insert(0, f"{signal_label(spec.key_signal)}: {value}")
     st.caption("; ".join(details))
 
 

@@ -215,6 +215,13 @@ def signal_label(name: str) -> str:
     return f"{text} ({unit})" if unit else text
 
 
+def signal_number(name: str, value: float) -> str:
+    """A signal's value without its unit (:func:`signal_label` names it): degrees whole, body
+    units (thigh or torso lengths) as fractions, so 0.85 torso lengths does not read "1"."""
+    unit = SIGNALS[name].unit if name in SIGNALS else ""
+    return f"{value:.0f}" if unit in ("deg", "") else f"{value:.2f}"
+
+
 def _peak_key_signal(
     spec: ExerciseSpec, states: Sequence[FrameState], start_s: float, end_s: float
 ) -> float:
