@@ -143,6 +143,13 @@ def test_frames_that_could_not_be_checked_are_named(stream: FakeStream) -> None:
     assert not at.exception
     failed = [w.value for w in at.warning if "could not check" in w.value]
     assert failed and "could not check 2 frame(s)" in failed[0], [w.value for w in at.warning]
+    # ... and the set's summary says it too (STOP, then finish).
+    stream.playing = False
+    at.run()
+    at.button(key="practice_finish").click().run()
+    assert not at.exception
+    ended = [w.value for w in at.warning if "could not be checked" in w.value]
+    assert ended and ended[0].startswith("2 frame(s) of this set"), [w.value for w in at.warning]
 
 
 def test_stop_this_hurts(stream: FakeStream) -> None:

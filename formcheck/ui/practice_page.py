@@ -284,7 +284,7 @@ def _live_panel(proc: LiveProcessor, spec: ExerciseSpec, speak: bool, playing: b
     panel()
 
 
-def _summary(spec: ExerciseSpec, summary: LiveSummary) -> None:
+def _summary(spec: ExerciseSpec, summary: LiveSummary, failed_frames: int = 0) -> None:
     result = summary.result
     if summary.stopped_for_pain:
         st.error(
@@ -293,6 +293,11 @@ def _summary(spec: ExerciseSpec, summary: LiveSummary) -> None:
         )
     else:
         st.success(f"Session finished after {summary.duration_s:.0f} s.")
+    if failed_frames:
+        st.warning(
+            f"{failed_frames} frame(s) of this set could not be checked because of an error in "
+            "formcheck; the counts may miss what happened during them."
+        )
     if spec.kind == "reps":
         good = sum(1 for r in result.reps if r.good)
         a, b, c = st.columns(3)
@@ -410,7 +415,7 @@ def render() -> None:
     with panel_col:
         summary = proc.summary()
         if proc.status in ENDED and summary is not None:
-            _summary(spec, summary)
+            _summary(spec, summary, proc.snapshot().failed_frames)
             video = rec.recorder if rec is not None and rec.summary is summary else None
             history_hooks.practice_set_ended(spec, summary, video)  # saved once, when it ends
             if video is not None and video.error is not None:
