@@ -407,6 +407,7 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
             jobs=jobs,
             check_model=lambda: _model_path(args.model),
             frame_step=args.frame_step,
+            as_live=args.as_live,
         )
     except (ManifestError, VideoError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
@@ -533,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="score from every Nth frame, as from a camera giving 1/N of each clip's frame rate "
         "(2 on 30 fps clips: 15 fps); the landmarks are still those found on every frame",
+    )
+    p.add_argument(
+        "--as-live",
+        action="store_true",
+        help="run the model on each frame as the Practice page receives a camera's: fitted into "
+        "640x480 and VP8-compressed at 800 kbit/s (cached apart from the file's own frames)",
     )
     p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_evaluate)

@@ -176,10 +176,11 @@ def test_manifest_errors_name_the_problem(
         load_manifest(tmp_path)
 
 
-def _two_squats() -> LandmarkSeries:
-    """Side-on: standing 2 s, two calm 3 s squats to 100 deg of knee flexion, standing 2 s."""
+def _two_squats(until_s: float = 10.0) -> LandmarkSeries:
+    """Side-on: standing 2 s, two calm 3 s squats to 100 deg of knee flexion, standing 2 s (the
+    first ``until_s`` seconds of it)."""
     fps = 30.0
-    times = np.arange(0.0, 10.0, 1.0 / fps)
+    times = np.arange(0.0, until_s, 1.0 / fps)
 
     def knee(t: float) -> float:
         for start in (2.0, 5.5):
@@ -248,6 +249,24 @@ def test_evaluate_every_second_frame_scores_from_half_the_frames(tmp_path: Path)
 
     assert any(frame % 2 for frame in rep_frames())  # every frame seen: odd ones too
     assert not any(frame % 2 for frame in rep_frames("--frame-step", "2"))
+
+
+def test_evaluate_as_live_reads_its_own_cache_entries(tmp_path: Path) -> None:
+    # The file's own frames and the live-like ones are cached apart: scoring --as-live from a
+    # cache holding only the former would need the model (here a stand-in that cannot load).
+    entries = [{"file": "right.mp4", "spec": "box_squat", "rep_count": 2, "view": "side"}]
+    clips, cache, model = _corpus(tmp_path, entries)
+    video = clips / "right.mp4"
+    live_entry = cached_path(cache, video, sha256_file(model), as_live=True)
+    assert live_entry != cached_path(cache, video, sha256_file(model))
+    assert ".live." in live_entry.name
+    args = ["evaluate", str(clips), "--landmarks-cache", str(cache), "--model", str(model)]
+    out = tmp_path / "live.json"
+    assert main([*args, "--as-live", "--json", str(out)]) == 2  # the stand-in model is refused
+    _two_squats(until_s=6.0).save(live_entry)  # a live-like entry of its own: one squat
+    assert main([*args, "--as-live", "--json", str(out)]) == 0
+    (clip,) = json.loads(out.read_text())["clips"]
+    assert clip["reps_found"] == 1
 
 
 def test_every_nth_frame_of_a_series() -> None:

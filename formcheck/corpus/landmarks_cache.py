@@ -27,33 +27,45 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(video: Path, model_sha256: str) -> str:
-    """A short key naming the video's content, the model and the extraction code."""
+def cache_key(video: Path, model_sha256: str, as_live: bool = False) -> str:
+    """A short key naming the video's content, the model, the extraction code and whether the
+    frames went through :func:`formcheck.corpus.as_live.as_received_live`."""
     text = f"{_sha256(video)}:{model_sha256}:{EXTRACTION_VERSION}"
+    if as_live:
+        from formcheck.corpus.as_live import AS_LIVE_VERSION
+
+        text += f":as-live-{AS_LIVE_VERSION}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached_path(cache_dir: Path, video: Path, model_sha256: str) -> Path:
-    return cache_dir / f"{video.stem}.{cache_key(video, model_sha256)}.npz"
+def cached_path(cache_dir: Path, video: Path, model_sha256: str, as_live: bool = False) -> Path:
+    kind = ".live" if as_live else ""
+    return cache_dir / f"{video.stem}{kind}.{cache_key(video, model_sha256, as_live)}.npz"
 
 
-def extract_landmarks(video: Path, model: Path) -> LandmarkSeries:
-    """Run the pose model over every decoded frame of ``video`` (the tracked person's landmarks)."""
+def extract_landmarks(video: Path, model: Path, as_live: bool = False) -> LandmarkSeries:
+    """Run the pose model over every decoded frame of ``video`` (the tracked person's landmarks),
+    or over each frame as the Practice page would receive it (``as_live``)."""
     from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
     from formcheck.video import iter_frames
 
     times, poses = [], []
     size = (0, 0)
+    frames = iter_frames(video)
+    if as_live:
+        from formcheck.corpus.as_live import as_received_live
+
+        frames = as_received_live(frames)
     with MediaPipePoseBackend(model) as backend:
-        for t_s, rgb in iter_frames(video):
+        for t_s, rgb in frames:
             size = (rgb.shape[1], rgb.shape[0])
             times.append(t_s)
             poses.append(backend.detect(rgb, t_s))
     return LandmarkSeries.from_frames(times, poses, size, video.name)
 
 
-def _extract_to(video: Path, model: Path, out: Path | None) -> LandmarkSeries:
-    series = extract_landmarks(video, model)
+def _extract_to(video: Path, model: Path, out: Path | None, as_live: bool) -> LandmarkSeries:
+    series = extract_landmarks(video, model, as_live)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".partial.npz")
@@ -69,6 +81,7 @@ def landmarks_for_clips(
     jobs: int = 1,
     on_done: Callable[[Path], None] | None = None,
     check_model: Callable[[], object] | None = None,
+    as_live: bool = False,
 ) -> dict[Path, LandmarkSeries]:
     """Landmarks of each video, from the cache where present, else from the model.
 
@@ -80,6 +93,7 @@ def landmarks_for_clips(
         on_done: Called with each video as its landmarks become available.
         check_model: Called once before the model is first needed (it raises if the model
             cannot be used); re-scoring from a full cache never calls it.
+        as_live: Each frame as the Practice page receives a camera's (cached apart).
     """
     from formcheck.pose.model_store import sha256_file
 
@@ -87,7 +101,7 @@ def landmarks_for_clips(
     out: dict[Path, LandmarkSeries] = {}
     todo: list[tuple[Path, Path | None]] = []
     for video in videos:
-        target = cached_path(cache_dir, video, model_sha) if cache_dir else None
+        target = cached_path(cache_dir, video, model_sha, as_live) if cache_dir else None
         if target is not None and target.exists():
             try:
                 out[video] = LandmarkSeries.load(target)
@@ -104,14 +118,14 @@ def landmarks_for_clips(
         check_model()
     if jobs <= 1 or len(todo) == 1:
         for video, target in todo:
-            out[video] = _extract_to(video, model, target)
+            out[video] = _extract_to(video, model, target, as_live)
             if on_done:
                 on_done(video)
         return out
     # Spawned (not forked) workers: each loads its own MediaPipe runtime cleanly.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(_extract_to, v, model, t): v for v, t in todo}
+        futures = {pool.submit(_extract_to, v, model, t, as_live): v for v, t in todo}
         for future in as_completed(futures):
             video = futures[future]
             out[video] = future.result()

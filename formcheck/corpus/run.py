@@ -58,11 +58,13 @@ def evaluate_corpus(
     on_done: Callable[[Path], None] | None = None,
     check_model: Callable[[], object] | None = None,
     frame_step: int = 1,
+    as_live: bool = False,
 ) -> CorpusReport:
     """Run every labelled clip of ``folder`` through the model (or the cache) and the engine.
 
     ``frame_step`` > 1 scores each clip from every ``frame_step``-th frame of its landmarks: how
-    the engine fares with a camera giving a fraction of the clip's frame rate.
+    the engine fares with a camera giving a fraction of the clip's frame rate. ``as_live`` runs
+    the model on each frame as the Practice page would receive it (640x480, VP8-compressed).
     """
     labels, skipped = scoreable(load_manifest(folder), folder)
     specs = {}
@@ -79,6 +81,7 @@ def evaluate_corpus(
         jobs=jobs,
         on_done=on_done,
         check_model=check_model,
+        as_live=as_live,
     )
     scores = [
         score_clip(
