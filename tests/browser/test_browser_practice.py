@@ -63,6 +63,10 @@ def test_live_squat_counts_three_reps(
     record_property("reps_reached_after_s", round(reached_after_s, 1))
     print(f"Reps reached {reached} after {reached_after_s:.1f} s from START")
     assert reached == LABELLED_REPS, f"counted {reached} reps, the clip has {LABELLED_REPS}"
+    # Not asserted: the clip's back is labelled neutral, yet through this fake camera (a portrait
+    # clip letterboxed small, a fresh WebRTC stream) one rep of three is often flagged
+    # `neutral_spine` (the bar's black plates merge with the black top; docs/ARCHITECTURE.md).
+    record_property("faulty_reps", metric_int(page, "Faulty reps"))
     screenshot(page, "practice.png")
     # The cue is spoken by a component of its own, whose document can load a moment after the
     # rep count is shown (seen with the machine's cores busy), so it is waited for.
