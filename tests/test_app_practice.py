@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from formcheck.ui import practice_page, webrtc
 from formcheck.ui.live import LiveProcessor
-from tests.support.live import BLACK, FPS, PAGE, FakeBackend, FakeStream
+from tests.support.live import BLACK, FPS, PAGE, FakeBackend, FakeStream, run_coroutine
 
 
 @pytest.fixture
@@ -128,17 +128,32 @@ def test_a_computer_too_slow_to_count_is_named(
         assert "checking only 5 frames a second" in slow[0]
 
 
-def test_frames_that_could_not_be_checked_are_named(stream: FakeStream) -> None:
-    # Frames that raised went back unannotated; the patient is told the count may miss a rep.
+class _UnreadableFrame:
+    """A camera frame whose picture cannot be read (``to_ndarray`` raises)."""
+
+    time = 3.0
+
+    def to_ndarray(self, format: str) -> None:
+        raise ValueError("unreadable frame")
+
+
+def practising(stream: FakeStream, seconds: float) -> tuple[AppTest, LiveProcessor]:
+    """The Practice page with its camera playing and ``seconds`` of the squatter analysed."""
     stream.playing = True
     at = app().run()
     proc = processor(at)
-    for i in range(2 * FPS):
+    for i in range(round(seconds * FPS)):
         proc.process(BLACK, i / FPS)
+    return at, proc
+
+
+def test_frames_that_could_not_be_checked_are_named(stream: FakeStream) -> None:
+    # Frames that raised went back unannotated; the patient is told the count may miss a rep.
+    at, proc = practising(stream, 2.0)
     at.run()
     assert not [w.value for w in at.warning if "could not check" in w.value]
-    proc._frame_failed()
-    proc._frame_failed()
+    for _ in range(2):
+        run_coroutine(proc.process_newest([_UnreadableFrame()]))  # type: ignore[list-item]
     at.run()
     assert not at.exception
     failed = [w.value for w in at.warning if "could not check" in w.value]
@@ -153,11 +168,7 @@ def test_frames_that_could_not_be_checked_are_named(stream: FakeStream) -> None:
 
 
 def test_stop_this_hurts(stream: FakeStream) -> None:
-    stream.playing = True
-    at = app().run()
-    proc = processor(at)
-    for i in range(5 * FPS):
-        proc.process(BLACK, i / FPS)
+    at, proc = practising(stream, 5.0)
     at.button(key="practice_pain").click().run()
     assert not at.exception
     assert proc.status == "stopped_for_pain"
