@@ -18,6 +18,11 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # A rule the view cannot judge is mentioned at most once a minute: in a box squat the knees are
 # judged from the front and the back from the side, so one of the two is always unchecked.
 UNCHECKED_REPEAT_S = 60.0
+# A reason for not judging is said only once it has lasted this long: the model loses a person
+# for a frame or two (on the real corpus every "step into the picture" that would have been said
+# lasted 0.03-0.13 s, and 9 of 11 "step back or improve the light" 0.03-0.33 s, while the person
+# stood in full view). A patient really out of view hears it half a second later.
+REASON_PERSIST_S = 0.5
 _UNCHECKED = "unchecked:"
 
 
@@ -77,6 +82,8 @@ class CuePicker:
         self._min_gap_s = min_gap_s
         self._last_said: dict[str, float] = {}
         self._last_any_s = -1e9
+        self._reason: str | None = None
+        self._reason_since_s = 0.0
         self.current: Cue | None = None
 
     def candidates(self, state: FrameState) -> list[Cue]:
@@ -97,7 +104,22 @@ class CuePicker:
         return [Cue(r.id, r.message, r.severity) for r in faults] + hints
 
     def update(self, state: FrameState) -> Cue | None:
-        """The cue to show now; a *new* one is returned only when it may be spoken."""
+        """The cue to show now; a *new* one is returned only when it may be spoken.
+
+        While a reason for not judging is younger than :data:`REASON_PERSIST_S` the cue on
+        screen stays as it was. For ``not_ready`` the start position's own ``min_s`` comes on
+        top: the person is "not ready" for that long even when standing in position.
+        """
+        if not state.assessable and state.reason:
+            if state.reason != self._reason:
+                self._reason, self._reason_since_s = state.reason, state.t_s
+            wait_s = REASON_PERSIST_S
+            if state.reason == "not_ready":
+                wait_s += self._spec.ready.min_s
+            if state.t_s - self._reason_since_s < wait_s:
+                return self.current
+        else:
+            self._reason = None
         options = self.candidates(state)
         if not options:
             self.current = None

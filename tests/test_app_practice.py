@@ -187,7 +187,8 @@ def test_spoken_cue_is_embedded_once_per_cue(stream: FakeStream) -> None:
     at = app().run()
     proc = processor(at)
     proc._backend = FakeBackend(person=False)
-    proc.process(BLACK, 0.0)
+    for i in range(FPS):  # a second with nobody in view: long enough to be said
+        proc.process(BLACK, i / FPS)
     at.run()
     frames = at.get("iframe")
     assert len(frames) == 1
