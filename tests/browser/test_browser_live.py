@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.browser.conftest import LEAD_S, launch_chromium
-from tests.browser.dom import metric_int, wait_until
+from tests.browser.dom import camera_streaming, metric_int, wait_until
 from tests.browser.live_bench import (
     fake_camera,
     frames_shown,
@@ -139,7 +139,7 @@ def _sample_memory(
 @pytest.mark.browser
 @pytest.mark.slow
 def test_two_tabs_keep_their_own_count_through_stop_and_start(
-    browser: Any, app_url: str, record_property: Callable[[str, object], None]
+    browser: Any, app_url: str, app_log: Path, record_property: Callable[[str, object], None]
 ) -> None:
     # Both tabs watch the squat clip (3 squats, then 30 s standing still; looped), each in a
     # session of its own. How exactly each counts at half the machine is test_browser_practice's
@@ -147,10 +147,12 @@ def test_two_tabs_keep_their_own_count_through_stop_and_start(
     with practice_page(browser, app_url) as first, practice_page(browser, app_url) as second:
         press_start(first)
         press_start(second)
-        _two_tabs(first, second, record_property)
+        _two_tabs(first, second, app_log, record_property)
 
 
-def _two_tabs(first: Any, second: Any, record_property: Callable[[str, object], None]) -> None:
+def _two_tabs(
+    first: Any, second: Any, app_log: Path, record_property: Callable[[str, object], None]
+) -> None:
     started = time.monotonic()
 
     def both_counted() -> tuple[int, int] | None:
@@ -178,5 +180,13 @@ def _two_tabs(first: Any, second: Any, record_property: Callable[[str, object], 
     press_start(first)
     # As long as the first START may take (90 s): a new stream opens a new model and connection
     # while the other tab keeps both cores busy (60 s ran out once on a machine's first run).
-    wait_until(lambda: (page_rates(first) or (0,))[0] > 0, 90, "the first tab to analyse again")
+    try:
+        wait_until(lambda: (page_rates(first) or (0,))[0] > 0, 90, "the first tab to analyse again")
+    except AssertionError as exc:
+        text = first.evaluate("() => document.body.innerText")
+        raise AssertionError(
+            f"{exc}; camera streaming: {camera_streaming(first)}; the page says:\n"
+            f"{text[text.find('Reps') :][:800]}\nthe server logged:\n"
+            f"{_server_errors(app_log, 0) or '(no errors)'}"
+        ) from None
     assert (metric_int(first, "Reps") or 0) >= kept
