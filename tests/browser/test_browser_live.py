@@ -150,6 +150,19 @@ def test_two_tabs_keep_their_own_count_through_stop_and_start(
         _two_tabs(first, second, app_log, record_property)
 
 
+def _tab_state(page: Any, app_log: Path | None = None) -> str:
+    """What a tab shows (camera streaming, returned frames, the panel's text), and the errors
+    the server logged, for a failure message."""
+    text = page.evaluate("() => document.body.innerText")
+    state = (
+        f"camera streaming: {camera_streaming(page)}; returned frames shown: "
+        f"{frames_shown(page)}; the page says:\n{text[text.find('Reps') :][:600]}"
+    )
+    if app_log is not None:
+        state += f"\nthe server logged:\n{_server_errors(app_log, 0) or '(no errors)'}"
+    return state
+
+
 def _two_tabs(
     first: Any, second: Any, app_log: Path, record_property: Callable[[str, object], None]
 ) -> None:
@@ -159,9 +172,12 @@ def _two_tabs(
         counts = (metric_int(first, "Reps") or 0, metric_int(second, "Reps") or 0)
         return counts if min(counts) >= CLIP_REPS else None
 
-    first_reps, second_reps = wait_until(
-        both_counted, REPS_TIMEOUT_S, f"both tabs to count {CLIP_REPS} reps"
-    )
+    try:
+        first_reps, second_reps = wait_until(
+            both_counted, REPS_TIMEOUT_S, f"both tabs to count {CLIP_REPS} reps"
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{_tab_state(first, app_log)}\n{_tab_state(second)}") from None
     record_property("reps", [first_reps, second_reps])
     record_property("reps_after_s", round(time.monotonic() - started, 1))
     record_property("rates", [page_rates(first), page_rates(second)])
@@ -178,15 +194,12 @@ def _two_tabs(
 
     # START again: the same set carries on; the count does not start from 0 again.
     press_start(first)
+    restarted = time.monotonic()
     # As long as the first START may take (90 s): a new stream opens a new model and connection
     # while the other tab keeps both cores busy (60 s ran out once on a machine's first run).
     try:
         wait_until(lambda: (page_rates(first) or (0,))[0] > 0, 90, "the first tab to analyse again")
     except AssertionError as exc:
-        text = first.evaluate("() => document.body.innerText")
-        raise AssertionError(
-            f"{exc}; camera streaming: {camera_streaming(first)}; the page says:\n"
-            f"{text[text.find('Reps') :][:800]}\nthe server logged:\n"
-            f"{_server_errors(app_log, 0) or '(no errors)'}"
-        ) from None
+        raise AssertionError(f"{exc}\n{_tab_state(first, app_log)}") from None
+    record_property("analysing_again_after_s", round(time.monotonic() - restarted, 1))
     assert (metric_int(first, "Reps") or 0) >= kept
