@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from formcheck.engine.session import FrameState
 from formcheck.landmarks import INDEX, SKELETON, PoseFrame
-from formcheck.signals.catalog import SIGNALS
+from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.specs.schema import ExerciseSpec
 
 RgbImage = npt.NDArray[np.uint8]
@@ -25,9 +25,9 @@ PANEL = (25, 25, 25)
 
 
 def key_value_text(value: float, unit: str) -> str:
-    """The key signal's value as drawn beside its joint: degrees in whole numbers, body units
-    (thigh or torso lengths) as fractions, so 0.85 torso lengths does not read "1tor"."""
-    return f"{value:.0f}deg" if unit == "deg" else f"{value:.2f} {unit}"
+    """The key signal's value as drawn beside its joint, with its unit ("95deg", "0.85 torso")."""
+    number = f"{value:.{shown_decimals(unit)}f}"
+    return f"{number}deg" if unit == "deg" else f"{number} {unit}"
 
 
 def _put(

@@ -52,6 +52,12 @@ class SignalContext:
 SignalFn = Callable[[PoseFrame, SignalContext], float]
 
 
+def shown_decimals(unit: str) -> int:
+    """Decimals a value in ``unit`` is shown with: degrees whole, body units (thigh, torso or
+    leg lengths) as fractions, so 0.85 torso lengths does not read "1"."""
+    return 0 if unit in ("deg", "") else 2
+
+
 @dataclass(frozen=True)
 class SignalDef:
     name: str

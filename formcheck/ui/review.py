@@ -25,7 +25,7 @@ from formcheck.analyze import Analysis
 from formcheck.engine.session import FrameState, SessionResult
 from formcheck.recordings import RecordingError, analyze_recording, open_recording
 from formcheck.results import RunInfo, to_dict
-from formcheck.signals.catalog import SIGNALS
+from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.specs.schema import ExerciseSpec, SideChoice
 from formcheck.video import VideoError
 
@@ -216,10 +216,8 @@ def signal_label(name: str) -> str:
 
 
 def signal_number(name: str, value: float) -> str:
-    """A signal's value without its unit (:func:`signal_label` names it): degrees whole, body
-    units (thigh or torso lengths) as fractions, so 0.85 torso lengths does not read "1"."""
-    unit = SIGNALS[name].unit if name in SIGNALS else ""
-    return f"{value:.0f}" if unit in ("deg", "") else f"{value:.2f}"
+    """A signal's value without its unit (:func:`signal_label` names it)."""
+    return f"{value:.{shown_decimals(SIGNALS[name].unit if name in SIGNALS else '')}f}"
 
 
 def _peak_key_signal(
@@ -246,7 +244,7 @@ def rep_rows(
     messages = {r.id: r.message for r in spec.rules}
     name = spec.key_signal if states is not None else (spec.reps.signal if spec.reps else "")
     peak = f"Peak {signal_label(name).lower()}" if name else "Peak"
-    degrees = name in SIGNALS and SIGNALS[name].unit == "deg"
+    decimals = shown_decimals(SIGNALS[name].unit if name in SIGNALS else "")
     reported = spec.reps.report if spec.reps else []
     rows = []
     for rep in result.reps:
@@ -260,12 +258,11 @@ def rep_rows(
             "Start (s)": round(rep.start_s, 1),
             "End (s)": round(rep.end_s, 1),
             "Duration (s)": round(rep.end_s - rep.start_s, 1),
-            peak: None if math.isnan(value) else round(value, 0 if degrees else 2),
+            peak: None if math.isnan(value) else round(value, decimals),
         }
         for measure in reported:
             v = rep.measures.get(measure, math.nan)
-            # Degrees in whole numbers; body units (thigh lengths) are fractions.
-            digits = None if SIGNALS[measure].unit == "deg" else 2
+            digits = shown_decimals(SIGNALS[measure].unit) or None  # whole degrees as ints
             row[f"Most {signal_label(measure).lower()}"] = (
                 None if math.isnan(v) else round(v, digits)
             )

@@ -75,7 +75,7 @@ def test_soak_memory_stays_flat(
     assert server is not None, f"no process listens on port {port}"
     log_from = app_log.stat().st_size
     with practising(fast_camera_browser, app_url) as page:
-        samples = _sample_memory(page, server, lambda: _server_errors(app_log, log_from))
+        samples = _sample_memory(page, server, lambda: _tab_state(page, app_log, log_from))
     record_property("soak_samples", samples)
     print(f"soak {SOAK_S:.0f} s, (s, RSS MB, analysed fps, returned video fps): {samples}")
 
@@ -103,7 +103,7 @@ def _server_errors(log: Path, start: int) -> str:
 
 
 def _sample_memory(
-    page: Any, server: int, server_errors: Callable[[], str]
+    page: Any, server: int, tab_state: Callable[[], str]
 ) -> list[tuple[float, float, int, float]]:
     """(seconds, server RSS MB, analysed fps shown, returned video fps) every few seconds for
     :data:`SOAK_S`; fails as soon as the server stops or the returned video has shown no new
@@ -124,9 +124,7 @@ def _sample_memory(
         frozen_s = now - last_new_frame_s
         assert frozen_s < FROZEN_S, (
             f"the returned video showed no new frame for {frozen_s:.0f} s, "
-            f"{now - started:.0f} s into the soak; samples so far {samples}; the page says:\n"
-            f"{page.evaluate('() => document.body.innerText')[-1500:]}\n"
-            f"the server logged:\n{server_errors() or '(no errors)'}"
+            f"{now - started:.0f} s into the soak; samples so far {samples}\n{tab_state()}"
         )
         rates = page_rates(page)
         samples.append(
@@ -150,16 +148,16 @@ def test_two_tabs_keep_their_own_count_through_stop_and_start(
         _two_tabs(first, second, app_log, record_property)
 
 
-def _tab_state(page: Any, app_log: Path | None = None) -> str:
+def _tab_state(page: Any, app_log: Path | None = None, log_from: int = 0) -> str:
     """What a tab shows (camera streaming, returned frames, the panel's text), and the errors
-    the server logged, for a failure message."""
+    the server logged from byte ``log_from`` of ``app_log`` on, for a failure message."""
     text = page.evaluate("() => document.body.innerText")
     state = (
         f"camera streaming: {camera_streaming(page)}; returned frames shown: "
         f"{frames_shown(page)}; the page says:\n{text[text.find('Reps') :][:600]}"
     )
     if app_log is not None:
-        state += f"\nthe server logged:\n{_server_errors(app_log, 0) or '(no errors)'}"
+        state += f"\nthe server logged:\n{_server_errors(app_log, log_from) or '(no errors)'}"
     return state
 
 
