@@ -106,12 +106,8 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
                 ]
             )  # fmt: skip
         for h in s.holds:
-            hold_rows.append(
-                [
-                    *key, h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best,
-                    _yes(h.counted),
-                ]  # fmt: skip
-            )
+            measured = [h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best]
+            hold_rows.append([*key, h.side, *measured, _yes(h.counted)])
         for f in s.faults:
             fault_rows.append([*key, f.rule, f.severity, f.start_s, f.end_s, f.message])
     session_head = [
