@@ -15,8 +15,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from formcheck.history.migrate import alembic_config
 from formcheck.history.store import HistoryStore
 from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
@@ -132,9 +134,10 @@ def _newer_schema(url: str) -> None:
 
 
 def _restore_schema(url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     engine.dispose()
 
 
