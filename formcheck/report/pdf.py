@@ -224,6 +224,10 @@ def _trend_section(
     if once:
         names = ", ".join(_title(plans, e) for e in once)
         pdf.para(f"Done once in this period (numbers in the table): {names}.")
+        for exercise in once:
+            note = figures.depth_note(groups[exercise], plans.get(exercise))
+            if note:
+                pdf.para(f"{_title(plans, exercise)}: {note}.", size=8)
     if not several and not once:
         pdf.para("Nothing to draw.")
 
