@@ -53,7 +53,13 @@ def _counts(connection: sqlite3.Connection) -> str:
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+    """``path`` opened for reading. A file with no ``-wal`` beside it is opened as immutable, so
+    reading a backup (even one copied from a database in WAL mode) leaves no ``-shm`` file
+    beside it; one with a ``-wal`` is read with it, or its newest sets would be missed."""
+    options = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(
+        f"{path.absolute().as_uri()}?{options}", uri=True, timeout=_BUSY_TIMEOUT_S
+    )
 
 
 def backup(url: str | None, out: Path) -> str:
@@ -66,7 +72,8 @@ def backup(url: str | None, out: Path) -> str:
     if not database.is_file():
         raise HistoryError(f"there is no history to back up yet: {database} does not exist")
     try:
-        source = _open_read_only(database)
+        # The live database is read as any reader would (never immutable: it may be written).
+        source = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
         try:
             target = sqlite3.connect(out, timeout=_BUSY_TIMEOUT_S)
             try:

@@ -175,7 +175,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def _confirm(question: str, doing: str) -> None:
     if not sys.stdin.isatty():
         raise HistoryError(f"{doing} needs --yes when not run from a terminal")
-    answer = input(question)
+    # Asked on stdout and read from stdin directly: input() would put the question on stderr,
+    # which is silenced while a command runs (see formcheck.cli).
+    print(question, end="", flush=True)
+    answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
         raise HistoryError("nothing changed")
 
