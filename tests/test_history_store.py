@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from formcheck.history.errors import HistoryError
 from formcheck.history.export import csv_tables, patient_csv_zip, patient_json
-from formcheck.history.from_result import SessionContext, context_for, spec_version
-from formcheck.history.models import Base
+from formcheck.history.from_result import SessionContext, context_for, session_row, spec_version
+from formcheck.history.migrate import alembic_config
+from formcheck.history.models import Base, PatientRow
 from formcheck.history.records import StoredSession
 from formcheck.history.store import HistoryStore
 from formcheck.specs.loader import load_spec
@@ -65,7 +68,7 @@ def essentials(s: StoredSession) -> tuple[Any, ...]:
             (r.index, r.start_s, r.end_s, r.tempo_s, r.rom, list(r.faults), r.measures)
             for r in s.reps
         ],
-        [(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted) for h in s.holds],
+        [(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best, h.counted) for h in s.holds],
         [(f.rule, f.severity, f.start_s, f.end_s, f.message) for f in s.faults],
         s.rules_not_checked,
         s.stopped_for_pain,
@@ -93,11 +96,11 @@ def expected_essentials(i: int) -> tuple[Any, ...]:
             for r in reps["events"]
         ],
         [
-            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], True)
+            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], h["rom_best"], True)
             for h in data["holds"]
         ]
         + [
-            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], False)
+            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], h["rom_best"], False)
             for h in data["short_holds"]
         ],
         [
@@ -281,6 +284,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         sid = s.save_session(s.add_patient("Anna").id, sample_result(2), sample_context(2))
     engine = create_engine(db_url)
     with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     with pytest.raises(HistoryError, match="written by a newer formcheck"):
         HistoryStore(db_url)
@@ -288,10 +292,42 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
             "9999_from_the_future"
         )
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     engine.dispose()
     with HistoryStore(db_url) as s:
         assert essentials(s.session(sid)) == expected_essentials(2)
+
+
+def test_a_history_from_before_the_best_depth_keeps_its_holds(db_url: str) -> None:
+    # Scenario: a database written at the first schema (holds with a median depth only) is
+    # opened by this code: its holds keep their median and have no best; new holds have both.
+    engine = create_engine(db_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        with Session(conn) as orm:
+            anna = PatientRow(name="Anna", created_at=BASE_TIME)
+            orm.add(anna)
+            orm.flush()
+            row = session_row(anna.id, sample_result(1), sample_context(1))
+            row.holds = []  # the ORM's holds have the new column: this one goes in by hand
+            orm.add(row)
+            orm.flush()
+            anna_id, sid = anna.id, row.id
+        conn.execute(
+            text("INSERT INTO holds (session_id, side, start_s, end_s, duration_s, rom, counted) "
+                 "VALUES (:s, 'left', 1.0, 21.0, 20.0, 55.5, :yes)"),
+            {"s": sid, "yes": True},
+        )  # fmt: skip
+    engine.dispose()
+    with HistoryStore(db_url) as s:
+        (hold,) = s.session(sid).holds
+        assert (hold.rom, hold.rom_best) == (55.5, None)
+        new = s.session(s.save_session(anna_id, sample_result(2), sample_context(2)))
+        assert [(h.rom, h.rom_best) for h in new.holds] == [
+            (60.0, 66.5), (None, None), (48.0, 51.25),
+        ]  # fmt: skip
 
 
 def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
@@ -399,6 +435,10 @@ def test_export_holds_every_session_in_json_and_csv(store: HistoryStore) -> None
     assert reps_csv[0].endswith("good,faults,back_bend_deg,knee_flexion_deg")
     sessions_csv = archive.read("sessions.csv").decode().splitlines()
     assert "best_hold_left_s,best_hold_right_s" in sessions_csv[0]
+    holds_csv = archive.read("holds.csv").decode().splitlines()
+    assert holds_csv[0].endswith(",duration_s,rom,rom_best,counted")
+    assert holds_csv[1].endswith(",left,20.0,32.0,12.0,60.0,64.5,yes")  # Anna's first hold
+    assert data["sessions"][0]["holds"][0]["rom_best"] == 64.5
     assert len(sessions_csv) == 4 and "set-9" not in "".join(sessions_csv)  # Ben's is not in it
     assert csv_tables([])["faults.csv"].strip() == (
         "session_id,started_at,exercise,rule,severity,start_s,end_s,message"

@@ -32,7 +32,9 @@ sessions.csv  one row per completed set or analysed clip: when (UTC), exercise, 
 reps.csv      one row per rep: its times in seconds from the start of the set, duration, tempo,
               range of motion, the rules it broke and every measure the exercise reports
               (e.g. back_bend_deg: how much the back's outline bent; 0 is straight).
-holds.csv     one row per hold; counted=no is a stay shorter than the exercise's minimum.
+holds.csv     one row per hold: its times, time in position, range of motion over it (rom: the
+              median, rom_best: the furthest); counted=no is a stay shorter than the
+              exercise's minimum.
 faults.csv    one row per fault found, with its time span in the set.
 """
 
@@ -104,9 +106,8 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
                 ]
             )  # fmt: skip
         for h in s.holds:
-            hold_rows.append(
-                [*key, h.side, h.start_s, h.end_s, h.duration_s, h.rom, _yes(h.counted)]
-            )
+            measured = [h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best]
+            hold_rows.append([*key, h.side, *measured, _yes(h.counted)])
         for f in s.faults:
             fault_rows.append([*key, f.rule, f.severity, f.start_s, f.end_s, f.message])
     session_head = [
@@ -123,7 +124,8 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
         "sessions.csv": _table(session_head, session_rows),
         "reps.csv": _table(rep_head, rep_rows),
         "holds.csv": _table(
-            [*head, "side", "start_s", "end_s", "duration_s", "rom", "counted"], hold_rows
+            [*head, "side", "start_s", "end_s", "duration_s", "rom", "rom_best", "counted"],
+            hold_rows,
         ),
         "faults.csv": _table(
             [*head, "rule", "severity", "start_s", "end_s", "message"], fault_rows

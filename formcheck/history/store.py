@@ -328,7 +328,7 @@ def _stored(row: SessionRow) -> StoredSession:
             for r in row.reps
         ),
         holds=tuple(
-            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted)
+            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted, h.rom_best)
             for h in row.holds
         ),
         faults=tuple(
