@@ -171,7 +171,7 @@ def test_export_then_delete_my_data(db: Path) -> None:
     at.sidebar.checkbox(key=patient_ui.CONFIRM_KEY).check().run()
     at.sidebar.button(key="patient_delete").click().run()
     assert not at.exception
-    assert "Deleted Anna K: 2 saved sessions and 0 recordings." in texts(at.sidebar.success)
+    assert "Deleted Anna K (id 1): 2 saved sessions and 0 recordings." in texts(at.sidebar.success)
     assert at.sidebar.selectbox(key=patient_ui.CHOICE_KEY).value is None
     with store(db) as s:
         assert [p.name for p in s.patients()] == ["Ben"]

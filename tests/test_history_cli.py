@@ -96,7 +96,7 @@ def test_a_clip_saved_from_analyze_can_be_listed_shown_exported_and_deleted(
     assert saved.reps_good + saved.reps_faulty == 3
     assert saved.cannot_judge_share == pytest.approx(1 - data["assessable_fraction"], abs=1e-3)
 
-    listed = run_cli(db_url, "history", "list", "--patient", "1")
+    listed = run_cli(db_url, "history", "list", "--patient-id", "1")
     assert listed.returncode == 0, listed.stderr
     (line,) = listed.stdout.splitlines()
     assert "Anna K  box_squat  cli" in line and "reps 3/" in line
@@ -112,14 +112,14 @@ def test_a_clip_saved_from_analyze_can_be_listed_shown_exported_and_deleted(
     assert exported_json.returncode == 0, exported_json.stderr
     exported = json.loads(out_json.read_text())
     assert [s["id"] for s in exported["sessions"]] == [saved.id]
-    exported_csv = run_cli(db_url, "history", "export", "--patient", "1", "--csv", str(out_zip))
+    exported_csv = run_cli(db_url, "history", "export", "--patient", "#1", "--csv", str(out_zip))
     assert exported_csv.returncode == 0, exported_csv.stderr
     reps_csv = zipfile.ZipFile(out_zip).read("reps.csv").decode()
     assert len(list(csv.DictReader(io.StringIO(reps_csv)))) == 3
 
     deleted = run_cli(db_url, "history", "delete", "--patient", "Anna K", "--yes")
     assert deleted.returncode == 0, deleted.stderr
-    assert deleted.stdout.strip() == "deleted Anna K: 1 sessions, 0 recordings"
+    assert deleted.stdout.strip() == "deleted Anna K (id 1): 1 sessions, 0 recordings"
     assert run_cli(db_url, "history", "list").stdout.strip() == "no sessions saved"
     assert "no patients yet" in run_cli(db_url, "patients", "list").stdout
 
@@ -156,7 +156,7 @@ BAD_INPUT = [
     # an export over a file already there
     ("export_would_replace",
      ["history", "export", "--patient", "Anna", "--csv", "EXISTING"], None, None,
-     "already exists: give --force to replace it"),
+     "already exists; pass --force to replace it"),
     # delete without --yes and no terminal to ask on
     ("delete_needs_yes", ["history", "delete", "--patient", "Anna"], None, None,
      "needs --yes when not run from a terminal"),
@@ -172,7 +172,7 @@ BAD_INPUT = [
     # saving with no patient named
     ("save_without_patient",
      ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--json", "OUT"], None,
-     None, "--save-to-history needs --patient ID"),
+     None, "--save-to-history needs --patient NAME or --patient-id N"),
     # saving for an unknown patient fails before the analysis writes anything
     ("save_unknown_patient",
      ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--patient", "Zoe",

@@ -14,7 +14,6 @@ import json
 import zipfile
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from formcheck import __version__
@@ -150,25 +149,12 @@ def _csv_zip(patient: Patient, sessions: list[StoredSession]) -> bytes:
     return buffer.getvalue()
 
 
-def write_export(store: HistoryStore, patient: Patient, path: Path, kind: str) -> int:
-    """Write ``kind`` ("json" or "csv") to ``path``; returns the number of sessions in it.
-
-    The file appears only once complete (written beside it, then renamed), so a failure leaves
-    no half-written export.
-    """
+def export_payload(store: HistoryStore, patient: Patient, kind: str) -> tuple[int, bytes]:
+    """``kind`` ("json" or "csv") as bytes, with the number of sessions in it. The caller writes
+    them through :func:`formcheck.outputs.stage_outputs`, so an export appears only once whole
+    and never over the database."""
     if kind == "json":
         data = patient_json(store, patient)
-        count = len(data["sessions"])
-        payload = (json.dumps(data, indent=2) + "\n").encode("utf-8")
-    else:
-        sessions = store.sessions(patient.id)
-        count = len(sessions)
-        payload = _csv_zip(patient, sessions)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_bytes(payload)
-        partial.replace(path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
+        return len(data["sessions"]), (json.dumps(data, indent=2) + "\n").encode("utf-8")
+    sessions = store.sessions(patient.id)
+    return len(sessions), _csv_zip(patient, sessions)
