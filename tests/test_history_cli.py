@@ -422,3 +422,17 @@ def test_an_export_never_writes_through_a_planted_link(tmp_path: Path) -> None:
     assert oct(out.stat().st_mode & 0o777) == oct(0o600)  # patient data: private
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history"))
     assert names == sorted(["anna.json", "anna.json.partial", ".anna.json.partial", "victim.txt"])
+
+
+def test_a_name_written_into_the_database_directly_is_printed_harmlessly(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        store.add_patient("Anna")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # as any writer of a shared database could
+        conn.execute(text("UPDATE patients SET name = :n"), {"n": "x\x1b]0;owned\x07\u202eY"})
+    engine.dispose()
+    listed = run_cli(db_url, "patients", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout and "\u202e" not in listed.stdout
+    assert "x\\u001b]0;owned\\u0007\\u202eY" in listed.stdout
