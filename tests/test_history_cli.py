@@ -436,3 +436,27 @@ def test_a_name_written_into_the_database_directly_is_printed_harmlessly(tmp_pat
     assert listed.returncode == 0, listed.stderr
     assert "\x1b" not in listed.stdout and "\u202e" not in listed.stdout
     assert "x\\u001b]0;owned\\u0007\\u202eY" in listed.stdout
+
+
+def test_delete_leaves_and_lists_a_file_that_is_not_its_recording(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    victim = tmp_path / "thesis.docx"
+    victim.write_text("not a recording")
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna")
+        sid = store.save_session(anna.id, sample_result(1), sample_context(1))
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # a shared database's row can name any file
+        conn.execute(
+            text("UPDATE sessions SET recording_path = :p WHERE id = :id"),
+            {"p": str(victim), "id": sid},
+        )
+    engine.dispose()
+    deleted = run_cli(db_url, "history", "delete", "--patient", "Anna", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.splitlines() == [
+        "deleted Anna (id 1): 1 sessions, 0 recordings",
+        f"  not removed: {victim} (not a recording formcheck made in this patient's recordings "
+        "folder)",
+    ]
+    assert victim.read_text() == "not a recording"
