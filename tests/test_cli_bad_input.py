@@ -388,6 +388,21 @@ ROWS = [
         "the key 'sets' is given twice in one mapping (first on line 5)",
         id="program-duplicate-key",
     ),
+    # scenario: a YAML boolean as a program's number of sets (on would be 1 set)
+    pytest.param(
+        lambda w: [
+            "program",
+            str(
+                _text_file(
+                    w.root / "on.yaml", _TWICE.replace("sets: 2,\n     sets: 20", "sets: on")
+                )
+            ),
+            str(w.npz),
+        ],
+        2,
+        "'sets' must be a number, not true",
+        id="program-boolean-as-number",
+    ),
     # scenario: a video cut short by a failed copy, found while the model runs
     pytest.param(
         lambda w: analyze(
