@@ -499,3 +499,16 @@ def test_every_patient_name_is_printed_whole_on_the_page(
         assert font in fonts, fonts
     else:
         assert "NotoSansCJK" not in fonts  # a Latin name loads no CJK font
+
+
+def test_the_widest_period_works_on_every_database(db_url: str, tmp_path: Path) -> None:
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna K")
+        save(store, anna, as_dict(squat_session([FULL_DEG])), at_local(0, 9))
+    out = tmp_path / "all.pdf"
+    code = main(
+        ["report", "--patient", "Anna K", "--from", "1900-01-01", "--to", "2999-12-31",
+         "--pdf", str(out), "--db", db_url]
+    )  # fmt: skip
+    assert code == 0
+    assert "1 session of 1 exercise" in " ".join(pdf_text(out, layout=False).split())
