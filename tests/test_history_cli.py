@@ -10,9 +10,11 @@ import itertools
 import json
 import os
 import select
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
 from tests.postgres import Cluster
 from tests.support.history import sample_context, sample_result
+from tests.support.paths import REPO
 
 FPS = 30.0
 
@@ -460,3 +463,36 @@ def test_delete_leaves_and_lists_a_file_that_is_not_its_recording(tmp_path: Path
         "folder)",
     ]
     assert victim.read_text() == "not a recording"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to run the command as another user (setpriv)",
+)
+def test_a_database_open_to_others_that_cannot_be_made_private_is_refused() -> None:
+    # Another user's history, readable by everyone: formcheck run by someone else cannot
+    # narrow it (only the owner can), so it refuses to use it rather than go on exposing it.
+    folder = Path(tempfile.mkdtemp(prefix="formcheck-foreign-"))
+    try:
+        folder.chmod(0o755)
+        database = folder / "history.sqlite3"
+        with HistoryStore(f"sqlite:///{database}") as store:
+            store.add_patient("Anna")
+        database.chmod(0o644)
+        before = database.read_bytes()
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        env = {
+            **os.environ, "FORMCHECK_DB": f"sqlite:///{database}", "HOME": str(folder),
+            "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+        }  # fmt: skip
+        proc = subprocess.run(
+            [*nobody, sys.executable, "-m", "formcheck.cli", "patients", "list"],
+            capture_output=True, text=True, env=env, cwd=folder, timeout=120,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        line = single_error_line(proc)
+        assert "can be read by other users (mode 644) and cannot be made private" in line
+        assert oct(database.stat().st_mode & 0o777) == oct(0o644)
+        assert database.read_bytes() == before
+    finally:
+        shutil.rmtree(folder)
