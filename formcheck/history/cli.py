@@ -153,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from formcheck.history.store import label
+    from formcheck.history.store import label, printable
 
     with _store(args.db) as store:
         patient = _patient(store, args)
@@ -168,7 +168,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     print(f"deleted {label(deleted.patient)}: {deleted.sessions} sessions, {files} recordings")
     for name in deleted.recordings_refused:
         print(
-            f"  not removed: {name} (not a recording formcheck made in this patient's "
+            f"  not removed: {printable(name)} (not a recording formcheck made in this patient's "
             "recordings folder)"
         )
     return 0
