@@ -137,13 +137,11 @@ def _make_private(path: Path, what: str) -> None:
         HistoryError: the permissions are looser and cannot be changed (another user's file).
     """
     try:
-        info = os.lstat(path)
+        info = os.stat(path)  # through a link (a data folder kept elsewhere): what it names
     except FileNotFoundError:
         return
     except OSError as exc:
         raise HistoryError(f"cannot check {what} {path}: {exc.strerror or exc}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise HistoryError(f"{what} {path} is a symbolic link; give the real path")
     if not info.st_mode & 0o077:
         return
     mode = stat.S_IMODE(info.st_mode) & 0o700
