@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup model lint typecheck fast clean
+.PHONY: run test setup model lint typecheck fast clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ fast: $(STAMP)
 		tests/test_settle.py tests/test_geometry.py tests/test_specs.py \
 		tests/test_counting_real_people.py tests/test_programs.py tests/test_selection.py \
 		tests/test_back_curve.py
+
+# The README's pictures of each page (docs/screenshots/*.png), taken by the browser tests that
+# show them; the tests alone write theirs to a throwaway folder and leave the checkout untouched.
+screenshots: setup
+	$(BIN)/python -m tests.browser.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from formcheck.specs.schema import ExerciseSpec
 
 EXIT_USER_ERROR = 2
+# Under this many analysed frames a second, a rep or a fault can fall between two frames: the
+# command says so (the Practice page warns under its own, higher, live threshold).
+MIN_ANALYSED_FPS = 5.0
 
 
 class UserError(Exception):
@@ -134,6 +137,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         with bar, _recording_errors():
             done = analyze_recording(spec, recording, model, side=args.side, progress=update)
         analysis = done.analysis
+        _warn_low_frame_rate(len(analysis.states), done.duration_s)
         data = to_dict(
             analysis.result,
             RunInfo(path.name, done.duration_s, analysis.processing_s, done.model_name),
@@ -152,6 +156,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(text, end="")
     history_cli.save_analysis(history_target, data, spec)
     return 0
+
+
+def _warn_low_frame_rate(frames: int, duration_s: float) -> None:
+    """One ``formcheck: warning:`` line when fewer than :data:`MIN_ANALYSED_FPS` frames a second
+    were analysed (a slide-show clip, a replay saved from every 10th frame)."""
+    if frames < 2 or duration_s <= 0:
+        return
+    rate = (frames - 1) / duration_s if frames > 1 else 0.0
+    if rate < MIN_ANALYSED_FPS:
+        print(
+            f"formcheck: warning: only {rate:.1f} frames a second were analysed (under "
+            f"{MIN_ANALYSED_FPS:g}): reps, holds and faults between frames can be missed; "
+            "record at 15 frames a second or more",
+            file=sys.stderr,
+        )
 
 
 def _open_recording(path: Path) -> Any:
@@ -257,8 +276,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"INVALID {' '.join(str(problem).split())}", file=sys.stderr)
     failures = len(scan.errors)
     print(f"{len(scan.files) - failures} of {len(scan.files)} specs valid")
-    pfolder = Path(args.programs) if args.programs else programs_dir()
-    pfiles = sorted(pfolder.glob("*.yaml")) if pfolder.is_dir() else []
+    # A folder of specs is checked alone; programs only when asked for (--programs, judged by
+    # this folder's specs) or with the installed specs.
+    pfolder = Path(args.programs) if args.programs else None if args.folder else programs_dir()
+    pfiles = sorted(pfolder.glob("*.yaml")) if pfolder and pfolder.is_dir() else []
     if pfiles:
         pfail = 0
         for f in pfiles:
@@ -462,14 +483,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list-exercises", help="list exercise ids")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("validate-specs", help="check every exercise spec and program")
+    p = sub.add_parser(
+        "validate-specs",
+        help="check every exercise spec and program (a FOLDER of specs: those specs only)",
+    )
     p.add_argument(
         "folder", nargs="?", help="folder of specs (default: the ones installed with formcheck)"
     )
     p.add_argument(
         "--programs",
         metavar="FOLDER",
-        help="folder of programs (default: the ones installed with formcheck)",
+        help="folder of programs, checked against the specs checked (default: the installed "
+        "programs, when no FOLDER is given)",
     )
     p.set_defaults(func=cmd_validate)
 

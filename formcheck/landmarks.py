@@ -199,6 +199,10 @@ MAX_LANDMARK_FRAMES = 60 * 60 * 60
 MAX_LANDMARK_FILE_BYTES = 400 * 2**20
 # Pixels a side of the frame the landmarks were found in; video.py refuses larger frames.
 MAX_IMAGE_SIDE_PX = 8192
+# The largest time (s) or coordinate (px, m) a landmark file may hold: a million seconds is 11
+# days, a million pixels 100 times the widest frame accepted. Larger finite values (1e300) are a
+# damaged or hand-made file; arithmetic on them overflows to infinity part-way through.
+MAX_LANDMARK_MAGNITUDE = 1e6
 # Per-frame scalars (``extras``): the backend writes 4.
 MAX_EXTRAS = 64
 MAX_NAME_CHARS = 64  # a landmark or extra's name
@@ -452,10 +456,16 @@ def _check_headers(path: Path, version: int) -> None:
 
 
 def _check_values(series: LandmarkSeries) -> None:
-    """Finite, increasing timestamps; no infinite value; visibility within 0..1; a real size."""
+    """Finite, increasing timestamps; no infinite value; every time and coordinate within
+    :data:`MAX_LANDMARK_MAGNITUDE`; visibility within 0..1; a real size."""
     t = series.t_s
     if not np.isfinite(t).all():
         raise _BadLandmarkFileError(f"timestamp {_first(~np.isfinite(t))} is not a finite number")
+    if (np.abs(t) > MAX_LANDMARK_MAGNITUDE).any():
+        i = _first(np.abs(t) > MAX_LANDMARK_MAGNITUDE)
+        raise _BadLandmarkFileError(
+            f"timestamp {i} ({t[i]:g} s) is beyond {MAX_LANDMARK_MAGNITUDE:g} in size"
+        )
     steps = np.diff(t)
     if (steps <= 0).any():
         i = _first(steps <= 0) + 1
@@ -471,6 +481,13 @@ def _check_values(series: LandmarkSeries) -> None:
         if np.isinf(values).any():
             frame = _first(np.isinf(values).reshape(len(t), -1).any(axis=1))
             raise _BadLandmarkFileError(f"{name} is infinite in frame {frame}")
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > MAX_LANDMARK_MAGNITUDE  # NaN compares false: allowed
+        if huge.any():
+            frame = _first(huge.reshape(len(t), -1).any(axis=1))
+            raise _BadLandmarkFileError(
+                f"{name} is beyond {MAX_LANDMARK_MAGNITUDE:g} in size in frame {frame}"
+            )
     vis = series.visibility
     outside = (vis < 0) | (vis > 1)  # NaN compares false: allowed
     if outside.any():

@@ -41,6 +41,7 @@ from formcheck.specs.schema import (
     Band,
     ExerciseSpec,
     SideChoice,
+    refuse_booleans_as_numbers,
 )
 
 ProgramSides = Literal["both", "left", "right", "none"]
@@ -50,6 +51,11 @@ class _Strict(BaseModel):
     # No NaN or infinity in any number (``hold_s: .inf`` would never end a hold and write
     # ``Infinity`` into the JSON result).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        return refuse_booleans_as_numbers(cls, data)
 
 
 class ProgramItem(_Strict):
@@ -425,7 +431,17 @@ class ProgramRunner:
                     ),
                 }
             )
-        return {"program": self.program.id, "finished": self.finished, "exercises": out}
+        # Finished means done: every set of every exercise completed. A program the recordings
+        # ran out on (its sets closed as not completed) is not finished, however far it got.
+        done = self.finished and bool(self.blocks) and all(b.completed for b in self.blocks)
+        sets_done = sum(b.completed for b in self.blocks)
+        return {
+            "program": self.program.id,
+            "finished": done,
+            "sets_done": sets_done,
+            "sets_planned": len(self._queue),
+            "exercises": out,
+        }
 
 
 def _rom_by_side(blocks: list[BlockResult]) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,8 @@ model; saved landmarks are replayed as they were recorded, with no model. This m
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,7 @@ def open_recording(path: Path) -> Recording:
         RecordingError: A missing file, a folder, a file that is not a video, or a landmark file
             whose arrays are out of shape or range.
     """
+    _refuse_special_file(path)
     if path.suffix.lower() == LANDMARKS_SUFFIX:
         try:
             series = LandmarkSeries.load(path)
@@ -75,6 +78,31 @@ def open_recording(path: Path) -> Recording:
     if declared > MAX_VIDEO_FRAMES:
         raise RecordingError(_too_long(path))
     return Recording(path, info.duration_s, None, info)
+
+
+# File types that are not a recording: reading one blocks until a writer comes (a FIFO, a socket)
+# or never ends (a terminal, /dev/zero, a disk).
+_SPECIAL_FILES = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Refuse a pipe, a socket or a device before anything opens it (which could wait for ever).
+
+    Only :func:`os.stat` is called, which never opens the file; a missing file or a folder is
+    left to the reader, which names it.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    kind = _SPECIAL_FILES.get(stat.S_IFMT(mode))
+    if kind is not None:
+        raise RecordingError(f"{path} is {kind}, not a recording: give a video or .npz file")
 
 
 def _too_long(path: Path) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
@@ -23,6 +24,7 @@ import pytest
 import yaml
 
 from formcheck.cli import main
+from formcheck.history.database import sqlite_file
 from formcheck.specs.loader import specs_dir
 from tests.support.inputs import squat_series, write_video
 
@@ -293,6 +295,114 @@ ROWS = [
         "cannot be used as a pose model",
         id="fake-model",
     ),
+    # scenario: --json names the history database (it would replace every patient's history)
+    pytest.param(
+        lambda w: analyze(w.npz, "--json", _history_file(""), "--force"),
+        2,
+        "is an input of this command",
+        id="json-is-the-history-database",
+    ),
+    # scenario: --save-landmarks names the database's write-ahead log, through a link
+    pytest.param(
+        lambda w: analyze(
+            w.npz, "--save-landmarks", _link(w.root / "h.npz", _history_file("-wal")), "--force"
+        ),
+        2,
+        "is an input of this command",
+        id="landmarks-link-to-the-history-wal",
+    ),
+    # scenario: program --json names the database's rollback journal
+    pytest.param(
+        lambda w: ["program", str(w.program), str(w.npz), "--json", str(_history_file("-journal"))],
+        2,
+        "is an input of this command",
+        id="program-json-is-the-history-journal",
+    ),
+    # scenario: a named pipe as the video (opening it would wait for a writer for ever)
+    pytest.param(
+        lambda w: analyze(_fifo(w.root / "pipe.mp4")),
+        2,
+        "is a named pipe (FIFO), not a recording",
+        id="fifo-as-video",
+    ),
+    # scenario: a character device as the video (reading /dev/zero never ends)
+    pytest.param(
+        lambda w: analyze(Path("/dev/zero")),
+        2,
+        "is a character device, not a recording",
+        id="char-device-as-video",
+    ),
+    # scenario: a socket as the landmark file
+    pytest.param(
+        lambda w: analyze(_socket(w.root / "s.npz")),
+        2,
+        "is a socket, not a recording",
+        id="socket-as-landmarks",
+    ),
+    # scenario: a named pipe as the program file
+    pytest.param(
+        lambda w: ["program", str(_fifo(w.root / "prog.yaml")), str(w.npz)],
+        2,
+        "a pipe, socket or device, not a file",
+        id="fifo-as-program",
+    ),
+    # scenario: a timestamp of 1e300 s in a landmark file
+    pytest.param(
+        lambda w: analyze(_npz_with(w.root / "t.npz", "t_s", 1e300)),
+        2,
+        "timestamp",
+        id="npz-time-1e300",
+    ),
+    # scenario: a coordinate of 1e300 px in a landmark file
+    pytest.param(
+        lambda w: analyze(_npz_with(w.root / "xy.npz", "xy_px", 1e300)),
+        2,
+        "xy_px is beyond 1e+06 in size in frame 3",
+        id="npz-coordinate-1e300",
+    ),
+    # scenario: a YAML boolean where a number is meant (yes would become a limit of 1.0)
+    pytest.param(
+        lambda w: analyze(w.npz, *_spec_edit(w, "ok: {max: 0.2}", "ok: {max: yes}")),
+        2,
+        "'max' must be a number, not true",
+        id="spec-boolean-as-number",
+    ),
+    # scenario: a key given twice in a spec (YAML keeps the last without a word)
+    pytest.param(
+        lambda w: analyze(w.npz, *_spec_edit(w, "ok: {max: 0.2}", "ok: {max: 0.2, max: 0.9}")),
+        2,
+        "the key 'max' is given twice in one mapping",
+        id="spec-duplicate-key",
+    ),
+    # scenario: a merge key in a spec
+    pytest.param(
+        lambda w: analyze(w.npz, *_spec_edit(w, "ok: {max: 0.2}", "ok: {<<: {max: 13}}")),
+        2,
+        "YAML merge keys (<<) are not accepted",
+        id="spec-merge-key",
+    ),
+    # scenario: sets given twice in a program (2, then 20)
+    pytest.param(
+        lambda w: ["program", str(_text_file(w.root / "twice.yaml", _TWICE)), str(w.npz)],
+        2,
+        "the key 'sets' is given twice in one mapping (first on line 5)",
+        id="program-duplicate-key",
+    ),
+    # scenario: a YAML boolean as a program's number of sets (on would be 1 set)
+    pytest.param(
+        lambda w: [
+            "program",
+            str(
+                _text_file(
+                    w.root / "on.yaml", _TWICE.replace("sets: 2,\n     sets: 20", "sets: on")
+                )
+            ),
+            str(w.npz),
+        ],
+        2,
+        "'sets' must be a number, not true",
+        id="program-boolean-as-number",
+    ),
     # scenario: a video cut short by a failed copy, found while the model runs
     pytest.param(
         lambda w: analyze(
@@ -304,6 +414,57 @@ ROWS = [
         marks=pytest.mark.slow,
     ),
 ]
+
+
+_TWICE = """id: twice
+title: Twice
+summary: Sets given twice.
+exercises:
+  - {exercise: box_squat, sets: 2,
+     sets: 20, reps: 2}
+"""
+
+
+def _history_file(end: str) -> Path:
+    """The default history database (in the tests' throwaway data folder) or a companion."""
+    path = sqlite_file()
+    assert path is not None
+    return path.with_name(path.name + end)
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _socket(path: Path) -> Path:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()  # the socket file stays
+    return path
+
+
+def _npz_with(path: Path, name: str, value: float) -> Path:
+    series = squat_series()
+    if name == "t_s":
+        series.t_s[-1] = value
+    else:
+        series.xy_px[3, 5, 0] = value
+    series.save(path)
+    return path
+
+
+def _spec_edit(w: Workspace, old: str, new: str) -> list[str]:
+    spec = w.root / "specs" / "box_squat.yaml"
+    text = spec.read_text()
+    assert old in text
+    spec.write_text(text.replace(old, new))
+    return []
+
+
+def _text_file(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def _link(link: Path, target: Path) -> Path:
@@ -402,3 +563,79 @@ def test_fake_model_prints_one_line_and_no_mediapipe_log(ws: Workspace) -> None:
     assert loud.returncode == 2
     assert len(loud.stderr.splitlines()) > 1
     one_error_line(loud.stderr, loud.stdout)
+
+
+def test_an_output_name_as_long_as_the_file_system_takes_is_written(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 245 characters: the temporary name beside it must be shorter than the 255 a name may have.
+    out = ws.root / ("r" * 240 + ".json")
+    assert main(["analyze", str(ws.npz), "--exercise", "box_squat", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["reps"]["count"] == 2
+    assert [p.name for p in ws.root.iterdir() if p.name.startswith(".")] == []
+
+
+# (scenario, frame step over the 20 fps replay, whether the warning is printed)
+FRAME_RATES = [
+    # a slide-show clip: one frame every 2 s
+    ("half_a_frame_a_second", 40, True),
+    # 4 frames a second, just under the limit
+    ("four_a_second", 5, True),
+    # 20 frames a second
+    ("full_rate", 1, False),
+]
+
+
+@pytest.mark.parametrize(("name", "step", "warned"), FRAME_RATES, ids=[f[0] for f in FRAME_RATES])
+def test_analyze_warns_when_too_few_frames_a_second_were_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, step: int, warned: bool
+) -> None:
+    npz = tmp_path / "slow.npz"
+    squat_series().every(step).save(npz)
+    assert main(["analyze", str(npz), "--exercise", "box_squat"]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("formcheck: warning:")]
+    assert len(lines) == (1 if warned else 0), err
+    if warned:
+        assert "frames a second were analysed (under 5)" in lines[0]
+
+
+def test_a_program_with_no_set_done_is_not_finished(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ws.root / "program.json"
+    assert main(["program", str(ws.program), "-", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert (data["finished"], data["sets_done"], data["sets_planned"]) == (False, 0, 1)
+    assert main(["program", str(ws.program), str(ws.npz), "--json", str(out), "--force"]) == 0
+    data = json.loads(out.read_text())
+    assert (data["finished"], data["sets_done"], data["sets_planned"]) == (True, 1, 1)
+
+
+def test_validate_specs_checks_the_folder_given_and_only_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(specs_dir() / "box_squat.yaml", one)
+    assert main(["validate-specs", str(one)]) == 0  # no installed program is judged by it
+    assert capsys.readouterr().out.splitlines() == ["1 of 1 specs valid"]
+
+
+def test_validate_specs_blames_a_broken_base_spec_on_the_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    base = (specs_dir() / "box_squat.yaml").read_text().replace("ok: {max: 0.2}", "ok: {max: yes}")
+    (folder / "box_squat.yaml").write_text(base)
+    (folder / "deep_squat.yaml").write_text(
+        "based_on: box_squat\nid: deep_squat\ntitle: Deep squat\n"
+    )
+    assert main(["validate-specs", str(folder)]) == 2
+    err = capsys.readouterr().err
+    invalid = [ln for ln in err.splitlines() if ln.startswith("INVALID")]
+    assert invalid[0].startswith("INVALID box_squat.yaml: rules.")
+    assert "'max' must be a number" in invalid[0]
+    assert invalid[1].startswith("INVALID deep_squat.yaml: based_on 'box_squat', which is invalid:")
+    assert "box_squat.yaml: rules." in invalid[1]

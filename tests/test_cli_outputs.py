@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from formcheck import cli
+from formcheck import outputs as outputs_module
 from formcheck.landmarks import LandmarkSeries
 from formcheck.outputs import OutputError, stage_outputs
 from formcheck.results import NonFiniteNumberError, json_text, result_schema
@@ -367,3 +368,41 @@ def test_a_stop_during_annotation_leaves_only_the_input(
     assert proc.returncode == code, err
     assert err.splitlines() == [line]
     assert _files(tmp_path) == ["in.mp4"]
+
+
+def test_a_temporary_name_taken_by_a_link_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = iter(["aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    monkeypatch.setattr(outputs_module.secrets, "token_hex", lambda _n: next(names))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's")
+    (tmp_path / ".fc-aaaaaaaaaaaa.json").symlink_to(victim)  # planted where the first name falls
+    with stage_outputs({"--json": tmp_path / "r.json"}, []) as staged:
+        assert staged.path("--json").name == ".fc-bbbbbbbbbbbb.json"
+        staged.path("--json").write_text("result")
+        staged.commit()
+    assert victim.read_text() == "someone else's"
+    assert (tmp_path / "r.json").read_text() == "result"
+
+
+@pytest.mark.parametrize(
+    ("private", "mode"),
+    [
+        # patient data (exports, reports, backups): this user only, whatever the umask
+        (True, 0o600),
+        # other outputs: as the umask (022) says
+        (False, 0o644),
+    ],
+)
+def test_private_outputs_are_readable_by_their_owner_only(
+    tmp_path: Path, private: bool, mode: int
+) -> None:
+    old = os.umask(0o022)
+    try:
+        with stage_outputs({"--json": tmp_path / "r.json"}, [], private=private) as staged:
+            staged.path("--json").write_text("{}")
+            (done,) = staged.commit()
+    finally:
+        os.umask(old)
+    assert oct(done.stat().st_mode & 0o777) == oct(mode)

@@ -10,9 +10,11 @@ import itertools
 import json
 import os
 import select
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
 from tests.postgres import Cluster
 from tests.support.history import sample_context, sample_result
+from tests.support.paths import REPO
 
 FPS = 30.0
 
@@ -425,3 +428,74 @@ def test_an_export_never_writes_through_a_planted_link(tmp_path: Path) -> None:
     assert oct(out.stat().st_mode & 0o777) == oct(0o600)  # patient data: private
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history"))
     assert names == sorted(["anna.json", "anna.json.partial", ".anna.json.partial", "victim.txt"])
+
+
+def test_a_name_written_into_the_database_directly_is_printed_harmlessly(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        store.add_patient("Anna")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # as any writer of a shared database could
+        conn.execute(text("UPDATE patients SET name = :n"), {"n": "x\x1b]0;owned\x07\u202eY"})
+    engine.dispose()
+    listed = run_cli(db_url, "patients", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout and "\u202e" not in listed.stdout
+    assert "x\\u001b]0;owned\\u0007\\u202eY" in listed.stdout
+
+
+def test_delete_leaves_and_lists_a_file_that_is_not_its_recording(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    victim = tmp_path / "thesis.docx"
+    victim.write_text("not a recording")
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna")
+        sid = store.save_session(anna.id, sample_result(1), sample_context(1))
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # a shared database's row can name any file
+        conn.execute(
+            text("UPDATE sessions SET recording_path = :p WHERE id = :id"),
+            {"p": str(victim), "id": sid},
+        )
+    engine.dispose()
+    deleted = run_cli(db_url, "history", "delete", "--patient", "Anna", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.splitlines() == [
+        "deleted Anna (id 1): 1 sessions, 0 recordings",
+        f"  not removed: {victim} (not a recording formcheck made in this patient's recordings "
+        "folder)",
+    ]
+    assert victim.read_text() == "not a recording"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to run the command as another user (setpriv)",
+)
+def test_a_database_open_to_others_that_cannot_be_made_private_is_refused() -> None:
+    # Another user's history, readable by everyone: formcheck run by someone else cannot
+    # narrow it (only the owner can), so it refuses to use it rather than go on exposing it.
+    folder = Path(tempfile.mkdtemp(prefix="formcheck-foreign-"))
+    try:
+        folder.chmod(0o755)
+        database = folder / "history.sqlite3"
+        with HistoryStore(f"sqlite:///{database}") as store:
+            store.add_patient("Anna")
+        database.chmod(0o644)
+        before = database.read_bytes()
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        env = {
+            **os.environ, "FORMCHECK_DB": f"sqlite:///{database}", "HOME": str(folder),
+            "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+        }  # fmt: skip
+        proc = subprocess.run(
+            [*nobody, sys.executable, "-m", "formcheck.cli", "patients", "list"],
+            capture_output=True, text=True, env=env, cwd=folder, timeout=120,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        line = single_error_line(proc)
+        assert "can be read by other users (mode 644) and cannot be made private" in line
+        assert oct(database.stat().st_mode & 0o777) == oct(0o644)
+        assert database.read_bytes() == before
+    finally:
+        shutil.rmtree(folder)

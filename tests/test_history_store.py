@@ -651,18 +651,21 @@ def test_a_name_of_digits_is_a_name_and_an_id_is_asked_for_as_one(store: History
     assert store.patient("Jose\u0301") == jose == store.patient("Jos\u00e9")
 
 
-# (scenario, folder mode, database file mode before opening): each ends 0700 / 0600
+# (scenario, folder mode, database file mode before opening, file mode after): the group's and
+# others' permissions go, the owner's stay
 LOOSE_MODES = [
     # a database and folder readable by every user of the machine (the umask's 0644 / 0755)
-    ("world_readable", 0o755, 0o644),
+    ("world_readable", 0o755, 0o644, 0o600),
     # writable by the group
-    ("group_writable", 0o770, 0o660),
+    ("group_writable", 0o770, 0o660, 0o600),
+    # made read-only on purpose, for everyone: stays read-only for its owner
+    ("read_only", 0o755, 0o444, 0o400),
     # already private: no notice
-    ("private", 0o700, 0o600),
+    ("private", 0o700, 0o600, 0o600),
 ]
 
 
-@pytest.mark.parametrize(("name", "folder_mode", "file_mode"), LOOSE_MODES,
+@pytest.mark.parametrize(("name", "folder_mode", "file_mode", "after"), LOOSE_MODES,
                          ids=[m[0] for m in LOOSE_MODES])  # fmt: skip
 def test_the_history_is_private_at_rest(
     tmp_path: Path,
@@ -671,6 +674,7 @@ def test_the_history_is_private_at_rest(
     name: str,
     folder_mode: int,
     file_mode: int,
+    after: int,
 ) -> None:
     monkeypatch.delenv("FORMCHECK_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -693,7 +697,7 @@ def test_the_history_is_private_at_rest(
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
     for f in files:
         if f.exists():
-            assert oct(f.stat().st_mode & 0o777) == oct(0o600), f.name
+            assert oct(f.stat().st_mode & 0o777) == oct(after), f.name
     if name == "private":
         assert err == ""
     else:

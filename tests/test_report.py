@@ -23,6 +23,7 @@ from formcheck.cli import main
 from formcheck.history.from_result import context_for
 from formcheck.history.records import Patient, StoredSession
 from formcheck.history.store import HistoryStore
+from formcheck.report.pdf import FALLBACK_FONTS
 from formcheck.report.stills import frame_at
 from formcheck.report.trends import (
     Period,
@@ -273,6 +274,12 @@ BAD_INPUT = [
     (["--pdf", "{tmp}/exists.pdf"], "already exists; pass --force"),
     (["--pdf", "{tmp}/history.sqlite3", "--force"], "is an input of this command"),
     (["--pdf", "{tmp}/no/such/folder/r.pdf"], "does not exist"),
+    # the database's write-ahead log and journal are the database too, existing or not
+    (["--pdf", "{tmp}/history.sqlite3-wal", "--force"], "is an input of this command"),
+    (["--pdf", "{tmp}/history.sqlite3-journal", "--force"], "is an input of this command"),
+    # the ends of the calendar: one line, not an overflow or a database's SQL
+    (["--to", "9999-12-31", "--pdf", "{tmp}/r.pdf"], "--to 9999-12-31 is out of range"),
+    (["--from", "0001-01-01", "--pdf", "{tmp}/r.pdf"], "--from 0001-01-01 is out of range"),
 ]
 
 
@@ -293,7 +300,7 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(err) == 1 and err[0].startswith("formcheck: error: ") and says in err[0], err
     assert (tmp_path / "exists.pdf").read_bytes() == b"keep me"
     assert (tmp_path / "history.sqlite3").read_bytes() == before
-    assert not list(tmp_path.glob(".*partial*")), "no temporary file left behind"
+    assert not list(tmp_path.glob(".*")), "no temporary file left behind"
 
 
 def test_unknown_patient_is_one_line(history_file: str, tmp_path: Path, capsys: Any) -> None:
@@ -436,3 +443,77 @@ def test_period_bounds(
     period = Period(first, last)
     assert (period.days, period.bounds()) == (days, (since, until))
     assert period.label == f"{first.isoformat()} to {last.isoformat()}"
+
+
+# (scenario, patient name, a font the PDF must embed for it, or None)
+NAMES = [
+    # Japanese
+    ("japanese", "山田 太郎", "NotoSansCJK"),
+    # Korean
+    ("korean", "김민준", "NotoSansCJK"),
+    # Chinese with a Latin name beside it
+    ("chinese", "王小明 (Wang)", "NotoSansCJK"),
+    # an emoji beside a name
+    ("emoji", "Ana 🙂", "Symbola"),
+    # 200 characters with no space at all: must wrap, not run off the page
+    ("long_unbroken", "W" * 200, None),
+    # 200 characters of words
+    ("long_words", " ".join(["Maximiliane-Konstanze"] * 8) + " von Hohenzollern", None),
+]
+
+
+def _words_with_boxes(pdf: Path) -> list[tuple[str, float]]:
+    """(word, right edge in points) for every word pdftotext finds on the pages."""
+    html = subprocess.run(
+        [poppler("pdftotext"), "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return [
+        (word, float(x_max))
+        for x_max, word in re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" '
+                                      r'yMax="[\d.]+">([^<]*)</word>', html)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "patient", "font"), NAMES, ids=[n[0] for n in NAMES])
+def test_every_patient_name_is_printed_whole_on_the_page(
+    tmp_path: Path, name: str, patient: str, font: str | None
+) -> None:
+    if font is not None and not any(Path(f).is_file() for f in FALLBACK_FONTS[font][0]):
+        pytest.skip(
+            f"the {font} font is not installed (apt-get install fonts-noto-cjk fonts-symbola)"
+        )
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        someone = store.add_patient(patient)
+        save(store, someone, as_dict(squat_session([FULL_DEG])), at_local(0, 9))
+    out = tmp_path / "report.pdf"
+    code = main(
+        ["report", "--patient-id", str(someone.id), *PERIOD_ARGS, "--pdf", str(out),
+         "--db", db_url]
+    )  # fmt: skip
+    assert code == 0
+    words = _words_with_boxes(out)
+    printed = "".join(w for w, _ in words)
+    assert "".join(patient.split()) in printed  # every character drawn, none dropped
+    page_width_pt = 595.3
+    assert max(x for _, x in words) <= page_width_pt - 20  # nothing past the right margin
+    fonts = subprocess.run(
+        [poppler("pdffonts"), str(out)], check=True, capture_output=True, text=True
+    ).stdout
+    if font is not None:
+        assert font in fonts, fonts
+    else:
+        assert "NotoSansCJK" not in fonts  # a Latin name loads no CJK font
+
+
+def test_the_widest_period_works_on_every_database(db_url: str, tmp_path: Path) -> None:
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna K")
+        save(store, anna, as_dict(squat_session([FULL_DEG])), at_local(0, 9))
+    out = tmp_path / "all.pdf"
+    code = main(
+        ["report", "--patient", "Anna K", "--from", "1900-01-01", "--to", "2999-12-31",
+         "--pdf", str(out), "--db", db_url]
+    )  # fmt: skip
+    assert code == 0
+    assert "1 session of 1 exercise" in " ".join(pdf_text(out, layout=False).split())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
+import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -68,9 +70,16 @@ def _extract_to(video: Path, model: Path, out: Path | None, as_live: bool) -> La
     series = extract_landmarks(video, model, as_live)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".partial.npz")
-        series.save(tmp)
-        tmp.replace(out)  # a killed run never leaves a half-written cache entry
+        # A fresh name created here (O_EXCL: never an existing file or a planted link), then
+        # renamed: a killed run never leaves a half-written cache entry.
+        tmp = out.with_name(f".fc-{secrets.token_hex(6)}.npz")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        os.close(os.open(tmp, flags, 0o600))
+        try:
+            series.save(tmp)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
     return series
 
 

@@ -37,7 +37,9 @@ def _local(t: datetime) -> str:
 
 def _summary(s: StoredSession) -> str:
     """One line per session for ``history list``."""
-    parts = [f"{s.id:>5}", _local(s.started_at), s.patient_name, s.exercise, s.source]
+    from formcheck.history.store import printable
+
+    parts = [f"{s.id:>5}", _local(s.started_at), printable(s.patient_name), s.exercise, s.source]
     if s.set_index is not None:
         parts.append(f"set {s.set_index}" + (f"/{s.sets_prescribed}" if s.sets_prescribed else ""))
     if s.reps_done or s.reps_prescribed:
@@ -151,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from formcheck.history.store import label
+    from formcheck.history.store import label, printable
 
     with _store(args.db) as store:
         patient = _patient(store, args)
@@ -166,7 +168,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     print(f"deleted {label(deleted.patient)}: {deleted.sessions} sessions, {files} recordings")
     for name in deleted.recordings_refused:
         print(
-            f"  not removed: {name} (not a recording formcheck made in this patient's "
+            f"  not removed: {printable(name)} (not a recording formcheck made in this patient's "
             "recordings folder)"
         )
     return 0
@@ -216,15 +218,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_patients_add(args: argparse.Namespace) -> int:
     with _store(args.db) as store:
         patient = store.add_patient(args.name)
-    print(f"patient {patient.id}: {patient.name}")
+    from formcheck.history.store import printable
+
+    print(f"patient {patient.id}: {printable(patient.name)}")
     return 0
 
 
 def cmd_patients_list(args: argparse.Namespace) -> int:
+    from formcheck.history.store import printable
+
     with _store(args.db) as store:
         patients = store.patients()
     for p in patients:
-        print(f"{p.id:>5}  {p.name}  (since {_local(p.created_at)})")
+        print(f"{p.id:>5}  {printable(p.name)}  (since {_local(p.created_at)})")
     if not patients:
         print("no patients yet: add one with 'formcheck patients add NAME'")
     return 0
@@ -338,4 +344,6 @@ def save_analysis(target: SaveTarget | None, result: dict[str, Any], spec: Exerc
     finally:
         target.store.close()
     if not target.quiet:
-        print(f"saved to history: session {session_id} for {target.patient.name}")
+        from formcheck.history.store import label
+
+        print(f"saved to history: session {session_id} for {label(target.patient)}")

@@ -129,22 +129,22 @@ def _notice(message: str) -> None:
     print(f"formcheck: notice: {message}", file=sys.stderr)
 
 
-def _make_private(path: Path, mode: int, what: str) -> None:
-    """Narrow ``path``'s permissions to ``mode`` when others could read or write it.
+def _make_private(path: Path, what: str) -> None:
+    """Take away every permission of the group and others on ``path``; the owner's stay as they
+    are (a database made read-only on purpose stays read-only).
 
     Raises:
         HistoryError: the permissions are looser and cannot be changed (another user's file).
     """
     try:
-        info = os.lstat(path)
+        info = os.stat(path)  # through a link (a data folder kept elsewhere): what it names
     except FileNotFoundError:
         return
     except OSError as exc:
         raise HistoryError(f"cannot check {what} {path}: {exc.strerror or exc}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise HistoryError(f"{what} {path} is a symbolic link; give the real path")
     if not info.st_mode & 0o077:
         return
+    mode = stat.S_IMODE(info.st_mode) & 0o700
     try:
         os.chmod(path, mode)
     except OSError as exc:
@@ -179,7 +179,7 @@ def prepare_sqlite_file(path: Path) -> None:
     if created or folder.absolute() == default:
         # A folder formcheck made (or its own data folder) holds only this user's data; a
         # folder the user chose for FORMCHECK_DB may be shared on purpose and is left as it is.
-        _make_private(folder, PRIVATE_FOLDER_MODE, "the history folder")
+        _make_private(folder, "the history folder")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         os.close(os.open(path, flags, PRIVATE_FILE_MODE))
@@ -190,7 +190,7 @@ def prepare_sqlite_file(path: Path) -> None:
             f"cannot create the history database {path}: {exc.strerror or exc}"
         ) from None
     for file in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
-        _make_private(file, PRIVATE_FILE_MODE, "the history database file")
+        _make_private(file, "the history database file")
 
 
 def _sqlite_engine(url: URL) -> Engine:

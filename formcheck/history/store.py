@@ -112,9 +112,19 @@ def parse_id(text: str | int, what: str) -> int:
     return value
 
 
+def printable(name: str) -> str:
+    """``name`` safe to print on a terminal: any character a name may not hold (a name saved
+    before names were checked, or written into a shared database directly) is shown as its
+    ``\\uXXXX`` code instead of acting (an escape sequence retitling the terminal, an override
+    turning the line around)."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in _REFUSED_CATEGORIES else c for c in name
+    )
+
+
 def label(patient: Patient) -> str:
     """``name (id N)``: which patient, beyond doubt, in prompts and reports of what was done."""
-    return f"{patient.name} (id {patient.id})"
+    return f"{printable(patient.name)} (id {patient.id})"
 
 
 class HistoryStore:

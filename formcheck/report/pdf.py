@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import matplotlib
@@ -43,6 +44,32 @@ MARGIN_MM = 12.0
 STRIP_HEIGHT_MM = figures.STRIP_HEIGHT_IN / figures.STRIP_WIDTH_IN * (210 - 2 * MARGIN_MM)
 STILL_BOX_MM = (42.0, 32.0)  # width, height a still may take
 FONT = "DejaVu"
+# Fonts for what DejaVu Sans lacks, used glyph by glyph (fpdf2's fallback fonts) and embedded as
+# the subset the report uses: Noto Sans CJK for Chinese, Japanese and Korean names (Debian's
+# fonts-noto-cjk, which the set-up installs; the paths other systems use follow) and Symbola for
+# emoji and other symbols (fonts-symbola).
+FALLBACK_FONTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # family: (regular files, bold files), the first that exists is used
+    "NotoSansCJK": (
+        (
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+            "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+            "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+        ),
+        (
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+            "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+            "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
+        ),
+    ),
+    "Symbola": (
+        (
+            "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+            "/usr/share/fonts/TTF/Symbola.ttf",
+        ),
+        (),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -72,15 +99,49 @@ def _fonts_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+@cache
+def _dejavu_chars() -> frozenset[int]:
+    """The code points DejaVu Sans draws."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(_fonts_dir() / "DejaVuSans.ttf"), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _first_file(paths: Sequence[str]) -> str | None:
+    return next((p for p in paths if Path(p).is_file()), None)
+
+
+def needs_fallback(text: str) -> bool:
+    """Does ``text`` hold a character DejaVu Sans cannot draw (CJK, emoji)?"""
+    drawn = _dejavu_chars()
+    return any(ord(c) not in drawn for c in text if not c.isspace())
+
+
 class _Pdf(FPDF):
-    def __init__(self, footer_text: str) -> None:
+    def __init__(self, footer_text: str, fallback: bool = False) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self._footer_text = footer_text
         self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
         self.set_auto_page_break(True, margin=MARGIN_MM)
         self.add_font(FONT, "", str(_fonts_dir() / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(_fonts_dir() / "DejaVuSans-Bold.ttf"))
+        if fallback:
+            # Loading a CJK font takes about 0.25 s: only for text that needs it.
+            self._add_fallback_fonts()
         self.set_font(FONT, size=9)
+
+    def _add_fallback_fonts(self) -> None:
+        families = []
+        for family, (regular, bold) in FALLBACK_FONTS.items():
+            regular_file = _first_file(regular)
+            if regular_file is None:
+                continue
+            self.add_font(family, "", regular_file)
+            self.add_font(family, "B", _first_file(bold) or regular_file)
+            families.append(family)
+        if families:
+            self.set_fallback_fonts(families, exact_match=False)
 
     def footer(self) -> None:
         self.set_y(-9)
@@ -294,10 +355,19 @@ def _fault_section(pdf: _Pdf, parts: _Parts, plans: Mapping[str, Plan]) -> None:
 
 def _render(data: ReportData, parts: _Parts, strips: int) -> _Pdf:
     made = data.made_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    pdf = _Pdf(f"formcheck {__version__}, made {made}")
+    pdf = _Pdf(f"formcheck {__version__}, made {made}", needs_fallback(data.patient.name))
     pdf.add_page()
     pdf.set_font(FONT, "B", 15)
-    pdf.cell(0, 8, f"Exercise report: {data.patient.name}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # A long name wraps onto more lines (a word longer than the line is broken) rather than
+    # running off the page.
+    pdf.multi_cell(
+        0,
+        7,
+        f"Exercise report: {data.patient.name}",
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.para(
         f"Period {data.period.label} ({_count(data.period.days, 'day')}): "
         f"{_count(len(data.sessions), 'session')} of {_count(len(parts.groups), 'exercise')}. "

@@ -9,15 +9,20 @@ cost gigabytes or a traceback:
   walked or merged (``based_on``), so the loader refuses the alias event itself;
 - deep nesting (``[[[[...``) ran PyYAML's recursive composer into a RecursionError;
 - a multi-megabyte file took minutes to parse with the pure-Python loader.
+
+Two things YAML allows would change what a clinician wrote without a word, so they are refused
+too: a key given twice in one mapping (PyYAML keeps the last: ``sets: 2`` then ``sets: 20`` ran
+20 sets) and merge keys (``<<``), which copy values in from elsewhere.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from yaml import AliasEvent, Event, Node, __with_libyaml__
+from yaml import AliasEvent, Event, MappingNode, Node, __with_libyaml__
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.parser import Parser
@@ -67,30 +72,59 @@ class _Composer(Composer):
         return node
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Constructor(SafeConstructor):
+    """PyYAML's safe constructor, refusing merge keys and keys given twice in one mapping."""
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            line = key_node.start_mark.line + 1 if key_node.start_mark else 0
+            if key_node.tag == _MERGE_TAG:
+                raise YamlLimitError(
+                    f"line {line}: YAML merge keys (<<) are not accepted; write the values out "
+                    "in full"
+                )
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # a key that is itself a list or mapping: refused later
+                continue
+            if first is not None:
+                raise YamlLimitError(
+                    f"line {line}: the key {key!r} is given twice in one mapping (first on "
+                    f"line {first}); keep one"
+                )
+            seen[key] = line
+        super().flatten_mapping(node)
+
+
 if __with_libyaml__:
     from yaml._yaml import CParser
 
-    class _BoundedLoader(_Composer, CParser, SafeConstructor, Resolver):
+    class _BoundedLoader(_Composer, CParser, _Constructor, Resolver):
         """libyaml scans and parses (3-5 times faster than PyYAML's own parser on a 256 KB
         file); the Python composer above builds the nodes, so its checks still apply."""
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
-            SafeConstructor.__init__(self)
+            _Constructor.__init__(self)
             Resolver.__init__(self)
             _Composer.__init__(self)
 
 else:  # a PyYAML built without libyaml
 
     class _BoundedLoader(  # type: ignore[no-redef]
-        Reader, Scanner, Parser, _Composer, SafeConstructor, Resolver
+        Reader, Scanner, Parser, _Composer, _Constructor, Resolver
     ):
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
             _Composer.__init__(self)
-            SafeConstructor.__init__(self)
+            _Constructor.__init__(self)
             Resolver.__init__(self)
 
 
@@ -99,8 +133,14 @@ def read_bounded_yaml(path: Path) -> Any:
 
     Raises:
         OSError: The file cannot be opened or read.
-        YamlLimitError: Too large, not UTF-8, not YAML, an alias, or nested too deep.
+        YamlLimitError: Not a regular file, too large, not UTF-8, not YAML, an alias, a merge
+            key, a key given twice, or nested too deep.
     """
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        # A pipe or a device would block the read, or never end it.
+        kind = "a folder" if stat.S_ISDIR(mode) else "a pipe, socket or device"
+        raise YamlLimitError(f"{kind}, not a file")
     with path.open("rb") as f:
         raw = f.read(MAX_YAML_BYTES + 1)  # never more, whatever the file claims to be
     if len(raw) > MAX_YAML_BYTES:

@@ -115,10 +115,20 @@ def _resolve_base(path: Path, data: dict[str, Any], seen: tuple[str, ...] = ()) 
 
 def load_spec_file(path: Path) -> ExerciseSpec:
     """Read and validate one spec file, raising :class:`SpecError` with file, key and reason."""
-    data = _resolve_base(path, read_yaml_mapping(path))
+    own = read_yaml_mapping(path)
+    data = _resolve_base(path, own)
     try:
         spec = ExerciseSpec.model_validate(data)
     except ValidationError as exc:
+        base_id = own.get("based_on")
+        if base_id is not None:
+            # A fault in the base is the base's: said so, naming its file, not blamed on this one.
+            try:
+                load_spec_file(path.with_name(f"{base_id}.yaml"))
+            except SpecError as base_error:
+                raise SpecError(
+                    f"{path.name}: based_on {base_id!r}, which is invalid: {base_error}"
+                ) from None
         raise SpecError(format_validation(path, exc)) from None
     unknown = sorted(set(spec.signals) - set(SIGNALS))
     if unknown:

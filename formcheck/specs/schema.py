@@ -22,7 +22,9 @@ Vocabulary:
 from __future__ import annotations
 
 import re
-from typing import Literal
+import types
+import typing
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -54,10 +56,45 @@ MAX_REST_S = 600.0
 MAX_PER_DAY = 10
 
 
+def _takes_a_number(annotation: Any) -> bool:
+    """Is ``annotation`` a number type (``int``, ``float``, or a union or ``Annotated`` of one)?
+    ``bool`` is not: a yes/no field takes yes and no."""
+    if annotation in (int, float):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        return any(_takes_a_number(a) for a in typing.get_args(annotation))
+    return False
+
+
+def refuse_booleans_as_numbers(model: type[BaseModel], data: Any) -> Any:
+    """Refuse ``true``/``false`` where ``model`` takes a number.
+
+    YAML reads ``yes``, ``no``, ``on``, ``off``, ``true`` and ``false`` as booleans, and pydantic
+    would take a boolean as the number 1 or 0: ``ok: {max: yes}`` became a limit of 1.0.
+    """
+    if not isinstance(data, dict):
+        return data
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        value = data.get(key)
+        if isinstance(value, bool) and _takes_a_number(info.annotation):
+            raise ValueError(
+                f"'{key}' must be a number, not {str(value).lower()} (YAML reads yes, no, on, "
+                "off, true and false as true or false)"
+            )
+    return data
+
+
 class _Strict(BaseModel):
     # NaN and infinity are refused in every number: ``max: .nan`` would make a band that nothing
     # fails and ``min_persist_s: .inf`` a rule that never fires, both silently.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        return refuse_booleans_as_numbers(cls, data)
 
 
 class Band(_Strict):

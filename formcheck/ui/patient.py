@@ -161,10 +161,17 @@ def _delete(patient: Patient) -> None:
         )
         return
     recordings = len(deleted.recordings_removed)
+    refused = len(deleted.recordings_refused)
+    left = (
+        f" {refused} listed files were not recordings formcheck made for this patient and were "
+        "left where they are."
+        if refused
+        else ""
+    )
     st.session_state[NOTICE_KEY] = (
         "success",
         f"Deleted {shown_name(patient)} (id {patient.id}): {deleted.sessions} saved sessions and "
-        f"{recordings} recordings.",
+        f"{recordings} recordings.{left}",
     )
     _choose(None)
     st.session_state[CONFIRM_KEY] = False

@@ -27,7 +27,10 @@ REPO = Path(__file__).resolve().parents[2]
 CLIPS_DIR = REPO.parent / "shared" / "clips"
 SQUAT_CLIP = CLIPS_DIR / "squat_barbell_back_side.mp4"  # labelled: 3 reps, side view, 8.5 s
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("FORMCHECK_SCREENSHOT_DIR", REPO / "docs" / "screenshots"))
+# Where the tests' page screenshots go: a throwaway folder, unless this names one. The README's
+# pictures in docs/screenshots are made on purpose by `make screenshots`
+# (python -m tests.browser.screenshots), so running the tests never changes a tracked file.
+SCREENSHOT_DIR_VAR = "FORMCHECK_SCREENSHOT_DIR"
 
 # The fake webcam: the squat clip letterboxed to 640x480 at 15 fps, with the first frame held for
 # LEAD_S before and the last frame held for TAIL_S after. Chromium loops the file; the still tail
@@ -235,12 +238,15 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def screenshot() -> Callable[[Any, str], Path]:
-    """Save a page screenshot under ``docs/screenshots`` (or ``$FORMCHECK_SCREENSHOT_DIR``)."""
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
+    """Save a page screenshot in a throwaway folder, or in ``$FORMCHECK_SCREENSHOT_DIR`` (the
+    README's pictures, made by ``python -m tests.browser.screenshots``)."""
+    chosen = os.environ.get(SCREENSHOT_DIR_VAR)
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
     def take(page: Any, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         # Streamlit scrolls inside its main container, not the document, so a "full page" shot
         # would stop at the viewport: grow the viewport to the content for the picture instead.
         size = page.viewport_size
