@@ -107,9 +107,10 @@ def _json_text(data: Any) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from formcheck.analyze import analyze_recording
     from formcheck.history import cli as history_cli
-    from formcheck.recordings import LANDMARKS_SUFFIX, analyze_recording
     from formcheck.results import RunInfo, to_dict
+    from formcheck.source.recording import LANDMARKS_SUFFIX
 
     spec = _load_spec(args.exercise)
     history_target = history_cli.open_target(args)  # an unknown patient fails before the work
@@ -153,7 +154,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _open_recording(path: Path) -> Any:
-    from formcheck.recordings import RecordingError, open_recording
+    from formcheck.source.recording import RecordingError, open_recording
 
     try:
         return open_recording(path)
@@ -165,7 +166,7 @@ def _open_recording(path: Path) -> Any:
 def _recording_errors() -> Iterator[None]:
     """A recording that fails part-way, or a model that cannot load: one line, exit 2."""
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.recordings import RecordingError
+    from formcheck.source.recording import RecordingError
 
     try:
         yield
@@ -175,7 +176,7 @@ def _recording_errors() -> Iterator[None]:
 
 def _check_annotatable(info: Any, out: Path) -> None:
     from formcheck.render.annotate import check_annotatable
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     try:
         check_annotatable(info, out)
@@ -185,7 +186,7 @@ def _check_annotatable(info: Any, out: Path) -> None:
 
 def _write_annotated(video: Path, staged: StagedOutputs, spec: ExerciseSpec, analysis: Any) -> None:
     from formcheck.render.annotate import write_annotated
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     try:
         write_annotated(video, staged.path("--annotate"), spec, analysis)
@@ -296,13 +297,13 @@ def cmd_program(args: argparse.Namespace) -> int:
                 f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
                 f"{program.id}: give at most one per exercise, in program order"
             )
-        from formcheck.recordings import poses
+        from formcheck.source.poses import recording_poses
 
         opened = [None if name == "-" else _open_recording(Path(name)) for name in args.inputs]
         model = None
         if any(r is not None and not r.is_landmarks for r in opened):
             model = _model_path(args.model)
-        streams = [None if r is None else poses(r, model) for r in opened]
+        streams = [None if r is None else recording_poses(r, model) for r in opened]
         runner = ProgramRunner(program, specs)
         with _recording_errors():
             empty = run_recordings(runner, streams)
@@ -342,7 +343,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from formcheck.bench import benchmark
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     spec = _load_spec(args.exercise)
     path = Path(args.video)
@@ -386,7 +387,8 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
     from formcheck.corpus.report import format_table, markdown
     from formcheck.corpus.run import evaluate_corpus
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError
+    from formcheck.source.recording import RecordingError
+    from formcheck.source.video import VideoError
 
     jobs = args.jobs or os.cpu_count() or 1
     cache = Path(args.landmarks_cache) if args.landmarks_cache else None
@@ -409,7 +411,7 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
             frame_step=args.frame_step,
             as_live=args.as_live,
         )
-    except (ManifestError, VideoError, ModelInstallError) as exc:
+    except (ManifestError, VideoError, RecordingError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
     print(format_table(report))
     if staged.wanted("--json"):
