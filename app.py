@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from formcheck.ui import library_page, patient, practice_page, progress_page, review_page
+from formcheck.ui import library_page, patient, practice_page, progress_page, review_page, uploads
 
 # An emoji favicon is drawn by the browser; a ":material/...:" one is fetched from Google's servers.
 st.set_page_config(page_title="formcheck", page_icon="🧘", layout="wide")
@@ -37,6 +37,8 @@ pages = [
         url_path="library",
     ),
 ]
+# Clips left in the temporary folder by an app that was killed are removed when the next starts.
+uploads.sweep_abandoned_once()
 # The patient chooser is in the sidebar of every page: the pages that save read it.
 patient.sidebar()
 st.navigation(pages).run()

@@ -86,13 +86,15 @@ def _progress_bar(total_s: float, enabled: bool) -> tuple[Any, Callable[[float],
 def _stage(
     outputs: Mapping[str, str | None], inputs: Iterable[Path], args: argparse.Namespace
 ) -> StagedOutputs:
-    """The command's outputs checked against its inputs (and the specs and the model, which
-    every analysing command reads) before any work starts."""
+    """The command's outputs checked against its inputs (and the specs, the model and the
+    history database, which every analysing command reads or may write) before any work
+    starts."""
+    from formcheck.history.database import database_files
     from formcheck.pose.model_store import default_model_path
     from formcheck.specs.loader import specs_dir
 
     model = getattr(args, "model", None)
-    read = [*inputs, *specs_dir().glob("*.yaml")]
+    read = [*inputs, *specs_dir().glob("*.yaml"), *database_files()]
     read.append(Path(model).expanduser() if model else default_model_path())
     return stage_outputs(outputs, read, force=args.force)
 

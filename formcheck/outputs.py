@@ -4,8 +4,9 @@ Every path is checked before the analysis starts, so a typo costs nothing: an ou
 of the command's inputs (after following links) is refused even with ``--force``, as are two
 outputs naming the same file and an output that is a folder or a device; an existing file is
 replaced only with ``force``. Each output is first written to a hidden temporary file beside its
-target, created during the checks (which proves the folder exists and is writable), with the
-target's extension (PyAV picks the container by it, numpy adds ``.npz`` to names without it).
+target (a short random name, created exclusively, never through a link) made during the checks,
+which proves the folder exists and is writable; it keeps the target's extension (PyAV picks the
+container by it, numpy adds ``.npz`` to names without it).
 :meth:`StagedOutputs.commit` moves the finished files into place with :func:`os.replace`;
 leaving the ``with`` block without a commit (an error, Ctrl-C) deletes every temporary file.
 
@@ -68,14 +69,25 @@ def _check_target(option: str, target: Path, inputs: list[Path], force: bool) ->
         raise OutputError(f"{option} {target} already exists; pass --force to replace it")
 
 
-def _create_temp(option: str, target: Path) -> Path:
-    """An empty hidden file beside ``target`` with its extension, created here and now."""
+# The longest extension kept on a temporary name: enough for any real one (".mp4", ".npz",
+# ".json"), short enough that the name stays well under the 255 bytes a file name may have.
+_MAX_TEMP_SUFFIX = 16
+
+
+def _create_temp(option: str, target: Path, mode: int) -> Path:
+    """An empty hidden file beside ``target`` with its extension, created here and now.
+
+    The name is short (``.fc-<random>.<ext>``) so that any target name the file system takes
+    has a temporary name it takes too; it is created exclusively (``O_EXCL``), so an existing
+    file or a symbolic link planted there is never written through.
+    """
     folder = target.parent
+    suffix = target.suffix if len(target.suffix.encode()) <= _MAX_TEMP_SUFFIX else ""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
-        temp = folder / f".{target.name}.partial-{secrets.token_hex(4)}{target.suffix}"
+        temp = folder / f".fc-{secrets.token_hex(6)}{suffix}"
         try:
-            # Mode 0o666 lets the umask decide, as for any file the user creates.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            fd = os.open(temp, flags, mode)
         except FileExistsError:
             continue
         except FileNotFoundError:
@@ -103,13 +115,14 @@ class StagedOutputs:
     removes every temporary file it holds.
     """
 
-    def __init__(self, force: bool) -> None:
+    def __init__(self, force: bool, mode: int = 0o666) -> None:
         self._force = force
+        self._mode = mode
         self._targets: dict[str, Path] = {}
         self._temps: dict[str, Path] = {}
 
     def _add(self, option: str, target: Path) -> None:
-        self._temps[option] = _create_temp(option, target)
+        self._temps[option] = _create_temp(option, target, self._mode)
         self._targets[option] = target
 
     def wanted(self, option: str) -> bool:
@@ -164,6 +177,7 @@ def stage_outputs(
     outputs: Mapping[str, str | Path | None],
     inputs: Iterable[str | Path],
     force: bool = False,
+    private: bool = False,
 ) -> StagedOutputs:
     """Check a command's outputs against its inputs and each other, and create their temp files.
 
@@ -172,6 +186,8 @@ def stage_outputs(
             when the option was not given.
         inputs: Every file the command reads; an output may never be one of them.
         force: Replace existing files (never an input).
+        private: Create the files readable by this user only (0600): patient data. Otherwise
+            the umask decides, as for any file the user creates.
 
     Returns:
         The staged outputs, to use in a ``with`` block.
@@ -180,7 +196,7 @@ def stage_outputs(
         OutputError: The first problem found, naming the option and the path.
     """
     sources = [Path(p) for p in inputs]
-    staged = StagedOutputs(force)
+    staged = StagedOutputs(force, 0o600 if private else 0o666)
     given = {option: Path(p) for option, p in outputs.items() if p is not None and str(p) != ""}
     try:
         seen: dict[str, Path] = {}

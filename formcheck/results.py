@@ -161,6 +161,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                 "duration_s": _r(h.duration_s),
                 "side": h.side,
                 "rom": _rn(h.rom),
+                "rom_best": _rn(h.rom_best),
             }
             for h in result.holds
         ],
@@ -171,6 +172,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
                 "duration_s": _r(h.duration_s),
                 "side": h.side,
                 "rom": _rn(h.rom),
+                "rom_best": _rn(h.rom_best),
             }
             for h in result.short_holds
         ],

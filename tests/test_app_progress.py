@@ -171,7 +171,7 @@ def test_export_then_delete_my_data(db: Path) -> None:
     at.sidebar.checkbox(key=patient_ui.CONFIRM_KEY).check().run()
     at.sidebar.button(key="patient_delete").click().run()
     assert not at.exception
-    assert "Deleted Anna K: 2 saved sessions and 0 recordings." in texts(at.sidebar.success)
+    assert "Deleted Anna K (id 1): 2 saved sessions and 0 recordings." in texts(at.sidebar.success)
     assert at.sidebar.selectbox(key=patient_ui.CHOICE_KEY).value is None
     with store(db) as s:
         assert [p.name for p in s.patients()] == ["Ben"]
@@ -445,3 +445,117 @@ def test_a_clip_is_not_saved_when_unticked(
     assert not at.exception
     with store(db) as s:
         assert s.sessions(anna.id) == []
+
+
+# -- the progress plots as figures --------------------------------------------------------------
+
+PLOT_DAYS = {
+    "1 session": [0],
+    "2 sessions": [0, 1],
+    "3 sessions on one day": [0, 0, 0],
+    "3 sessions": [0, 1, 3],
+    "12 sessions": [0, 1, 2, 4, 6, 8, 9, 11, 14, 17, 20, 25],
+}
+
+
+def plot_sessions(days: list[int], kind: str) -> list[Any]:
+    """Stored sessions made by hand (:mod:`tests.support.stored`) on the given days."""
+    from tests.support.stored import rep_days, stretch_days
+
+    return stretch_days(days) if kind == "stretch" else rep_days(days)
+
+
+@pytest.mark.parametrize("kind", ["stretch", "reps"])
+@pytest.mark.parametrize("count", list(PLOT_DAYS))
+def test_every_progress_plot_spans_the_data_days_ticked_by_day(kind: str, count: str) -> None:
+    from formcheck.report.trends import plans_for
+    from formcheck.specs.loader import load_all_specs
+    from formcheck.ui import progress_plots
+    from tests.support.stored import DAY_0, local
+
+    days = PLOT_DAYS[count]
+    sessions = plot_sessions(days, kind)
+    plan = plans_for(load_all_specs())[sessions[0].exercise]
+    if kind == "stretch":
+        figures = [progress_plots.hold_figure(sessions, plan)]
+        figures.append(progress_plots.depth_figure(sessions, plan))
+    else:
+        figures = [progress_plots.reps_figure(sessions, plan)]
+        figures += [progress_plots.rom_figure(sessions, plan)]
+        figures.append(progress_plots.good_share_figure(sessions))
+    midnight = local(0, 0).replace(tzinfo=None)
+    for fig in figures:
+        assert fig is not None
+        axis = fig.layout.xaxis
+        low, high = ((x - midnight) / timedelta(days=1) for x in axis.range)
+        # The data's days with a little padding: never a span of years around one point.
+        assert -0.5 < low <= 0 and days[-1] + 1 <= high < days[-1] + 1.5, fig.layout.title.text
+        # One kind of tick: a day, at its noon, labelled day and month.
+        assert axis.type == "date" and axis.tickformat == "%d %b"
+        assert axis.tick0 == datetime.combine(DAY_0, datetime.min.time()).replace(hour=12)
+        assert axis.dtick % 86_400_000 == 0
+        assert (high - low) / (axis.dtick / 86_400_000) <= 9
+
+
+DEPTH_PLOTS = [
+    # (scenario, left depth, right depth, traces' names)
+    ("right short of the left", 100.0, 88.0,
+     ["left side", "left side: best", "right side (tighter)", "right side (tighter): best"]),
+    ("left short of the right", 88.0, 100.0,
+     ["left side (tighter)", "left side (tighter): best", "right side", "right side: best"]),
+    ("within 5 deg: even", 100.0, 97.0,
+     ["left side", "left side: best", "right side", "right side: best"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "names"), [pytest.param(*row[1:], id=row[0]) for row in DEPTH_PLOTS]
+)
+def test_the_depth_plot_has_each_side_and_names_the_tighter(
+    left: float, right: float, names: list[str]
+) -> None:
+    from formcheck.report.trends import plans_for
+    from formcheck.specs.loader import load_all_specs
+    from formcheck.ui import progress_plots
+    from tests.support.stored import hold, local, stored
+
+    sessions = [
+        stored(local(d), [hold("left", left + d, left + d + 3), hold("right", right + d)])
+        for d in (0, 2, 5)
+    ]
+    plan = plans_for(load_all_specs())["hip_flexor_kneeling_stretch"]
+    fig = progress_plots.depth_figure(sessions, plan)
+    assert fig is not None
+    # The right side's holds were saved without a best: no best trace for it.
+    assert [t.name for t in fig.data] == names[:3]
+    assert list(fig.data[0].y) == [left, left + 2, left + 5]
+    assert list(fig.data[1].y) == [left + 3, left + 5, left + 8]
+    assert list(fig.data[2].y) == [right, right + 2, right + 5]
+    title = fig.layout.title.text.replace("<br>", " ")
+    assert title.startswith("How deep you stretch: angle between the thighs")
+    tighter = [n for n in names if n.endswith("(tighter)")]
+    if tighter:
+        assert title.endswith(f"- {tighter[0].split()[0]} side tighter")
+    assert fig.layout.yaxis.title.text == "deg, higher is better"
+
+
+def test_a_stretch_without_a_measured_depth_has_no_depth_plot() -> None:
+    from formcheck.ui import progress_plots
+    from tests.support.stored import hold, local, stored
+
+    assert progress_plots.depth_figure([stored(local(0), [hold("left", None)])], None) is None
+
+
+def test_the_page_names_the_tighter_side_of_a_stretch(db: Path) -> None:
+    from tests.support.sessions import two_sided_stretch
+
+    with store(db) as s:
+        anna = s.add_patient("Anna K")
+    for day, (left, right) in [(2, (100.0, 88.0)), (1, (102.0, 90.0)), (0, (104.0, 91.0))]:
+        save(db, anna, two_sided_stretch(left, right), days_ago(day, 9) if day else this_morning())
+    at = choose(app().run(), anna)
+    assert not at.exception
+    assert "Depth: right side tighter: typically 90 against 102 deg (higher is better)." in (
+        texts(at.caption)
+    )
+    assert len(at.get("plotly_chart")) == 2  # longest hold, depth

@@ -7,10 +7,12 @@ import io
 import math
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from formcheck.analyze import Analysis, replay_series
 from formcheck.landmarks import LandmarkSeries, PoseFrame
 from formcheck.specs.loader import load_spec
-from formcheck.ui import review_page
+from formcheck.ui import review_page, uploads
 from formcheck.ui.plots import timeline_figure
 from formcheck.ui.review import (
     MAX_UPLOAD_MB,
@@ -48,6 +50,7 @@ from formcheck.ui.uploads import (
     remove_folder,
     save_clip,
     sweep,
+    sweep_abandoned,
 )
 from tests.factories import side_view_squat_frame
 from tests.support.goldens import LANDMARKS_DIR
@@ -370,11 +373,12 @@ def test_a_name_taken_by_a_symlink_is_skipped(
 ) -> None:
     victim = tmp_path / "victim"
     victim.mkdir()
-    (tmp_path / f"{FOLDER_PREFIX}taken").symlink_to(victim, target_is_directory=True)
+    taken = tmp_path / f"{FOLDER_PREFIX}{os.getpid()}-taken"
+    taken.symlink_to(victim, target_is_directory=True)
     # mkdtemp's next candidate names: the planted one first.
     monkeypatch.setattr(tempfile, "_get_candidate_names", lambda: iter(["taken", "fresh"]))
     folder = new_private_folder("s", tmp_path)
-    assert folder == tmp_path / f"{FOLDER_PREFIX}fresh" and not folder.is_symlink()
+    assert folder == tmp_path / f"{FOLDER_PREFIX}{os.getpid()}-fresh" and not folder.is_symlink()
     assert list(victim.iterdir()) == []
 
 
@@ -398,6 +402,49 @@ def test_sweep_removes_the_folders_of_ended_sessions(tmp_path: Path, registry: N
     assert sweep(lambda session_id: session_id == "live") == 1
     assert live.is_dir() and not ended.exists()
     assert registered_folders() == {live: "live"}
+
+
+def test_folders_a_killed_app_left_are_swept_by_the_next(
+    tmp_path: Path, registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uploads, "_swept", False)  # as in a freshly started app
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from formcheck.ui.uploads import new_private_folder\n"
+        "folder = new_private_folder('s', Path(sys.argv[1]))\n"
+        "(folder / 'clip.mp4').write_bytes(b'a patient clip')\n"
+        "print(folder, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL
+    left = Path(killed.stdout.strip())
+    assert (left / "clip.mp4").exists()  # kill -9 runs no clean-up
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        running = tmp_path / f"{FOLDER_PREFIX}{sleeper.pid}-abc"  # another app, still running
+        running.mkdir(mode=0o700)
+        old_unowned = tmp_path / f"{FOLDER_PREFIX}oldname"  # no process id, two days old
+        old_unowned.mkdir(mode=0o700)
+        os.utime(old_unowned, (time.time() - 2 * 86400,) * 2)
+        new_unowned = tmp_path / f"{FOLDER_PREFIX}newname"  # no process id, just made
+        new_unowned.mkdir(mode=0o700)
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / "keep.mp4").write_bytes(b"x")
+        link = tmp_path / f"{FOLDER_PREFIX}1-link"  # a link is never followed
+        link.symlink_to(elsewhere, target_is_directory=True)
+        mine = new_private_folder("s", tmp_path)  # this app's start sweeps once
+        assert sorted(sweep_abandoned(tmp_path)) == []  # already done
+        assert not left.exists() and not old_unowned.exists()
+        assert running.is_dir() and new_unowned.is_dir() and mine.is_dir() and link.is_symlink()
+        assert (elsewhere / "keep.mp4").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_folders_are_removed_when_the_app_stops(tmp_path: Path) -> None:

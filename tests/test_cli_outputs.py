@@ -362,7 +362,7 @@ def test_a_stop_during_annotation_leaves_only_the_input(
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.stat().st_size > 0 for p in tmp_path.glob(".r.mp4.partial-*.mp4")):
+        if any(p.stat().st_size > 0 for p in tmp_path.glob(".fc-*.mp4")):
             proc.send_signal(getattr(signal, signal_name))
             break
         time.sleep(0.01)

@@ -9,14 +9,18 @@ import io
 import itertools
 import json
 import os
+import select
+import sqlite3
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from formcheck.history.migrate import alembic_config
 from formcheck.history.store import HistoryStore
 from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
@@ -36,6 +40,16 @@ def run_cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         stdin=subprocess.DEVNULL,
         timeout=300,
     )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder`` but the database's own (which SQLite rewrites as it opens
+    it; its contents are checked through the store), with its bytes."""
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.is_file() and not p.is_symlink() and not p.name.startswith("history.sqlite3")
+    } | {p.name: b"link" for p in folder.iterdir() if p.is_symlink()}
 
 
 def single_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -96,7 +110,7 @@ def test_a_clip_saved_from_analyze_can_be_listed_shown_exported_and_deleted(
     assert saved.reps_good + saved.reps_faulty == 3
     assert saved.cannot_judge_share == pytest.approx(1 - data["assessable_fraction"], abs=1e-3)
 
-    listed = run_cli(db_url, "history", "list", "--patient", "1")
+    listed = run_cli(db_url, "history", "list", "--patient-id", "1")
     assert listed.returncode == 0, listed.stderr
     (line,) = listed.stdout.splitlines()
     assert "Anna K  box_squat  cli" in line and "reps 3/" in line
@@ -112,14 +126,14 @@ def test_a_clip_saved_from_analyze_can_be_listed_shown_exported_and_deleted(
     assert exported_json.returncode == 0, exported_json.stderr
     exported = json.loads(out_json.read_text())
     assert [s["id"] for s in exported["sessions"]] == [saved.id]
-    exported_csv = run_cli(db_url, "history", "export", "--patient", "1", "--csv", str(out_zip))
+    exported_csv = run_cli(db_url, "history", "export", "--patient", "#1", "--csv", str(out_zip))
     assert exported_csv.returncode == 0, exported_csv.stderr
     reps_csv = zipfile.ZipFile(out_zip).read("reps.csv").decode()
     assert len(list(csv.DictReader(io.StringIO(reps_csv)))) == 3
 
     deleted = run_cli(db_url, "history", "delete", "--patient", "Anna K", "--yes")
     assert deleted.returncode == 0, deleted.stderr
-    assert deleted.stdout.strip() == "deleted Anna K: 1 sessions, 0 recordings"
+    assert deleted.stdout.strip() == "deleted Anna K (id 1): 1 sessions, 0 recordings"
     assert run_cli(db_url, "history", "list").stdout.strip() == "no sessions saved"
     assert "no patients yet" in run_cli(db_url, "patients", "list").stdout
 
@@ -132,9 +146,10 @@ def _newer_schema(url: str) -> None:
 
 
 def _restore_schema(url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     engine.dispose()
 
 
@@ -156,7 +171,7 @@ BAD_INPUT = [
     # an export over a file already there
     ("export_would_replace",
      ["history", "export", "--patient", "Anna", "--csv", "EXISTING"], None, None,
-     "already exists: give --force to replace it"),
+     "already exists; pass --force to replace it"),
     # delete without --yes and no terminal to ask on
     ("delete_needs_yes", ["history", "delete", "--patient", "Anna"], None, None,
      "needs --yes when not run from a terminal"),
@@ -172,7 +187,7 @@ BAD_INPUT = [
     # saving with no patient named
     ("save_without_patient",
      ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--json", "OUT"], None,
-     None, "--save-to-history needs --patient ID"),
+     None, "--save-to-history needs --patient NAME or --patient-id N"),
     # saving for an unknown patient fails before the analysis writes anything
     ("save_unknown_patient",
      ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--patient", "Zoe",
@@ -180,6 +195,97 @@ BAD_INPUT = [
     # --patient alone would silently save nothing
     ("patient_without_save", ["analyze", "CLIP", "--exercise", "box_squat", "--patient", "Anna"],
      None, None, "--patient is only used with --save-to-history"),
+    # an export onto the database itself would replace every patient's history with one JSON
+    ("export_json_over_database",
+     ["history", "export", "--patient", "Anna", "--json", "DB", "--force"], None, None,
+     "is an input of this command"),
+    # ... or onto its write-ahead log, which holds the newest sets
+    ("export_csv_over_wal",
+     ["history", "export", "--patient", "Anna", "--csv", "DB-wal", "--force"], None, None,
+     "is an input of this command"),
+    # ... or its shared-memory index and rollback journal, existing or not
+    ("export_over_shm", ["history", "export", "--patient", "Anna", "--json", "DB-shm", "--force"],
+     None, None, "is an input of this command"),
+    ("export_over_journal",
+     ["history", "export", "--patient", "Anna", "--json", "DB-journal", "--force"], None, None,
+     "is an input of this command"),
+    # ... or through a symbolic link to it
+    ("export_through_link_to_database",
+     ["history", "export", "--patient", "Anna", "--json", "LINK", "--force"], None, None,
+     "is an input of this command"),
+    # analyze's JSON onto the database it saves to
+    ("analyze_json_over_database",
+     ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--patient", "Anna",
+      "--json", "DB", "--force"], None, None, "is an input of this command"),
+    # analyze's outputs never replace the history, saving or not
+    ("analyze_without_saving_over_database",
+     ["analyze", "CLIP", "--exercise", "box_squat", "--json", "DB-wal", "--force"], None,
+     None, "is an input of this command"),
+    # the report onto the database
+    ("report_over_database", ["report", "--patient", "Anna", "--pdf", "DB", "--force"], None,
+     None, "is an input of this command"),
+    # a backup onto the database it copies
+    ("backup_over_database", ["history", "backup", "DB", "--force"], None, None,
+     "is an input of this command"),
+    # restoring the database onto itself
+    ("restore_database_itself", ["history", "restore", "DB", "--yes"], None, None,
+     "is the history database itself"),
+    # restoring a file that is not a database
+    ("restore_not_a_database", ["history", "restore", "EXISTING", "--yes"], None, None,
+     "cannot be restored: file is not a database"),
+    # restoring a backup that is not there
+    ("restore_missing", ["history", "restore", "OUT", "--yes"], None, None, "no backup file"),
+    # restoring without --yes and no terminal to ask on
+    ("restore_needs_yes", ["history", "restore", "BACKUP"], None, None,
+     "restoring a backup needs --yes when not run from a terminal"),
+    # a PostgreSQL history is backed up with the server's tools: said how, nothing written
+    ("backup_postgresql", ["history", "backup", "OUT"],
+     "postgresql://u:secret@127.0.0.1:1/history", None, "pg_dump --format=custom"),
+    ("restore_postgresql", ["history", "restore", "BACKUP", "--yes"],
+     "postgresql://u:secret@127.0.0.1:1/history", None, "pg_restore"),
+    # 20-digit ids, everywhere an id is taken
+    ("show_huge_id", ["history", "show", "99999999999999999999"], None, None,
+     "unknown session id 99999999999999999999"),
+    ("list_huge_patient_id", ["history", "list", "--patient-id", "99999999999999999999"], None,
+     None, "unknown patient id 99999999999999999999"),
+    ("export_huge_patient_id",
+     ["history", "export", "--patient-id", "99999999999999999999", "--json", "OUT"], None, None,
+     "unknown patient id 99999999999999999999"),
+    ("delete_huge_patient_id",
+     ["history", "delete", "--patient", "#99999999999999999999", "--yes"], None, None,
+     "unknown patient id 99999999999999999999"),
+    ("report_huge_patient_id",
+     ["report", "--patient-id", "99999999999999999999", "--pdf", "OUT"], None, None,
+     "unknown patient id 99999999999999999999"),
+    ("analyze_huge_patient_id",
+     ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--patient-id",
+      "99999999999999999999", "--json", "OUT"], None, None,
+     "unknown patient id 99999999999999999999"),
+    # an id that is not a number
+    ("patient_id_not_a_number", ["history", "list", "--patient-id", "two"], None, None,
+     "a patient id is a number, not 'two'"),
+    # an id given as a name finds no patient named so (a name is always a name)
+    ("digits_are_a_name", ["history", "list", "--patient", "1"], None, None,
+     "unknown patient '1'"),
+    # dates at the ends of the calendar
+    ("report_to_year_9999", ["report", "--patient", "Anna", "--to", "9999-12-31", "--pdf", "OUT"],
+     None, None, "--to 9999-12-31 is out of range"),
+    ("report_from_year_1",
+     ["report", "--patient", "Anna", "--from", "0001-01-01", "--pdf", "OUT"], None, None,
+     "--from 0001-01-01 is out of range"),
+    # names that would hide or disguise what they say
+    ("name_with_terminal_escape", ["patients", "add", "x\x1b]0;owned\x07"], None, None,
+     "U+001B"),
+    ("name_with_bidi_override", ["patients", "add", "Anna\u202eK"], None, None,
+     "RIGHT-TO-LEFT OVERRIDE"),
+    ("name_with_zero_width_space", ["patients", "add", "An\u200bna"], None, None,
+     "ZERO WIDTH SPACE"),
+    ("name_look_alike", ["patients", "add", "ANNA"], None, None, "would look like 'Anna'"),
+    ("name_like_an_id", ["patients", "add", "#2"], None, None, "cannot start with '#'"),
+    # a read-only history is found before the analysis writes anything
+    ("read_only_history",
+     ["analyze", "CLIP", "--exercise", "box_squat", "--save-to-history", "--patient", "Anna",
+      "--json", "OUT"], "READ_ONLY", None, "attempt to write a readonly database"),
 ]  # fmt: skip
 
 
@@ -189,7 +295,8 @@ BAD_INPUT = [
 def test_bad_input_is_one_line_and_loses_nothing(
     tmp_path: Path, name: str, command: list[str], url: str | None, before, expected: str
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    database = tmp_path / "history.sqlite3"
+    db_url = f"sqlite:///{database}"
     with HistoryStore(db_url) as store:
         anna = store.add_patient("Anna")
         kept = store.save_session(anna.id, sample_result(3), sample_context(3))
@@ -198,15 +305,123 @@ def test_bad_input_is_one_line_and_loses_nothing(
     clip = squat_landmarks(tmp_path / "squats.npz") if "CLIP" in command else None
     out, existing = tmp_path / "out.json", tmp_path / "existing.zip"
     existing.write_text("an earlier export")
-    paths = {"CLIP": str(clip), "OUT": str(out), "EXISTING": str(existing)}
+    link = tmp_path / "link.json"
+    link.symlink_to(database)
+    backup = tmp_path / "backup.sqlite3"
+    backup.write_bytes(database.read_bytes())
+    paths = {
+        "CLIP": str(clip), "OUT": str(out), "EXISTING": str(existing), "LINK": str(link),
+        "DB": str(database), "DB-wal": f"{database}-wal", "DB-shm": f"{database}-shm",
+        "DB-journal": f"{database}-journal", "BACKUP": str(backup),
+    }  # fmt: skip
     args = [paths.get(a, a) for a in command]
+    if url == "READ_ONLY":
+        url = f"sqlite:///file:{database}?mode=ro&uri=true"
+    before_files = snapshot(tmp_path)
     line = single_error_line(run_cli(url or db_url, *args))
     assert expected in line
     assert "secret" not in line
     assert not out.exists()
     assert existing.read_text() == "an earlier export"
+    assert snapshot(tmp_path) == before_files  # no stray file, no input changed
     if before is _newer_schema:
         _restore_schema(db_url)
     with HistoryStore(db_url) as store:
         assert [p.name for p in store.patients()] == ["Anna"]
         assert store.session(kept).reps_done == len(sample_result(3)["reps"]["events"])
+
+
+def test_backup_and_restore_bring_back_every_session(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'data' / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna")
+        for i in range(3):
+            store.save_session(anna.id, sample_result(i), sample_context(i))
+        before = [(s.id, s.reps_done, s.faults) for s in store.sessions()]
+    out = tmp_path / "backup.sqlite3"
+    made = run_cli(db_url, "history", "backup", str(out))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == f"backed up the history (1 patients, 3 sessions) to {out}"
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+    assert not Path(f"{out}-wal").exists()  # one file: a rollback-journal database
+    assert run_cli(db_url, "history", "delete", "--patient", "Anna", "--yes").returncode == 0
+    assert run_cli(db_url, "patients", "add", "Ben").returncode == 0
+    restored = run_cli(db_url, "history", "restore", str(out), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    with HistoryStore(db_url) as store:
+        assert [p.name for p in store.patients()] == ["Anna"]
+        assert [(s.id, s.reps_done, s.faults) for s in store.sessions()] == before
+    with sqlite3.connect(tmp_path / "data" / "history.sqlite3") as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.sqlite3", "data"]
+
+
+def _ask_on_a_terminal(db_url: str, answer: str, *args: str) -> tuple[int, str]:
+    """Run the command with a real terminal as its input and output, answer its question."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formcheck.cli", *args],
+        stdin=follower, stdout=follower, stderr=follower,
+        env={**os.environ, "FORMCHECK_DB": db_url},
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while b"[y/N]" not in seen:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            proc.kill()
+            pytest.fail(f"no question within 60 s; the terminal showed {seen!r}")
+        chunk = os.read(leader, 1024)
+        assert chunk, seen
+        seen += chunk
+    os.write(leader, answer.encode() + b"\n")
+    code = proc.wait(timeout=120)
+    try:
+        while chunk := os.read(leader, 1024):
+            seen += chunk
+    except OSError:  # the terminal closed with the process
+        pass
+    os.close(leader)
+    return code, seen.decode()
+
+
+def test_a_patient_named_with_digits_is_deleted_by_name_and_the_prompt_says_which(
+    tmp_path: Path,
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        store.add_patient("Anna")
+        ben = store.add_patient("Ben")  # id 2
+        named_two = store.add_patient("2")  # id 3
+        store.save_session(ben.id, sample_result(1), sample_context(1))
+    code, screen = _ask_on_a_terminal(db_url, "n", "history", "delete", "--patient", "2")
+    assert code == 2
+    assert "Delete 2 (id 3) and all 0 of their sessions and recordings? [y/N]" in screen
+    assert "formcheck: error: nothing changed" in screen
+    code, screen = _ask_on_a_terminal(db_url, "y", "history", "delete", "--patient-id", "2")
+    assert code == 0, screen
+    assert "Delete Ben (id 2) and all 1 of their sessions" in screen
+    assert "deleted Ben (id 2): 1 sessions, 0 recordings" in screen
+    with HistoryStore(db_url) as store:
+        assert [(p.id, p.name) for p in store.patients()] == [(named_two.id, "2"), (1, "Anna")]
+
+
+def test_an_export_never_writes_through_a_planted_link(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    with HistoryStore(db_url) as store:
+        anna = store.add_patient("Anna")
+        store.save_session(anna.id, sample_result(1), sample_context(1))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's file")
+    out = tmp_path / "anna.json"
+    for name in (f"{out.name}.partial", f".{out.name}.partial"):
+        (tmp_path / name).symlink_to(victim)
+    done = run_cli(db_url, "history", "export", "--patient", "Anna", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "someone else's file"
+    assert json.loads(out.read_text())["patient"]["name"] == "Anna"
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)  # patient data: private
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("history"))
+    assert names == sorted(["anna.json", "anna.json.partial", ".anna.json.partial", "victim.txt"])

@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from formcheck.history.database import data_folder, recordings_root
 from formcheck.history.errors import HistoryError
 from formcheck.history.export import csv_tables, patient_csv_zip, patient_json
-from formcheck.history.from_result import SessionContext, context_for, spec_version
-from formcheck.history.models import Base
+from formcheck.history.from_result import SessionContext, context_for, session_row, spec_version
+from formcheck.history.migrate import alembic_config
+from formcheck.history.models import Base, PatientRow
 from formcheck.history.records import StoredSession
 from formcheck.history.store import HistoryStore
 from formcheck.specs.loader import load_spec
@@ -65,7 +69,7 @@ def essentials(s: StoredSession) -> tuple[Any, ...]:
             (r.index, r.start_s, r.end_s, r.tempo_s, r.rom, list(r.faults), r.measures)
             for r in s.reps
         ],
-        [(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted) for h in s.holds],
+        [(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best, h.counted) for h in s.holds],
         [(f.rule, f.severity, f.start_s, f.end_s, f.message) for f in s.faults],
         s.rules_not_checked,
         s.stopped_for_pain,
@@ -93,11 +97,11 @@ def expected_essentials(i: int) -> tuple[Any, ...]:
             for r in reps["events"]
         ],
         [
-            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], True)
+            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], h["rom_best"], True)
             for h in data["holds"]
         ]
         + [
-            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], False)
+            (h["side"], h["start_s"], h["end_s"], h["duration_s"], h["rom"], h["rom_best"], False)
             for h in data["short_holds"]
         ],
         [
@@ -237,7 +241,30 @@ BAD_INPUT = [
     ("empty_name", lambda s: s.add_patient("   "), "one line of 1 to 200 characters"),
     # deleting a patient who does not exist
     ("delete_unknown", lambda s: s.delete_patient(77), "unknown patient id 77"),
-]
+    # a terminal escape that would retitle the terminal of whoever lists the patients
+    ("name_with_escape", lambda s: s.add_patient("x\x1b]0;owned\x07"), "U+001B"),
+    # a right-to-left override that shows the name backwards
+    ("name_with_bidi_override", lambda s: s.add_patient("Anna\u202eK"), "RIGHT-TO-LEFT OVERRIDE"),
+    # a zero-width space: two names that look identical
+    ("name_with_zero_width_space", lambda s: s.add_patient("An\u200bna"), "ZERO WIDTH SPACE"),
+    # a line break inside the name
+    ("name_with_line_break", lambda s: s.add_patient("Anna\nK"), "U+000A"),
+    # a name starting with '#', which marks an id
+    ("name_like_an_id", lambda s: s.add_patient("#5"), "cannot start with '#'"),
+    # the same name in decomposed form (NFD) is the same name once normalised
+    ("nfd_twin", lambda s: (s.add_patient("Jos\u00e9"), s.add_patient("Jose\u0301")),
+     "a patient named 'Jos\u00e9' already exists"),
+    # the same letters in another case
+    ("case_twin", lambda s: (s.add_patient("Anna"), s.add_patient("ANNA")),
+     "would look like 'Anna'"),
+    # full-width letters that read as the same name
+    ("full_width_twin", lambda s: (s.add_patient("Anna"), s.add_patient("\uff21nna")),
+     "would look like 'Anna'"),
+    # a 20-digit patient id
+    ("huge_patient_id", lambda s: s.patient("#99999999999999999999"), "unknown patient id 9999"),
+    # a 20-digit session id
+    ("huge_session_id", lambda s: s.session(10**20), "unknown session 1000"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "action", "message"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
@@ -281,6 +308,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         sid = s.save_session(s.add_patient("Anna").id, sample_result(2), sample_context(2))
     engine = create_engine(db_url)
     with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     with pytest.raises(HistoryError, match="written by a newer formcheck"):
         HistoryStore(db_url)
@@ -288,10 +316,42 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
             "9999_from_the_future"
         )
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     engine.dispose()
     with HistoryStore(db_url) as s:
         assert essentials(s.session(sid)) == expected_essentials(2)
+
+
+def test_a_history_from_before_the_best_depth_keeps_its_holds(db_url: str) -> None:
+    # Scenario: a database written at the first schema (holds with a median depth only) is
+    # opened by this code: its holds keep their median and have no best; new holds have both.
+    engine = create_engine(db_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        with Session(conn) as orm:
+            anna = PatientRow(name="Anna", created_at=BASE_TIME)
+            orm.add(anna)
+            orm.flush()
+            row = session_row(anna.id, sample_result(1), sample_context(1))
+            row.holds = []  # the ORM's holds have the new column: this one goes in by hand
+            orm.add(row)
+            orm.flush()
+            anna_id, sid = anna.id, row.id
+        conn.execute(
+            text("INSERT INTO holds (session_id, side, start_s, end_s, duration_s, rom, counted) "
+                 "VALUES (:s, 'left', 1.0, 21.0, 20.0, 55.5, :yes)"),
+            {"s": sid, "yes": True},
+        )  # fmt: skip
+    engine.dispose()
+    with HistoryStore(db_url) as s:
+        (hold,) = s.session(sid).holds
+        assert (hold.rom, hold.rom_best) == (55.5, None)
+        new = s.session(s.save_session(anna_id, sample_result(2), sample_context(2)))
+        assert [(h.rom, h.rom_best) for h in new.holds] == [
+            (60.0, 66.5), (None, None), (48.0, 51.25),
+        ]  # fmt: skip
 
 
 def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
@@ -329,18 +389,25 @@ def _row_counts(url: str) -> dict[str, int]:
     return counts
 
 
+def _recording(url: str, patient_id: int, n: int) -> Path:
+    """A file where formcheck puts a recording of ``patient_id``'s set, named as it names one."""
+    folder = recordings_root(url) / str(patient_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"20261102T090000Z-{n:08x}.mp4"
+    path.write_bytes(b"video")
+    return path
+
+
 def test_deleting_a_patient_removes_their_rows_and_recordings_only(
     db_url: str, tmp_path: Path
 ) -> None:
-    anna_clips = [tmp_path / "anna-1.mp4", tmp_path / "anna-2.mp4"]
-    ben_clip = tmp_path / "ben.mp4"
-    for clip in [*anna_clips, ben_clip]:
-        clip.write_bytes(b"video")
     with HistoryStore(db_url) as s:
         anna, ben = s.add_patient("Anna"), s.add_patient("Ben")
+        anna_clips = [_recording(db_url, anna.id, 1), _recording(db_url, anna.id, 2)]
+        ben_clip = _recording(db_url, ben.id, 3)
         for i, clip in enumerate(anna_clips):
             s.save_session(anna.id, sample_result(i), sample_context(i, recording_path=clip))
-        gone = tmp_path / "already-gone.mp4"
+        gone = anna_clips[0].with_name("20261102T090000Z-0000dead.mp4")
         s.save_session(anna.id, sample_result(3), sample_context(3, recording_path=gone))
         s.save_session(anna.id, sample_result(7), sample_context(7))
         ben_id = s.save_session(
@@ -351,6 +418,7 @@ def test_deleting_a_patient_removes_their_rows_and_recordings_only(
         assert deleted.sessions == 4
         assert sorted(deleted.recordings_removed) == sorted(str(c) for c in anna_clips)
         assert deleted.recordings_missing == (str(gone),)
+        assert deleted.recordings_refused == ()
         assert [p.name for p in s.patients()] == ["Ben"]
         assert [x.id for x in s.sessions()] == [ben_id]
         with pytest.raises(HistoryError, match="unknown patient"):
@@ -364,16 +432,100 @@ def test_deleting_a_patient_removes_their_rows_and_recordings_only(
     assert after["holds"] == 3 and after["faults"] == len(sample_result(4)["faults"])
 
 
-def test_a_recording_that_cannot_be_removed_deletes_nothing(db_url: str, tmp_path: Path) -> None:
-    stuck = tmp_path / "stuck.mp4"
-    stuck.mkdir()  # unlink() fails on a folder, even for root
+def _outside(url: str, anna: int, ben: int, victim: Path) -> Path:
+    return victim
+
+
+def _link_inside(url: str, anna: int, ben: int, victim: Path) -> Path:
+    link = _recording(url, anna, 9)
+    link.unlink()
+    link.symlink_to(victim)
+    return link
+
+
+def _climbs_out(url: str, anna: int, ben: int, victim: Path) -> Path:
+    _recording(url, anna, 9).unlink()
+    return recordings_root(url) / str(anna) / ".." / ".." / ".." / victim.name
+
+
+def _other_patients(url: str, anna: int, ben: int, victim: Path) -> Path:
+    return _recording(url, ben, 5)
+
+
+def _not_a_recording_name(url: str, anna: int, ben: int, victim: Path) -> Path:
+    path = recordings_root(url) / str(anna) / "notes.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("kept")
+    return path
+
+
+def _a_folder(url: str, anna: int, ben: int, victim: Path) -> Path:
+    path = _recording(url, anna, 8)
+    path.unlink()
+    path.mkdir()
+    return path
+
+
+# (scenario, what a session's recording_path holds): each is left where it is and reported
+REFUSED_RECORDINGS = [
+    # a path outside the recordings folder (a shared database's row can name any file)
+    ("outside", _outside),
+    # a link named like a recording in the patient's folder, pointing outside
+    ("link_inside", _link_inside),
+    # a path that starts in the folder and climbs out with ..
+    ("climbs_out", _climbs_out),
+    # another patient's recording
+    ("other_patients", _other_patients),
+    # a file in the folder that formcheck did not name
+    ("not_a_recording_name", _not_a_recording_name),
+    # a folder where a recording would be
+    ("a_folder", _a_folder),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "make"), REFUSED_RECORDINGS, ids=[r[0] for r in REFUSED_RECORDINGS]
+)
+def test_delete_removes_no_file_formcheck_did_not_make(
+    db_url: str, tmp_path: Path, name: str, make: Any
+) -> None:
+    victim = data_folder(db_url).parent / f"victim-{name}.txt"
+    victim.write_text("somebody's file")
+    try:
+        with HistoryStore(db_url) as s:
+            anna, ben = s.add_patient("Anna"), s.add_patient("Ben")
+            listed = make(db_url, anna.id, ben.id, victim)
+            sid = s.save_session(anna.id, sample_result(1), sample_context(1))
+            # Written straight into the row, as any writer of a shared database could.
+            with s._engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE sessions SET recording_path = :p WHERE id = :id"),
+                    {"p": str(listed), "id": sid},
+                )
+            deleted = s.delete_patient(anna.id)
+            assert deleted.recordings_refused == (str(listed),)
+            assert deleted.recordings_removed == ()
+            assert [p.name for p in s.patients()] == ["Ben"]
+        assert victim.read_text() == "somebody's file"
+        assert os.path.lexists(listed)
+    finally:
+        victim.unlink(missing_ok=True)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root removes files from a read-only folder")
+def test_a_recording_that_cannot_be_removed_deletes_nothing(db_url: str) -> None:
     with HistoryStore(db_url) as s:
         anna = s.add_patient("Anna")
+        stuck = _recording(db_url, anna.id, 1)
         sid = s.save_session(anna.id, sample_result(1), sample_context(1, recording_path=stuck))
-        with pytest.raises(
-            HistoryError, match=r"cannot remove the recording .*the history was left as it was"
-        ):
-            s.delete_patient(anna.id)
+        stuck.parent.chmod(0o500)
+        try:
+            with pytest.raises(
+                HistoryError, match=r"cannot remove the recording .*the history was left as it was"
+            ):
+                s.delete_patient(anna.id)
+        finally:
+            stuck.parent.chmod(0o700)
         assert s.session(sid).recording_path == str(stuck)
 
 
@@ -399,6 +551,10 @@ def test_export_holds_every_session_in_json_and_csv(store: HistoryStore) -> None
     assert reps_csv[0].endswith("good,faults,back_bend_deg,knee_flexion_deg")
     sessions_csv = archive.read("sessions.csv").decode().splitlines()
     assert "best_hold_left_s,best_hold_right_s" in sessions_csv[0]
+    holds_csv = archive.read("holds.csv").decode().splitlines()
+    assert holds_csv[0].endswith(",duration_s,rom,rom_best,counted")
+    assert holds_csv[1].endswith(",left,20.0,32.0,12.0,60.0,64.5,yes")  # Anna's first hold
+    assert data["sessions"][0]["holds"][0]["rom_best"] == 64.5
     assert len(sessions_csv) == 4 and "set-9" not in "".join(sessions_csv)  # Ben's is not in it
     assert csv_tables([])["faults.csv"].strip() == (
         "session_id,started_at,exercise,rule,severity,start_s,end_s,message"
@@ -480,3 +636,67 @@ def test_the_core_never_imports_the_history() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_name_of_digits_is_a_name_and_an_id_is_asked_for_as_one(store: HistoryStore) -> None:
+    store.add_patient("Anna")
+    ben = store.add_patient("Ben")
+    two = store.add_patient("2")
+    assert (ben.id, two.id) == (2, 3)
+    assert store.patient("2") == two  # the patient named 2, not id 2
+    assert store.patient("#2") == ben
+    assert store.patient_by_id(2) == ben
+    jose = store.add_patient("Jose\u0301")  # typed decomposed, stored composed (NFC)
+    assert jose.name == "Jos\u00e9"
+    assert store.patient("Jose\u0301") == jose == store.patient("Jos\u00e9")
+
+
+# (scenario, folder mode, database file mode before opening): each ends 0700 / 0600
+LOOSE_MODES = [
+    # a database and folder readable by every user of the machine (the umask's 0644 / 0755)
+    ("world_readable", 0o755, 0o644),
+    # writable by the group
+    ("group_writable", 0o770, 0o660),
+    # already private: no notice
+    ("private", 0o700, 0o600),
+]
+
+
+@pytest.mark.parametrize(("name", "folder_mode", "file_mode"), LOOSE_MODES,
+                         ids=[m[0] for m in LOOSE_MODES])  # fmt: skip
+def test_the_history_is_private_at_rest(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    folder_mode: int,
+    file_mode: int,
+) -> None:
+    monkeypatch.delenv("FORMCHECK_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    folder = tmp_path / "data" / "formcheck"
+    with HistoryStore() as s:  # created by formcheck: private from the start
+        s.save_session(s.add_patient("Anna").id, sample_result(1), sample_context(1))
+    assert capsys.readouterr().err == ""
+    files = [folder / f"history.sqlite3{end}" for end in ("", "-wal", "-shm")]
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+    for f in files:
+        if f.exists():
+            assert oct(f.stat().st_mode & 0o777) == oct(0o600), f.name
+    folder.chmod(folder_mode)
+    for f in files:
+        if f.exists():
+            f.chmod(file_mode)
+    with HistoryStore() as s:
+        assert [p.name for p in s.patients()] == ["Anna"]
+    err = capsys.readouterr().err
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+    for f in files:
+        if f.exists():
+            assert oct(f.stat().st_mode & 0o777) == oct(0o600), f.name
+    if name == "private":
+        assert err == ""
+    else:
+        assert err.startswith("formcheck: notice: the history folder")
+        assert all(line.startswith("formcheck: notice: ") for line in err.splitlines())
+        assert "made private" in err

@@ -573,12 +573,13 @@ def test_a_recorded_set_is_saved_with_its_video_and_deleted_with_the_patient(
             timeout=300,
         )
         assert deleted.returncode == 0, deleted.stderr
-        assert deleted.stdout.strip() == "deleted Anna K: 1 sessions, 1 recordings"
+        assert deleted.stdout.strip() == f"deleted Anna K (id {anna.id}): 1 sessions, 1 recordings"
     else:
         at.sidebar.checkbox(key=patient_ui.CONFIRM_KEY).check().run()
         at.sidebar.button(key="patient_delete").click().run()
         assert not at.exception
-        assert "Deleted Anna K: 1 saved sessions and 1 recordings." in texts(at.sidebar.success)
+        done = f"Deleted Anna K (id {anna.id}): 1 saved sessions and 1 recordings."
+        assert done in texts(at.sidebar.success)
     assert not path.exists() and files_in(db) == []
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from formcheck.specs.schema import HoldSpec, WorkingSide
 
@@ -33,6 +33,7 @@ class Hold:
     duration_s: float  # time actually in position, breaks excluded
     side: WorkingSide
     rom: float = math.nan  # median of the spec's range-of-motion signal while in position
+    rom_best: float = math.nan  # its best value while in position (the spec's rom.better)
 
 
 @dataclass
@@ -42,6 +43,12 @@ class _Samples:
     def median(self) -> float:
         good = [v for v in self.values if not math.isnan(v)]
         return statistics.median(good) if good else math.nan
+
+    def best(self, higher: bool) -> float:
+        good = [v for v in self.values if not math.isnan(v)]
+        if not good:
+            return math.nan
+        return max(good) if higher else min(good)
 
 
 class SettleDetector:
@@ -85,8 +92,10 @@ class SettleDetector:
 
 
 class HoldTimer:
-    def __init__(self, spec: HoldSpec) -> None:
+    def __init__(self, spec: HoldSpec, rom_better: str = "higher") -> None:
         self._spec = spec
+        # Which way the range-of-motion signal is better ("higher" or "lower"): the hold's best.
+        self._rom_higher = rom_better != "lower"
         self._start_s = math.nan
         self._last_good_s = math.nan
         self._counted_s = 0.0
@@ -180,6 +189,7 @@ class HoldTimer:
             max(self._side_votes, key=lambda k: self._side_votes[k]) if self._side_votes else "none"
         )
         hold = Hold(self._start_s, self._last_good_s, self._counted_s, side, self._rom.median())
+        hold = replace(hold, rom_best=self._rom.best(self._rom_higher))
         self._start_s = math.nan
         self._counted_s = 0.0
         self._rom = _Samples()

@@ -159,7 +159,9 @@ class ExerciseSession:
         self.spec = spec
         self._perception = Perception(spec, side)
         self._reps = RepCounter(spec.reps) if spec.reps else None
-        self._hold = HoldTimer(spec.hold) if spec.hold else None
+        self._hold = (
+            HoldTimer(spec.hold, spec.rom.better if spec.rom else "higher") if spec.hold else None
+        )
         self._settle = SettleDetector(
             spec.hold.settle_s if spec.hold else 0.5,
             spec.hold.settle_within if spec.hold else None,

@@ -54,9 +54,41 @@ def _summary(s: StoredSession) -> str:
     return "  ".join(parts)
 
 
+def add_patient_options(parser: argparse.ArgumentParser, required: bool, what: str) -> None:
+    """``--patient NAME`` or ``--patient-id N``: a name is always a name (a patient may be
+    called ``2``), an id is asked for as one."""
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--patient", metavar="NAME", help=f"{what}, by name (#N: by id)")
+    group.add_argument("--patient-id", metavar="N", help=f"{what}, by id")
+
+
+def find_patient(store: HistoryStore, args: argparse.Namespace) -> Patient | None:
+    """The patient named by ``--patient`` or ``--patient-id``, or ``None`` when neither was
+    given.
+
+    Raises:
+        HistoryError: no such patient, or an id that is not one.
+    """
+    from formcheck.history.store import parse_id
+
+    if getattr(args, "patient_id", None) is not None:
+        return store.patient_by_id(parse_id(args.patient_id, "patient"))
+    if getattr(args, "patient", None) is not None:
+        return store.patient(args.patient)
+    return None
+
+
+def _patient(store: HistoryStore, args: argparse.Namespace) -> Patient:
+    patient = find_patient(store, args)
+    if patient is None:
+        raise HistoryError("give the patient with --patient NAME or --patient-id N")
+    return patient
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with _store(args.db) as store:
-        patient_id = store.patient(args.patient).id if args.patient else None
+        chosen = find_patient(store, args)
+        patient_id = chosen.id if chosen else None
         sessions = store.sessions(patient_id, exercise=args.exercise)
     for s in sessions:
         print(_summary(s))
@@ -66,10 +98,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    try:
-        session_id = int(args.session_id)
-    except ValueError:
-        raise HistoryError(f"a session id is a number, not {args.session_id!r}") from None
+    from formcheck.history.store import parse_id
+
+    session_id = parse_id(args.session_id, "session")
     with _store(args.db) as store:
         s = store.session(session_id)
     print(_summary(s))
@@ -101,38 +132,85 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from formcheck.history.export import write_export
+    from formcheck.history.database import database_files
+    from formcheck.history.export import export_payload
+    from formcheck.history.store import label
+    from formcheck.outputs import stage_outputs
 
-    kind, out = ("json", args.json) if args.json else ("csv", args.csv)
-    path = Path(out)
-    if not path.resolve().parent.is_dir():
-        raise HistoryError(f"the folder for {out} does not exist")
-    if path.exists() and not args.force:
-        raise HistoryError(f"{out} already exists: give --force to replace it")
-    with _store(args.db) as store:
-        patient = store.patient(args.patient)
-        count = write_export(store, patient, path, kind)
-    print(f"exported {count} sessions of {patient.name} to {path}")
+    option, kind = ("--json", "json") if args.json else ("--csv", "csv")
+    outputs = {option: args.json or args.csv}
+    # The database is an input: an export never replaces it, even with --force.
+    with stage_outputs(outputs, database_files(args.db), force=args.force, private=True) as staged:
+        with _store(args.db) as store:
+            patient = _patient(store, args)
+            count, payload = export_payload(store, patient, kind)
+        staged.path(option).write_bytes(payload)
+        (path,) = staged.commit()
+    print(f"exported {count} sessions of {label(patient)} to {path}")
     return 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from formcheck.history.store import label
+
     with _store(args.db) as store:
-        patient = store.patient(args.patient)
+        patient = _patient(store, args)
         if not args.yes:
-            _confirm(patient, len(store.sessions(patient.id)))
+            _confirm(
+                f"Delete {label(patient)} and all {len(store.sessions(patient.id))} of their "
+                "sessions and recordings? [y/N] ",
+                "deleting a patient",
+            )
         deleted = store.delete_patient(patient.id)
     files = len(deleted.recordings_removed)
-    print(f"deleted {deleted.patient.name}: {deleted.sessions} sessions, {files} recordings")
+    print(f"deleted {label(deleted.patient)}: {deleted.sessions} sessions, {files} recordings")
+    for name in deleted.recordings_refused:
+        print(
+            f"  not removed: {name} (not a recording formcheck made in this patient's "
+            "recordings folder)"
+        )
     return 0
 
 
-def _confirm(patient: Patient, sessions: int) -> None:
+def _confirm(question: str, doing: str) -> None:
     if not sys.stdin.isatty():
-        raise HistoryError("deleting a patient needs --yes when not run from a terminal")
-    answer = input(f"Delete {patient.name} and all {sessions} of their sessions? [y/N] ")
+        raise HistoryError(f"{doing} needs --yes when not run from a terminal")
+    # Asked on stdout and read from stdin directly: input() would put the question on stderr,
+    # which is silenced while a command runs (see formcheck.cli).
+    print(question, end="", flush=True)
+    answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
-        raise HistoryError("nothing deleted")
+        raise HistoryError("nothing changed")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from formcheck.history.backup import backup
+    from formcheck.history.database import database_files
+    from formcheck.outputs import stage_outputs
+
+    with stage_outputs(
+        {"OUT": args.out}, database_files(args.db), force=args.force, private=True
+    ) as staged:
+        counts = backup(args.db, staged.path("OUT"))
+        (path,) = staged.commit()
+    print(f"backed up the history ({counts}) to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from formcheck.history.backup import check_backup, current_counts, restore
+
+    source = Path(args.backup)
+    counts = check_backup(args.db, source)
+    if not args.yes:
+        _confirm(
+            f"Replace the whole history ({current_counts(args.db)}) with {source} ({counts})? "
+            "[y/N] ",
+            "restoring a backup",
+        )
+    restore(args.db, source)
+    print(f"restored the history from {source} ({counts})")
+    return 0
 
 
 def cmd_patients_add(args: argparse.Namespace) -> int:
@@ -162,14 +240,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("history", help="saved sessions: list, show, export, delete")
     hsub = p.add_subparsers(dest="history_command", required=True)
     c = hsub.add_parser("list", parents=[db], help="list saved sessions, oldest first")
-    c.add_argument("--patient", metavar="ID", help="only this patient's (name or id)")
+    add_patient_options(c, required=False, what="only this patient's")
     c.add_argument("--exercise", metavar="ID", help="only this exercise")
     c.set_defaults(func=cmd_list)
     c = hsub.add_parser("show", parents=[db], help="one session with its reps, holds and faults")
     c.add_argument("session_id", metavar="SESSION_ID")
     c.set_defaults(func=cmd_show)
     c = hsub.add_parser("export", parents=[db], help="export a patient's whole history")
-    c.add_argument("--patient", metavar="ID", required=True, help="name or id")
+    add_patient_options(c, required=True, what="the patient")
     out = c.add_mutually_exclusive_group(required=True)
     out.add_argument("--json", metavar="OUT", help="one JSON file")
     out.add_argument("--csv", metavar="OUT.zip", help="a zip of CSV tables with a README")
@@ -178,9 +256,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c = hsub.add_parser(
         "delete", parents=[db], help="delete a patient, their sessions and recordings"
     )
-    c.add_argument("--patient", metavar="ID", required=True, help="name or id")
+    add_patient_options(c, required=True, what="the patient")
     c.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     c.set_defaults(func=cmd_delete)
+    c = hsub.add_parser(
+        "backup", parents=[db], help="copy the whole history (SQLite) into one file, safely"
+    )
+    c.add_argument("out", metavar="OUT", help="the backup file to write")
+    c.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    c.set_defaults(func=cmd_backup)
+    c = hsub.add_parser(
+        "restore", parents=[db], help="replace the whole history with a backup (SQLite)"
+    )
+    c.add_argument("backup", metavar="IN", help="a file written by 'formcheck history backup'")
+    c.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    c.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("patients", help="patient profiles on this machine")
     psub = p.add_subparsers(dest="patients_command", required=True)
@@ -199,7 +289,7 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save-to-history", action="store_true", help="save the result in the patient's history"
     )
-    parser.add_argument("--patient", metavar="ID", help="the patient (name or id) to save it for")
+    add_patient_options(parser, required=False, what="the patient to save it for")
 
 
 @dataclass
@@ -216,18 +306,20 @@ def open_target(args: argparse.Namespace) -> SaveTarget | None:
     """Open the store and find the patient before analysing, so an unknown patient or an
     unreachable database fails at once rather than after the analysis; ``None`` when the
     result is not to be saved."""
+    named = args.patient is not None or args.patient_id is not None
     if not args.save_to_history:
-        if args.patient:
+        if named:
             raise HistoryError("--patient is only used with --save-to-history")
         return None
-    if not args.patient:
-        raise HistoryError("--save-to-history needs --patient ID")
+    if not named:
+        raise HistoryError("--save-to-history needs --patient NAME or --patient-id N")
     from formcheck.history.store import HistoryStore
 
     started_at = datetime.now(UTC)
     store = HistoryStore()
     try:
-        patient = store.patient(args.patient)
+        patient = _patient(store, args)
+        store.check_writable()
     except HistoryError:
         store.close()
         raise

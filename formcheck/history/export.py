@@ -14,7 +14,6 @@ import json
 import zipfile
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from formcheck import __version__
@@ -32,7 +31,9 @@ sessions.csv  one row per completed set or analysed clip: when (UTC), exercise, 
 reps.csv      one row per rep: its times in seconds from the start of the set, duration, tempo,
               range of motion, the rules it broke and every measure the exercise reports
               (e.g. back_bend_deg: how much the back's outline bent; 0 is straight).
-holds.csv     one row per hold; counted=no is a stay shorter than the exercise's minimum.
+holds.csv     one row per hold: its times, time in position, range of motion over it (rom: the
+              median, rom_best: the furthest); counted=no is a stay shorter than the
+              exercise's minimum.
 faults.csv    one row per fault found, with its time span in the set.
 """
 
@@ -104,9 +105,8 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
                 ]
             )  # fmt: skip
         for h in s.holds:
-            hold_rows.append(
-                [*key, h.side, h.start_s, h.end_s, h.duration_s, h.rom, _yes(h.counted)]
-            )
+            measured = [h.start_s, h.end_s, h.duration_s, h.rom, h.rom_best]
+            hold_rows.append([*key, h.side, *measured, _yes(h.counted)])
         for f in s.faults:
             fault_rows.append([*key, f.rule, f.severity, f.start_s, f.end_s, f.message])
     session_head = [
@@ -123,7 +123,8 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
         "sessions.csv": _table(session_head, session_rows),
         "reps.csv": _table(rep_head, rep_rows),
         "holds.csv": _table(
-            [*head, "side", "start_s", "end_s", "duration_s", "rom", "counted"], hold_rows
+            [*head, "side", "start_s", "end_s", "duration_s", "rom", "rom_best", "counted"],
+            hold_rows,
         ),
         "faults.csv": _table(
             [*head, "rule", "severity", "start_s", "end_s", "message"], fault_rows
@@ -148,25 +149,12 @@ def _csv_zip(patient: Patient, sessions: list[StoredSession]) -> bytes:
     return buffer.getvalue()
 
 
-def write_export(store: HistoryStore, patient: Patient, path: Path, kind: str) -> int:
-    """Write ``kind`` ("json" or "csv") to ``path``; returns the number of sessions in it.
-
-    The file appears only once complete (written beside it, then renamed), so a failure leaves
-    no half-written export.
-    """
+def export_payload(store: HistoryStore, patient: Patient, kind: str) -> tuple[int, bytes]:
+    """``kind`` ("json" or "csv") as bytes, with the number of sessions in it. The caller writes
+    them through :func:`formcheck.outputs.stage_outputs`, so an export appears only once whole
+    and never over the database."""
     if kind == "json":
         data = patient_json(store, patient)
-        count = len(data["sessions"])
-        payload = (json.dumps(data, indent=2) + "\n").encode("utf-8")
-    else:
-        sessions = store.sessions(patient.id)
-        count = len(sessions)
-        payload = _csv_zip(patient, sessions)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_bytes(payload)
-        partial.replace(path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
+        return len(data["sessions"]), (json.dumps(data, indent=2) + "\n").encode("utf-8")
+    sessions = store.sessions(patient.id)
+    return len(sessions), _csv_zip(patient, sessions)

@@ -166,6 +166,7 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
                 duration_s=h["duration_s"],
                 rom=h.get("rom"),
                 counted=counted,
+                rom_best=h.get("rom_best"),
             )
             for key, counted in (("holds", True), ("short_holds", False))
             for h in result.get(key, [])

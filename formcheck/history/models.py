@@ -144,8 +144,9 @@ class HoldRow(Base):
     start_s: Mapped[float]
     end_s: Mapped[float]
     duration_s: Mapped[float]
-    rom: Mapped[float | None]
+    rom: Mapped[float | None]  # median of the range-of-motion signal over the hold
     counted: Mapped[bool]
+    rom_best: Mapped[float | None]  # its best value over the hold (the spec's rom.better)
 
 
 class FaultRow(Base):

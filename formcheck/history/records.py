@@ -48,8 +48,9 @@ class StoredHold:
     start_s: float
     end_s: float
     duration_s: float  # time in position, short breaks left out
-    rom: float | None
+    rom: float | None  # median range of motion over the hold, in the unit of ``rom_signal``
     counted: bool  # False: shorter than the spec's minimum hold
+    rom_best: float | None = None  # its best value over the hold (the session's ``rom_better``)
 
 
 @dataclass(frozen=True)

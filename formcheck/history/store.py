@@ -8,6 +8,10 @@ return the frozen values of :mod:`formcheck.history.records`.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +20,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from formcheck.history.database import describe, make_history_engine, resolve_url
+from formcheck.history.database import (
+    describe,
+    make_history_engine,
+    recordings_root,
+    resolve_url,
+)
 from formcheck.history.errors import HistoryError
 from formcheck.history.from_result import SessionContext, session_row
 from formcheck.history.migrate import upgrade
@@ -34,6 +43,14 @@ from formcheck.history.records import (
 )
 
 MAX_NAME_CHARS = 200
+# Row ids are 32-bit on PostgreSQL (``integer``); a larger number names no row anywhere.
+MAX_ID = 2**31 - 1
+# The name a recording gets from formcheck.ui.recording.new_recording_path: <UTC time>-<random>.mp4
+RECORDING_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}\.mp4")
+# Unicode categories a name may not hold: controls (terminal escapes), format characters
+# (right-to-left overrides, zero-width spaces and joiners), line and paragraph separators,
+# surrogates, private use and unassigned code points.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,60 @@ class DeletedPatient:
     sessions: int
     recordings_removed: tuple[str, ...]
     recordings_missing: tuple[str, ...]  # listed with a session but already gone
+    # Listed with a session but not a recording formcheck made in this patient's recordings
+    # folder (a path elsewhere, a link, a folder): left where it is.
+    recordings_refused: tuple[str, ...] = ()
+
+
+def normal_name(name: str) -> str:
+    """A patient name as stored: NFC, outer spaces removed.
+
+    Raises:
+        HistoryError: empty, too long, starting with ``#`` (that marks an id), or holding a
+            character that would hide or disguise what the name says (a control character such
+            as a terminal escape, a line break, a right-to-left override, a zero-width space).
+    """
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise HistoryError(f"a patient name must be one line of 1 to {MAX_NAME_CHARS} characters")
+    for char in name:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise HistoryError(
+                f"a patient name cannot hold the invisible or control character U+{ord(char):04X}"
+                f" ({unicodedata.name(char, 'a control character')}): type the name as it "
+                "should be shown"
+            )
+    if name.startswith("#"):
+        raise HistoryError("a patient name cannot start with '#', which marks an id (#12)")
+    return name
+
+
+def look_alike_key(name: str) -> str:
+    """What two names that look the same share: compatibility-normalised (NFKC, so a full-width
+    or ligature letter is its plain one), case-folded, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
+def parse_id(text: str | int, what: str) -> int:
+    """A row id typed by a person (``12`` or ``#12``).
+
+    Raises:
+        HistoryError: not a whole number, or outside the ids any row can have.
+    """
+    raw = str(text).strip()
+    digits = raw[1:] if raw.startswith("#") else raw
+    if not digits.isascii() or not digits.isdigit():
+        raise HistoryError(f"a {what} id is a number, not {raw!r}")
+    value = int(digits)
+    if not 1 <= value <= MAX_ID:
+        raise HistoryError(f"unknown {what} id {digits}: ids run from 1 to {MAX_ID}")
+    return value
+
+
+def label(patient: Patient) -> str:
+    """``name (id N)``: which patient, beyond doubt, in prompts and reports of what was done."""
+    return f"{patient.name} (id {patient.id})"
 
 
 class HistoryStore:
@@ -70,6 +141,21 @@ class HistoryStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    def check_writable(self) -> None:
+        """Fail now, not after a long analysis, when the database cannot be written (a
+        read-only file, folder or disk, a user allowed to read only): a write that changes
+        nothing, rolled back.
+
+        Raises:
+            HistoryError: the database refuses writes.
+        """
+        with self._errors("write to"), self._engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            finally:
+                transaction.rollback()
+
     def __enter__(self) -> HistoryStore:
         return self
 
@@ -92,8 +178,15 @@ class HistoryStore:
                 f"cannot {doing} the history database {describe(self.url)}: {reason}"
             ) from None
         except SQLAlchemyError as exc:
+            # The first line only: SQLAlchemy appends the statement and its parameters.
+            reason = str(exc).strip().splitlines()[0].split(" [SQL:")[0]
             raise HistoryError(
-                f"cannot {doing} the history database {describe(self.url)}: {exc}"
+                f"cannot {doing} the history database {describe(self.url)}: {reason}"
+            ) from None
+        except OverflowError:
+            raise HistoryError(
+                f"cannot {doing} the history database {describe(self.url)}: a number or date "
+                "out of range"
             ) from None
 
     @contextmanager
@@ -109,12 +202,15 @@ class HistoryStore:
         Raises:
             HistoryError: the name is empty, too long, spans lines or is taken.
         """
-        name = name.strip()
-        if not name or "\n" in name or len(name) > MAX_NAME_CHARS:
-            raise HistoryError(
-                f"a patient name must be one line of 1 to {MAX_NAME_CHARS} characters"
-            )
+        name = normal_name(name)
+        key = look_alike_key(name)
         with self._transaction("write to") as session:
+            for other in session.scalars(select(PatientRow)):
+                if other.name != name and look_alike_key(other.name) == key:
+                    raise HistoryError(
+                        f"a patient named {name!r} would look like {other.name!r} "
+                        f"(id {other.id}); choose a name that can be told apart"
+                    )
             row = PatientRow(name=name, created_at=datetime.now(UTC))
             session.add(row)
             try:
@@ -124,22 +220,38 @@ class HistoryStore:
             return _patient(row)
 
     def patient(self, ref: str | int) -> Patient:
-        """The patient with this name, or this id (an int or a string of digits).
+        """The patient named ``ref``; an int, or a string ``#N``, is an id instead.
+
+        A name is always a name, even one made of digits: ``"2"`` is the patient named 2.
 
         Raises:
             HistoryError: no such patient.
         """
+        if isinstance(ref, int) or ref.strip().startswith("#"):
+            return self.patient_by_id(parse_id(ref, "patient"))
+        name = unicodedata.normalize("NFC", ref).strip()
         with self._transaction("read") as session:
-            row = None
-            if isinstance(ref, str):
-                row = session.scalars(select(PatientRow).where(PatientRow.name == ref)).first()
-                ref = int(ref) if row is None and ref.strip().isdigit() else ref
-            if row is None and isinstance(ref, int):
-                row = session.get(PatientRow, ref)
+            row = session.scalars(select(PatientRow).where(PatientRow.name == name)).first()
             if row is None:
                 raise HistoryError(
-                    f"unknown patient {str(ref)!r}: see 'formcheck patients list', or add one "
-                    "with 'formcheck patients add NAME'"
+                    f"unknown patient {name!r}: see 'formcheck patients list' (give an id "
+                    "with --patient-id), or add one with 'formcheck patients add NAME'"
+                )
+            return _patient(row)
+
+    def patient_by_id(self, patient_id: int) -> Patient:
+        """The patient with this id.
+
+        Raises:
+            HistoryError: no such patient.
+        """
+        if not 1 <= patient_id <= MAX_ID:
+            raise HistoryError(f"unknown patient id {patient_id}: ids run from 1 to {MAX_ID}")
+        with self._transaction("read") as session:
+            row = session.get(PatientRow, patient_id)
+            if row is None:
+                raise HistoryError(
+                    f"unknown patient id {patient_id}: see 'formcheck patients list'"
                 )
             return _patient(row)
 
@@ -180,6 +292,8 @@ class HistoryStore:
         Raises:
             HistoryError: no such session.
         """
+        if not 1 <= session_id <= MAX_ID:
+            raise HistoryError(f"unknown session {session_id}: see 'formcheck history list'")
         with self._transaction("read") as session:
             row = session.scalars(_loaded().where(SessionRow.id == session_id)).first()
             if row is None:
@@ -227,6 +341,10 @@ class HistoryStore:
     def delete_patient(self, patient_id: int) -> DeletedPatient:
         """Delete the patient, every session of theirs and the recordings listed with them.
 
+        Only a file formcheck itself made for this patient is removed: a regular file (not a
+        link) named like a recording, directly in ``recordings/<patient id>/`` of this history's
+        data folder, checked on the resolved path. Any other path a session lists (a shared
+        database's row can hold anything) is left alone and reported in ``recordings_refused``.
         The recordings are removed inside the transaction, before the rows: if one cannot be
         removed the database is left as it was, so the recording stays listed and a retry
         finds it.
@@ -247,17 +365,51 @@ class HistoryStore:
                     SessionRow.patient_id == patient_id
                 )
             ).all()
-            removed, missing = _remove_files(path for _, path in sessions if path)
+            folder = recordings_root(self.url) / str(patient_id)
+            removed, missing, refused = _remove_recordings(
+                folder, (path for _, path in sessions if path)
+            )
             session.execute(delete(PatientRow).where(PatientRow.id == patient_id))
-        return DeletedPatient(patient, len(sessions), removed, missing)
+        return DeletedPatient(patient, len(sessions), removed, missing, refused)
 
 
-def _remove_files(paths: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    removed, missing = [], []
-    for name in paths:
+def _remove_recordings(
+    folder: Path, paths: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Remove the recordings in ``paths`` that formcheck made in ``folder``; (removed, missing,
+    refused)."""
+    removed: list[str] = []
+    missing: list[str] = []
+    refused: list[str] = []
+    try:
+        real_folder = folder.resolve(strict=False)
+    except (OSError, RuntimeError):
+        real_folder = None
+    for name in dict.fromkeys(paths):  # one path listed by two sessions is one file
         path = Path(name)
         try:
-            path.unlink()
+            info = os.lstat(path)
+        except FileNotFoundError:
+            missing.append(name)
+            continue
+        except OSError:
+            refused.append(name)
+            continue
+        try:
+            parent = path.parent.resolve(strict=True)
+        except (OSError, RuntimeError):
+            parent = None
+        ours = (
+            real_folder is not None
+            and parent == real_folder
+            and RECORDING_NAME.fullmatch(path.name) is not None
+            and stat.S_ISREG(info.st_mode)
+        )
+        if not ours or parent is None:
+            refused.append(name)
+            continue
+        try:
+            (parent / path.name).unlink()
             removed.append(name)
         except FileNotFoundError:
             missing.append(name)
@@ -266,7 +418,7 @@ def _remove_files(paths: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...
                 f"cannot remove the recording {name}: {exc.strerror or exc}; "
                 "the history was left as it was"
             ) from None
-    return tuple(removed), tuple(missing)
+    return tuple(removed), tuple(missing), tuple(refused)
 
 
 def _loaded() -> Select[SessionRow]:
@@ -328,7 +480,7 @@ def _stored(row: SessionRow) -> StoredSession:
             for r in row.reps
         ),
         holds=tuple(
-            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted)
+            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted, h.rom_best)
             for h in row.holds
         ),
         faults=tuple(

@@ -11,21 +11,31 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from pathlib import Path
 
 from formcheck.history.errors import HistoryError
 
+# The days a report may cover: wide enough for any real history, narrow enough that a day
+# before or after still exists and every database can compare with it.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
 
 def parse_day(option: str, text: str) -> date:
-    """An ISO date (``YYYY-MM-DD``) given to ``option``.
+    """An ISO date (``YYYY-MM-DD``) given to ``option``, between :data:`FIRST_DAY` and
+    :data:`LAST_DAY`.
 
     Raises:
-        HistoryError: not a date.
+        HistoryError: not a date, or out of that range.
     """
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise HistoryError(f"{option} {text!r} is not a date: write it as YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise HistoryError(
+            f"{option} {day.isoformat()} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}"
+        )
+    return day
 
 
 def period_from(date_from: str | None, date_to: str | None, today: date) -> tuple[date, date]:
@@ -45,17 +55,10 @@ def period_from(date_from: str | None, date_to: str | None, today: date) -> tupl
     return period.first, period.last
 
 
-def _sqlite_file(url: str) -> Path | None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(str(parsed.database)).expanduser()
-    return None
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from formcheck.history.store import HistoryStore
+    from formcheck.history.cli import _patient
+    from formcheck.history.database import database_files
+    from formcheck.history.store import HistoryStore, label
     from formcheck.outputs import stage_outputs
     from formcheck.report.pdf import ReportData, build_pdf
     from formcheck.report.stills import video_for
@@ -68,19 +71,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         specs = scan_specs().specs
     except SpecError:
         specs = {}  # the report still shows the history, named by exercise id
+    database = database_files(args.db)
+    # Checked before the database is opened (which would create it): never written over.
+    stage_outputs({"--pdf": args.pdf}, database, force=args.force).discard()
     with HistoryStore(args.db) as store:
-        patient = store.patient(args.patient)
+        patient = _patient(store, args)
         since, until = period.bounds()
         sessions = store.sessions(patient.id, since=since, until=until)
-        database = _sqlite_file(store.url)
     videos = [v for s in sessions if (v := video_for(s, {})) is not None]
-    inputs = [*videos, *([database] if database else [])]
-    with stage_outputs({"--pdf": args.pdf}, inputs, force=args.force) as staged:
+    inputs = [*videos, *database]
+    with stage_outputs({"--pdf": args.pdf}, inputs, force=args.force, private=True) as staged:
         data = ReportData(patient, period, sessions, plans_for(specs))
         staged.path("--pdf").write_bytes(build_pdf(data))
         staged.commit()
     print(
-        f"wrote the report of {patient.name} ({len(sessions)} sessions, {period.label}) "
+        f"wrote the report of {label(patient)} ({len(sessions)} sessions, {period.label}) "
         f"to {args.pdf}"
     )
     return 0
@@ -88,8 +93,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``report`` to the main parser's subcommands."""
+    from formcheck.history.cli import add_patient_options
+
     p = sub.add_parser("report", help="a patient's clinician report (PDF, one or two pages)")
-    p.add_argument("--patient", metavar="ID", required=True, help="name or id")
+    add_patient_options(p, required=True, what="the patient")
     p.add_argument(
         "--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD "
         "(default: four weeks before --to)",

@@ -210,10 +210,13 @@ def _trend_section(
     )
     once = sorted(e for e, g in groups.items() if len(g) == 1)
     for exercise in several[:strips]:
-        pdf.space_for(6 + STRIP_HEIGHT_MM)
+        pdf.space_for(10 + STRIP_HEIGHT_MM)
         pdf.para(
             f"{_title(plans, exercise)} ({_count(len(groups[exercise]), 'session')})", bold=True
         )
+        note = figures.depth_note(groups[exercise], plans.get(exercise))
+        if note:
+            pdf.para(note[0].upper() + note[1:] + ".", size=8)
         pdf.image(png(exercise), w=pdf.epw, h=STRIP_HEIGHT_MM)
     if several[strips:]:
         names = ", ".join(_title(plans, e) for e in several[strips:])
@@ -221,6 +224,10 @@ def _trend_section(
     if once:
         names = ", ".join(_title(plans, e) for e in once)
         pdf.para(f"Done once in this period (numbers in the table): {names}.")
+        for exercise in once:
+            note = figures.depth_note(groups[exercise], plans.get(exercise))
+            if note:
+                pdf.para(f"{_title(plans, exercise)}: {note}.", size=8)
     if not several and not once:
         pdf.para("Nothing to draw.")
 

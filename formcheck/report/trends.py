@@ -8,6 +8,7 @@ database. Days are the local calendar days of this computer, which is how a pati
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from formcheck.history.records import StoredSession
 from formcheck.programs import Program
-from formcheck.signals.catalog import SIGNALS
+from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.specs.schema import ExerciseSpec
 
 # A report covers four weeks unless told otherwise: the usual gap between two appointments.
@@ -76,6 +77,7 @@ class Plan:
         both_sides: Holds are done on each side, so two holds make one round.
         rom_label: What the range-of-motion number measures, in plain words.
         rom_unit: Its unit in words (``deg``, ``leg lengths``).
+        rom_same_within: Sides whose typical depths are this close are called even.
     """
 
     title: str
@@ -86,6 +88,7 @@ class Plan:
     both_sides: bool = False
     rom_label: str | None = None
     rom_unit: str | None = None
+    rom_same_within: float = 0.0
 
 
 def rom_unit(signal: str | None) -> str | None:
@@ -109,6 +112,7 @@ def plan_for(spec: ExerciseSpec) -> Plan:
         both_sides=p.both_sides,
         rom_label=spec.rom.label if spec.rom else None,
         rom_unit=rom_unit(spec.rom.signal) if spec.rom else None,
+        rom_same_within=spec.rom.same_within if spec.rom else 0.0,
     )
 
 
@@ -138,6 +142,7 @@ def program_plans(program: Program, specs: Mapping[str, ExerciseSpec]) -> dict[s
             both_sides=both,
             rom_label=base.rom_label,
             rom_unit=base.rom_unit,
+            rom_same_within=base.rom_same_within,
         )
     return plans
 
@@ -171,6 +176,167 @@ def rom_values(session: StoredSession) -> list[float]:
     return [
         h.rom for h in session.holds if h.counted and h.rom is not None and math.isfinite(h.rom)
     ]
+
+
+def rom_decimals(signal: str | None) -> int:
+    """Decimals a range-of-motion value of ``signal`` is shown with (whole degrees)."""
+    return shown_decimals(SIGNALS[signal].unit) if signal in SIGNALS else 2
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class DepthPoint:
+    """How deep one session's holds on one side went.
+
+    Attributes:
+        started_at: When the session began (UTC).
+        median: The median of its counted holds' depths (each the median over its hold).
+        best: The best depth reached in any of them (``None`` when none was recorded).
+        hold_s: Its longest counted hold on this side.
+    """
+
+    started_at: datetime
+    median: float
+    best: float | None
+    hold_s: float
+
+
+def _better(values: Iterable[float], better: str | None) -> float:
+    return min(values) if better == "lower" else max(values)
+
+
+def depth_by_side(sessions: Iterable[StoredSession]) -> dict[str, list[DepthPoint]]:
+    """Each side's depth per session, oldest first: one point for each session with a counted
+    hold whose depth was measured on that side. Sides are ``left``, ``right`` or ``none``."""
+    out: dict[str, list[DepthPoint]] = defaultdict(list)
+    for s in sorted(sessions, key=lambda s: (s.started_at, s.id)):
+        for side in sorted({h.side for h in s.holds}):
+            held = [h for h in s.holds if h.side == side and h.counted and _finite(h.rom)]
+            if not held:
+                continue
+            bests = [h.rom_best for h in held if h.rom_best is not None and _finite(h.rom_best)]
+            out[side].append(
+                DepthPoint(
+                    s.started_at,
+                    statistics.median(h.rom for h in held if h.rom is not None),
+                    _better(bests, s.rom_better) if bests else None,
+                    max(h.duration_s for h in held),
+                )
+            )
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class TighterSide:
+    """Which side stretches less far over a period.
+
+    Attributes:
+        side: ``left`` or ``right``; ``even`` when the typical depths are within the spec's
+            ``same_within``; ``None`` unless both sides have measured holds.
+        typical: Each side's typical depth: the median of its counted holds' depths.
+        difference: How far apart the two typical depths are.
+    """
+
+    side: str | None
+    typical: dict[str, float]
+    difference: float | None
+
+
+def tighter_side(sessions: Iterable[StoredSession], same_within: float = 0.0) -> TighterSide:
+    """The side whose typical depth is worse (lower, or higher where the spec's ``rom.better``
+    is ``lower``), from every counted hold of the period."""
+    items = list(sessions)
+    better = next((s.rom_better for s in reversed(items) if s.rom_better), None)
+    depths: dict[str, list[float]] = defaultdict(list)
+    for s in items:
+        for h in s.holds:
+            if h.counted and h.rom is not None and math.isfinite(h.rom):
+                depths[h.side].append(h.rom)
+    typical = {side: statistics.median(v) for side, v in sorted(depths.items())}
+    if "left" not in typical or "right" not in typical:
+        return TighterSide(None, typical, None)
+    difference = abs(typical["left"] - typical["right"])
+    if difference <= same_within:
+        return TighterSide("even", typical, difference)
+    left_worse = (
+        typical["left"] > typical["right"]
+        if better == "lower"
+        else (typical["left"] < typical["right"])
+    )
+    return TighterSide("left" if left_worse else "right", typical, difference)
+
+
+def depth_summary(
+    tighter: TighterSide, unit: str | None, decimals: int, better: str | None = None
+) -> str:
+    """The tighter side in words, e.g. ``right side tighter: typically 90 against 102 deg
+    (higher is better)``; empty unless both sides were measured."""
+    if tighter.side is None:
+        return ""
+    better_text = f" ({better} is better)" if better else ""
+    unit_text = f" {unit}" if unit else ""
+    left, right = tighter.typical["left"], tighter.typical["right"]
+    if tighter.side == "even":
+        return (
+            f"sides even: typically left {left:.{decimals}f}, right {right:.{decimals}f}"
+            f"{unit_text}{better_text}"
+        )
+    worse, other = (left, right) if tighter.side == "left" else (right, left)
+    return (
+        f"{tighter.side} side tighter: typically {worse:.{decimals}f} against "
+        f"{other:.{decimals}f}{unit_text}{better_text}"
+    )
+
+
+@dataclass(frozen=True)
+class DayAxis:
+    """A date axis over whole local days: the data's first to last day, ticked at noon.
+
+    Attributes:
+        first: The first day shown.
+        last: The last day shown.
+        step_days: Days between two ticks (1, 2, 7, 14, ...).
+    """
+
+    first: date
+    last: date
+    step_days: int
+
+    @property
+    def ticks(self) -> list[date]:
+        """The days ticked, from ``first`` every ``step_days``."""
+        count = (self.last - self.first).days // self.step_days + 1
+        return [self.first + timedelta(days=self.step_days * k) for k in range(count)]
+
+    def limits(self, pad_days: float = 0.15) -> tuple[datetime, datetime]:
+        """(left, right) naive local times: midnight before ``first`` to the midnight after
+        ``last``, padded so a mark at either edge is drawn whole."""
+        pad = timedelta(days=pad_days)
+        start = datetime.combine(self.first, time()) - pad
+        return start, datetime.combine(self.last + timedelta(days=1), time()) + pad
+
+    @property
+    def tick_format(self) -> str:
+        """strftime for a tick: day and month, with the year when the span crosses one."""
+        return "%d %b" if self.first.year == self.last.year else "%d %b %Y"
+
+
+def day_axis(days: Iterable[date], max_ticks: int = 6) -> DayAxis:
+    """The date axis over ``days`` (at least one): one tick a day while that keeps to
+    ``max_ticks``, else every 2 days, then whole weeks."""
+    ordered = sorted(days)
+    first, last = ordered[0], ordered[-1]
+    span = (last - first).days + 1
+    step = 1
+    for step in (1, 2, 7, 14, 28, 56, 91, 182, 364):
+        if math.ceil(span / step) <= max_ticks:
+            break
+    else:
+        step = math.ceil(span / max_ticks)
+    return DayAxis(first, last, step)
 
 
 def judged_share_missing(sessions: Iterable[StoredSession]) -> float:

@@ -163,7 +163,7 @@ def _delete(patient: Patient) -> None:
     recordings = len(deleted.recordings_removed)
     st.session_state[NOTICE_KEY] = (
         "success",
-        f"Deleted {shown_name(patient)}: {deleted.sessions} saved sessions and "
+        f"Deleted {shown_name(patient)} (id {patient.id}): {deleted.sessions} saved sessions and "
         f"{recordings} recordings.",
     )
     _choose(None)
@@ -197,7 +197,8 @@ def _my_data(patient: Patient) -> None:
                 "application/zip", on_click="ignore", key="patient_export_csv",
             )  # fmt: skip
         confirmed = st.checkbox(
-            f"Yes, delete {shown_name(patient)} and every saved session for good", key=CONFIRM_KEY
+            f"Yes, delete {shown_name(patient)} (id {patient.id}) and every saved session for good",
+            key=CONFIRM_KEY,
         )
         st.button(
             "Delete this patient's data", on_click=_delete, args=(patient,), disabled=not confirmed,

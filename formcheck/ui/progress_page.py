@@ -21,12 +21,16 @@ from formcheck.report.trends import (
     Period,
     Plan,
     by_exercise,
+    depth_summary,
     fault_tallies,
     local_day,
     pain_stops,
     plans_for,
     program_plans,
+    rom_decimals,
+    rom_unit,
     summarise,
+    tighter_side,
     week_adherence,
 )
 from formcheck.specs.schema import ExerciseSpec
@@ -147,6 +151,16 @@ def _one_session(s: StoredSession, plan: Plan | None) -> None:
     cols[3].metric("Camera could judge", f"{1 - s.cannot_judge_share:.0%}")
 
 
+def _depth_caption(group: list[StoredSession], plan: Plan | None) -> None:
+    """The tighter side of a stretch in words, over the plots."""
+    tighter = tighter_side(group, plan.rom_same_within if plan else 0.0)
+    signal = group[-1].rom_signal
+    unit = rom_unit(signal) or (plan.rom_unit if plan else None)
+    summary = depth_summary(tighter, unit, rom_decimals(signal), group[-1].rom_better)
+    if summary:
+        st.caption(f"Depth: {summary}.")
+
+
 def _exercise(group: list[StoredSession], plan: Plan | None, key: str) -> None:
     stops = pain_stops(group)
     for s in stops:
@@ -157,6 +171,8 @@ def _exercise(group: list[StoredSession], plan: Plan | None, key: str) -> None:
     tallies = fault_tallies(group)
     if len(group) == 1:
         _one_session(group[0], plan)
+        if group[0].holds:
+            _depth_caption(group, plan)
     else:
         kind = summarise(group, {group[0].exercise: plan} if plan else {})[0].kind
         first = (
@@ -166,10 +182,14 @@ def _exercise(group: list[StoredSession], plan: Plan | None, key: str) -> None:
         )
         figures = [
             first,
-            progress_plots.rom_figure(group, plan),
+            progress_plots.rom_figure(group, plan)
+            if kind == "reps"
+            else progress_plots.depth_figure(group, plan),
             progress_plots.good_share_figure(group) if kind == "reps" else None,
         ]
         shown = [f for f in figures if f is not None]
+        if kind == "hold":
+            _depth_caption(group, plan)
         cols = st.columns(2)
         for i, fig in enumerate(shown):
             cols[i % 2].plotly_chart(fig, width="stretch", key=f"{key}_plot_{i}")

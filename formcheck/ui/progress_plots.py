@@ -1,8 +1,9 @@
 """The Progress page's plots (plotly): one exercise's history, one question per plot.
 
 Each plot answers what a patient asks at a glance: did I do what was prescribed, am I holding
-longer, am I moving further, am I doing the reps well, what do I keep getting wrong. Days are on
-the x axis; sets stopped for pain are red crosses on the first plot.
+longer, am I stretching deeper (each side, the tighter one named), am I moving further, am I doing
+the reps well, what do I keep getting wrong. Days are on the x axis, which spans the days with
+data and is ticked by day; sets stopped for pain are red crosses on the first plot.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ from formcheck.history.records import StoredSession
 from formcheck.report.trends import (
     FaultTally,
     Plan,
+    day_axis,
+    depth_by_side,
+    depth_summary,
     good_share_by_day,
     local_day,
+    rom_decimals,
     rom_unit,
     rom_values,
+    tighter_side,
 )
 from formcheck.ui.plots import LINE
 
@@ -31,8 +37,9 @@ FAULTY = "rgb(224, 138, 30)"
 PAIN = "rgb(214, 39, 40)"
 TARGET = "rgb(90, 90, 90)"
 SIDE_COLOURS = {"left": "rgb(31, 119, 180)", "right": "rgb(148, 103, 189)", "none": LINE}
-# Over this few days the date axis is ticked once a day (one label per day, never repeated).
-SHORT_SPAN_DAYS = 14
+SIDE_SYMBOLS = {"left": "circle", "right": "square", "none": "circle"}
+# Day ticks a half-page plot holds without crowding.
+MAX_DAY_TICKS = 8
 DAY_MS = 86_400_000
 
 
@@ -48,11 +55,16 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
         hovermode="closest",
         barmode="stack",
     )
-    fig.update_xaxes(type="date", tickformat="%d %b")
     days = {x.date() for trace in fig.data for x in (trace.x or ()) if isinstance(x, datetime)}
-    if days and (max(days) - min(days)).days <= SHORT_SPAN_DAYS:
-        # Plotly's own ticks over a few days fall every few hours, each labelled with its day.
-        fig.update_xaxes(dtick=DAY_MS)
+    if days:
+        # Plotly's own date axis puts one point in a span of years and ticks a few days every
+        # few hours: here it spans the data's days and is ticked at each day's noon.
+        axis = day_axis(days, MAX_DAY_TICKS)
+        left, right = axis.limits()
+        fig.update_xaxes(
+            type="date", range=[left, right], tickformat=axis.tick_format,
+            tick0=_noon(axis.first), dtick=axis.step_days * DAY_MS,
+        )  # fmt: skip
     return fig
 
 
@@ -175,6 +187,51 @@ def rom_figure(sessions: Sequence[StoredSession], plan: Plan | None) -> go.Figur
     if better:
         title += f" ({better} is better)"
     return _layout(fig, title, unit)
+
+
+def depth_figure(sessions: Sequence[StoredSession], plan: Plan | None) -> go.Figure | None:
+    """A stretch's depth per session on each side: the median over its holds (solid) and the
+    best (dotted, open marks), the tighter side named; ``None`` without a measured hold."""
+    series = depth_by_side(sessions)
+    if not series:
+        return None
+    same_within = plan.rom_same_within if plan else 0.0
+    tighter = tighter_side(sessions, same_within)
+    signal = sessions[-1].rom_signal
+    unit = rom_unit(signal) or (plan.rom_unit if plan else None) or ""
+    decimals = rom_decimals(signal)
+    fig = go.Figure()
+    for side, points in series.items():
+        name = "depth" if side == "none" else f"{side} side"
+        if side == tighter.side:
+            name += " (tighter)"
+        style = {"color": SIDE_COLOURS.get(side, LINE)}
+        xs = [_local(p.started_at) for p in points]
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=[p.median for p in points], mode="lines+markers", name=name,
+                line=style, marker={"symbol": SIDE_SYMBOLS.get(side, "circle"), "size": 8},
+                hovertemplate=f"%{{y:.{decimals}f}} {unit}, median of the holds<extra></extra>",
+            )
+        )  # fmt: skip
+        best = [(x, p.best) for x, p in zip(xs, points, strict=True) if p.best is not None]
+        if best:
+            fig.add_trace(
+                go.Scatter(
+                    x=[b[0] for b in best], y=[b[1] for b in best], mode="lines+markers",
+                    name=f"{name}: best", line={**style, "dash": "dot", "width": 1},
+                    marker={"symbol": f"{SIDE_SYMBOLS.get(side, 'circle')}-open", "size": 8},
+                    hovertemplate=f"%{{y:.{decimals}f}} {unit}, best<extra></extra>",
+                )
+            )  # fmt: skip
+    label = plan.rom_label if plan and plan.rom_label else "range of motion"
+    title = f"How deep you stretch: {label}"
+    summary = depth_summary(tighter, unit or None, decimals)
+    if summary:
+        title += f" - {summary.split(':')[0]}"
+    better = sessions[-1].rom_better
+    y_title = ", ".join(t for t in (unit, f"{better} is better" if better else "") if t)
+    return _layout(fig, title, y_title)
 
 
 def good_share_figure(sessions: Sequence[StoredSession]) -> go.Figure | None:

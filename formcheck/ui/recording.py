@@ -31,7 +31,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.history.database import data_folder
+from formcheck.history.database import recordings_root
 from formcheck.ui.live import to_video_frame
 
 try:
@@ -41,7 +41,6 @@ except ImportError:  # Windows
 
 RgbImage = npt.NDArray[np.uint8]
 
-RECORDINGS_FOLDER = "recordings"
 PARTIAL_SUFFIX = ".partial"
 CODEC = "libx264"
 # x264's cheapest settings: no look-ahead and no B-frames, so each frame is encoded as it comes
@@ -63,7 +62,7 @@ LEFTOVER_MIN_AGE_S = 60.0
 
 def recordings_folder(url: str | None = None) -> Path:
     """The recordings folder for the history database ``url`` (default: the one in use)."""
-    return data_folder(url) / RECORDINGS_FOLDER
+    return recordings_root(url)
 
 
 def _private_folder(folder: Path) -> Path:

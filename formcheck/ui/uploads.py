@@ -5,8 +5,10 @@ An uploaded clip is a patient's video. Each session gets its own folder from
 file, folder or symlink is never reused and other users cannot read it. Every folder is registered
 here with the session that owns it, so it can be removed when that session ends
 (:func:`remove_folder`), when a sweep finds its session gone (:func:`sweep`) and when the app stops
-(:func:`remove_all`, registered with :mod:`atexit`). No Streamlit import: the page wires these to
-the session's lifetime.
+(:func:`remove_all`, registered with :mod:`atexit`). An app killed outright (``kill -9``, a power
+cut) runs none of these: each folder's name carries the id of the process that made it, and the
+next app to start removes the folders whose process is gone (:func:`sweep_abandoned`). No
+Streamlit import: the page wires these to the session's lifetime.
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ import shutil
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 FOLDER_PREFIX = "formcheck-upload-"
 COPY_CHUNK_BYTES = 1024 * 1024
+# A folder whose name carries no process id (made by an older formcheck) is removed once this
+# old: no upload session lasts a day.
+UNOWNED_MAX_AGE_S = 24 * 3600
 
 # Folder -> id of the session that owns it. Sessions end on the server's event loop thread while
 # scripts run on their own threads, hence the lock.
 _lock = threading.Lock()
 _owners: dict[Path, str] = {}
+_swept = False
 
 
 class UploadTooLarge(ValueError):
@@ -44,7 +51,8 @@ def new_private_folder(session_id: str, parent: Path | None = None) -> Path:
     Raises:
         OSError: The folder could not be created, or is not private once created.
     """
-    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
+    sweep_abandoned_once(parent)
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=parent))
     info = os.lstat(folder)
     # mkdtemp promises this; checked because every patient clip relies on it.
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
@@ -53,6 +61,62 @@ def new_private_folder(session_id: str, parent: Path | None = None) -> Path:
     with _lock:
         _owners[folder] = session_id
     return folder
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def sweep_abandoned(parent: Path | None = None) -> list[Path]:
+    """Remove the upload folders that a killed app left behind; return them.
+
+    Only this user's real folders named by :data:`FOLDER_PREFIX` in ``parent`` (default: the
+    system temporary folder) are considered, never through a link; a folder whose process is
+    still running (another app, or this one) is left alone.
+    """
+    root = Path(parent or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith(FOLDER_PREFIX):
+            continue
+        try:
+            info = os.lstat(entry)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        owner, _, _ = entry.name.removeprefix(FOLDER_PREFIX).partition("-")
+        if owner.isdigit():
+            if int(owner) == os.getpid() or _process_alive(int(owner)):
+                continue
+        elif now - info.st_mtime < UNOWNED_MAX_AGE_S:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def sweep_abandoned_once(parent: Path | None = None) -> None:
+    """:func:`sweep_abandoned` the first time this process asks (the app's start)."""
+    global _swept
+    with _lock:
+        if _swept:
+            return
+        _swept = True
+    sweep_abandoned(parent)
 
 
 def remove_folder(folder: Path) -> None:

@@ -39,10 +39,13 @@ def sample_result(i: int, pain: bool = False) -> dict[str, Any]:
         for r in reps
         if r.faults
     ]
-    holds = [Hold(20.0, 32.0 + i % 5, 12.0 + i % 5, "left", 60.0), Hold(40.0, 50.0, 9.5, "right")]
+    holds = [
+        Hold(20.0, 32.0 + i % 5, 12.0 + i % 5, "left", 60.0, 64.5 + i % 3),
+        Hold(40.0, 50.0, 9.5, "right"),  # no range of motion measured
+    ]
     result = SessionResult(
         "hip_hinge", reps, holds, faults, 300, 290, 270, "side", "left",
-        short_holds=[Hold(55.0, 56.0, 1.0, "right")],
+        short_holds=[Hold(55.0, 56.0, 1.0, "right", 48.0, 51.25)],
         rom_signal="hip_flexion_deg", rom_better="higher", rom_same_within=5.0,
         rules_unchecked={"knee_wobble": 0.25},
     )  # fmt: skip

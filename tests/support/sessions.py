@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from formcheck.engine.holds import Hold
 from formcheck.engine.session import ExerciseSession, SessionResult
 from formcheck.results import RunInfo, to_dict
 from formcheck.specs.loader import load_spec
@@ -58,3 +59,23 @@ def as_dict(result: SessionResult, pain: bool = False) -> dict[str, Any]:
     """The result as a live-camera set saves it, as long as its last rep or hold (1 s at least)."""
     duration = max([r.end_s for r in result.reps] + [h.end_s for h in result.holds] + [1.0])
     return to_dict(result, RunInfo("live camera", duration, 0.1, "replay"), stopped_for_pain=pain)
+
+
+def two_sided_stretch(
+    left_deg: float, right_deg: float, hold_s: float = 20.0, reach_deg: float = 4.0
+) -> dict[str, Any]:
+    """A kneeling hip-flexor stretch held once on each side, as the engine reports it: each
+    hold's depth (the angle between the thighs) is ``left_deg`` or ``right_deg``, its best
+    ``reach_deg`` further."""
+    spec = load_spec("hip_flexor_kneeling_stretch")
+    assert spec.rom is not None
+    holds = [
+        Hold(2.0, 2.0 + hold_s, hold_s, "left", left_deg, left_deg + reach_deg),
+        Hold(30.0, 30.0 + hold_s, hold_s, "right", right_deg, right_deg + reach_deg),
+    ]
+    result = SessionResult(
+        spec.id, [], holds, [], 900, 900, 880, "side", "left",
+        rom_signal=spec.rom.signal, rom_better=spec.rom.better,
+        rom_same_within=spec.rom.same_within,
+    )  # fmt: skip
+    return to_dict(result, RunInfo("live camera", 60.0, 0.1, "replay"))
