@@ -1,5 +1,5 @@
 """``formcheck`` command line: analyze, list-exercises, validate-specs, program, models, bench,
-evaluate.
+evaluate, batch.
 
 Every failure the user can cause (a missing file, a file that is not a video, an unknown exercise,
 an invalid spec, a missing or unusable model, an output path that cannot or must not be written)
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from formcheck.batch.inputs import BatchInputError
 from formcheck.history.errors import HistoryError
 from formcheck.outputs import OutputError, StagedOutputs, stage_outputs
 
@@ -439,6 +440,7 @@ _VERBOSE_HELP = "show the pose model's own log lines (MediaPipe, TFLite), hidden
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from formcheck.batch import cli as batch_cli
     from formcheck.history import cli as history_cli
     from formcheck.report import cli as report_cli
 
@@ -555,6 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     history_cli.register(sub)
     report_cli.register(sub)
+    batch_cli.register(sub)
     return parser
 
 
@@ -633,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             code: int = args.func(args)
             return code
-        except (UserError, OutputError, HistoryError) as exc:
+        except (UserError, OutputError, HistoryError, BatchInputError) as exc:
             _err(str(exc))
             return EXIT_USER_ERROR
         except KeyboardInterrupt:

@@ -77,7 +77,7 @@ class SessionRow(Base):
     program: Mapped[str | None] = mapped_column(String(64))
     set_index: Mapped[int | None]  # 1-based set of the program or prescription
     sets_prescribed: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(16))  # practice | review | cli
+    source: Mapped[str] = mapped_column(String(16))  # practice | review | cli | batch
     clip: Mapped[str | None] = mapped_column(String(500))  # the result's source, e.g. a file name
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime]
@@ -98,6 +98,9 @@ class SessionRow(Base):
     rom_better: Mapped[str | None] = mapped_column(String(8))
     rules_not_checked: Mapped[dict[str, Any]]  # rule id -> share of its frames not judged
     not_counted: Mapped[list[dict[str, Any]]]  # movements the cross-check did not count
+    # A batch-analysed clip's identity (formcheck.batch.identity): unique, so two batches over
+    # the same clips cannot both save one; NULL for everything else.
+    clip_identity: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     patient: Mapped[PatientRow] = relationship(back_populates="sessions")
     reps: Mapped[list[RepRow]] = relationship(
