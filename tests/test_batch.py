@@ -64,6 +64,10 @@ def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "FORMCHECK_DB")}
     env.update(
         PYTHONPATH=str(REPO),
+        # The test's cluster listens on loopback only and runs without Ray's token
+        # authentication; said for every process, so that a token another tool left in
+        # ~/.ray makes `ray start` and the clients disagree on neither.
+        RAY_AUTH_MODE="disabled",
         RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
         RAY_USAGE_STATS_ENABLED="0",
         **extra,
@@ -253,16 +257,17 @@ def test_a_cluster_batch_saves_what_analyze_finds_and_a_rerun_skips_it(
 
 
 def _clip_worker_pids(timeout_s: float) -> list[int]:
-    """Ray worker processes analysing a clip right now (their title names the method)."""
-    import psutil
-
+    """Ray worker processes analysing a clip right now (Ray titles them by the method)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         busy = []
-        for process in psutil.process_iter(["pid", "cmdline"]):
-            cmdline = " ".join(process.info["cmdline"] or [])
-            if cmdline.startswith("ray::ClipWorker.analyse"):
-                busy.append(process.info["pid"])
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:  # not a process, or one that just ended
+                continue
+            if entry.name.isdigit() and cmdline.startswith(b"ray::ClipWorker.analyse"):
+                busy.append(int(entry.name))
         if busy:
             return busy
         time.sleep(0.2)
