@@ -119,7 +119,7 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
         )
     reps = result["reps"]
     rom = result.get("range_of_motion") or {}
-    return SessionRow(
+    row = SessionRow(
         patient_id=patient_id,
         exercise=result["exercise"],
         spec_version=context.spec_version,
@@ -147,7 +147,6 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
         rom_better=rom.get("better"),
         rules_not_checked=dict(result.get("rules_not_checked", {})),
         not_counted=list(reps.get("not_counted", [])),
-        clip_identity=context.clip_identity,
         reps=[
             RepRow(
                 rep_index=r["index"],
@@ -186,3 +185,7 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
             for f in result["faults"]
         ],
     )
+    if context.clip_identity is not None:
+        # Only a batch clip names the column; other rows leave it to the server's default.
+        row.clip_identity = context.clip_identity
+    return row

@@ -19,9 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # A column added with no default and a unique index (SQLite can add both in place; NULLs
+    # A nullable column (NULL by default) and a unique index, both added in place (NULLs
     # never collide, so every existing row keeps NULL).
-    op.add_column("sessions", sa.Column("clip_identity", sa.String(64), nullable=True))
+    column = sa.Column(
+        "clip_identity", sa.String(64), nullable=True, server_default=sa.text("NULL")
+    )
+    op.add_column("sessions", column)
     op.create_index("ix_sessions_clip_identity", "sessions", ["clip_identity"], unique=True)
 
 
