@@ -23,7 +23,11 @@ from typing import Any
 from formcheck.batch.inputs import ClipJob
 from formcheck.batch.worker import ClipOutcome, ClipWorker, WorkerSettings
 
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+# Keeps every Ray address on 127.0.0.1 (set for a Ray on this machine only: a cluster's nodes
+# talk over the network), and no usage statistics sent.
+LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+NO_USAGE_STATS_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 # A worker killed mid-clip is started again and the clip retried this many times.
 MAX_RESTARTS = 3
 
@@ -59,8 +63,9 @@ def ray_session(address: str | None, num_cpus: int) -> Iterator[int]:
     Raises:
         BatchSetupError: Ray cannot start or the cluster cannot be reached.
     """
-    for key, value in RAY_ENV.items():
-        os.environ.setdefault(key, value)
+    local = address is None or address.rsplit(":", 1)[0] in LOOPBACK_HOSTS
+    for key, value in {**NO_USAGE_STATS_ENV, **(LOOPBACK_ENV if local else {})}.items():
+        os.environ.setdefault(key, value)  # read by Ray when it is imported
     import ray
 
     options: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
