@@ -272,7 +272,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(
         f"{summary['clips']} clips: {summary['saved']} saved, {summary['skipped']} skipped, "
         f"{summary['failed']} failed; {summary['frames']} frames in {summary['seconds']:.1f} s "
-        f"on {summary['workers']} workers"
+        f"on {summary['workers']} worker{'s' if summary['workers'] != 1 else ''}"
     )
     for f in summary["failures"]:
         lines.append(f"failed: {f['clip']} ({f['exercise']}): {f['reason']}")
