@@ -1,5 +1,5 @@
 """``formcheck`` command line: analyze, list-exercises, validate-specs, program, models, bench,
-evaluate.
+evaluate, batch.
 
 Every failure the user can cause (a missing file, a file that is not a video, an unknown exercise,
 an invalid spec, a missing or unusable model, an output path that cannot or must not be written)
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from formcheck.batch.inputs import BatchInputError
 from formcheck.history.errors import HistoryError
 from formcheck.outputs import OutputError, StagedOutputs, stage_outputs
 
@@ -112,9 +113,10 @@ def _json_text(data: Any) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from formcheck.analyze import analyze_recording
     from formcheck.history import cli as history_cli
-    from formcheck.recordings import LANDMARKS_SUFFIX, analyze_recording
     from formcheck.results import RunInfo, to_dict
+    from formcheck.source.recording import LANDMARKS_SUFFIX
 
     spec = _load_spec(args.exercise)
     history_target = history_cli.open_target(args)  # an unknown patient fails before the work
@@ -174,7 +176,7 @@ def _warn_low_frame_rate(frames: int, duration_s: float) -> None:
 
 
 def _open_recording(path: Path) -> Any:
-    from formcheck.recordings import RecordingError, open_recording
+    from formcheck.source.recording import RecordingError, open_recording
 
     try:
         return open_recording(path)
@@ -186,7 +188,7 @@ def _open_recording(path: Path) -> Any:
 def _recording_errors() -> Iterator[None]:
     """A recording that fails part-way, or a model that cannot load: one line, exit 2."""
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.recordings import RecordingError
+    from formcheck.source.recording import RecordingError
 
     try:
         yield
@@ -196,7 +198,7 @@ def _recording_errors() -> Iterator[None]:
 
 def _check_annotatable(info: Any, out: Path) -> None:
     from formcheck.render.annotate import check_annotatable
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     try:
         check_annotatable(info, out)
@@ -206,7 +208,7 @@ def _check_annotatable(info: Any, out: Path) -> None:
 
 def _write_annotated(video: Path, staged: StagedOutputs, spec: ExerciseSpec, analysis: Any) -> None:
     from formcheck.render.annotate import write_annotated
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     try:
         write_annotated(video, staged.path("--annotate"), spec, analysis)
@@ -319,13 +321,13 @@ def cmd_program(args: argparse.Namespace) -> int:
                 f"{len(args.inputs)} recordings for {len(program.exercises)} exercises in "
                 f"{program.id}: give at most one per exercise, in program order"
             )
-        from formcheck.recordings import poses
+        from formcheck.source.poses import recording_poses
 
         opened = [None if name == "-" else _open_recording(Path(name)) for name in args.inputs]
         model = None
         if any(r is not None and not r.is_landmarks for r in opened):
             model = _model_path(args.model)
-        streams = [None if r is None else poses(r, model) for r in opened]
+        streams = [None if r is None else recording_poses(r, model) for r in opened]
         runner = ProgramRunner(program, specs)
         with _recording_errors():
             empty = run_recordings(runner, streams)
@@ -365,7 +367,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from formcheck.bench import benchmark
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError
+    from formcheck.source.video import VideoError
 
     spec = _load_spec(args.exercise)
     path = Path(args.video)
@@ -409,7 +411,8 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
     from formcheck.corpus.report import format_table, markdown
     from formcheck.corpus.run import evaluate_corpus
     from formcheck.pose.model_store import ModelInstallError
-    from formcheck.video import VideoError
+    from formcheck.source.recording import RecordingError
+    from formcheck.source.video import VideoError
 
     jobs = args.jobs or os.cpu_count() or 1
     cache = Path(args.landmarks_cache) if args.landmarks_cache else None
@@ -432,7 +435,7 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
             frame_step=args.frame_step,
             as_live=args.as_live,
         )
-    except (ManifestError, VideoError, ModelInstallError) as exc:
+    except (ManifestError, VideoError, RecordingError, ModelInstallError) as exc:
         raise UserError(str(exc)) from None
     print(format_table(report))
     if staged.wanted("--json"):
@@ -458,6 +461,7 @@ _VERBOSE_HELP = "show the pose model's own log lines (MediaPipe, TFLite), hidden
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from formcheck.batch import cli as batch_cli
     from formcheck.history import cli as history_cli
     from formcheck.report import cli as report_cli
 
@@ -578,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     history_cli.register(sub)
     report_cli.register(sub)
+    batch_cli.register(sub)
     return parser
 
 
@@ -656,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             code: int = args.func(args)
             return code
-        except (UserError, OutputError, HistoryError) as exc:
+        except (UserError, OutputError, HistoryError, BatchInputError) as exc:
             _err(str(exc))
             return EXIT_USER_ERROR
         except KeyboardInterrupt:

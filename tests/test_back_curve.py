@@ -410,7 +410,7 @@ def test_extras_of_the_wrong_length_are_refused():
 
 def _run_backend(model_path: Path, video: Path, back_curve: bool) -> list[PoseFrame | None]:
     from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import iter_frames
+    from formcheck.source.video import iter_frames
 
     with MediaPipePoseBackend(model_path, back_curve=back_curve) as backend:
         return [backend.detect(rgb, t_s) for t_s, rgb in iter_frames(video)]

@@ -155,7 +155,7 @@ def test_analyze_real_clip_writes_valid_json_and_replays(tmp_path, model_path):
     assert data["reps"]["count"] == 3
     assert data["frames_with_pose"] > 0.9 * data["frames"]
     # The annotated video is a real, decodable video of the same length.
-    from formcheck.video import probe
+    from formcheck.source.video import probe
 
     info = probe(video)
     assert abs(info.duration_s - data["duration_s"]) < 0.5

@@ -228,6 +228,9 @@ class _NobodyBackend:
     def detect(self, rgb: object, t_s: float) -> None:
         return None
 
+    def close(self) -> None:
+        pass
+
     def __enter__(self) -> _NobodyBackend:
         return self
 
@@ -261,7 +264,7 @@ def test_a_failed_annotation_leaves_no_output_at_all(
     code: int,
     message: str,
 ) -> None:
-    from formcheck.video import VideoWriter
+    from formcheck.source.video import VideoWriter
 
     video = tmp_path / "in.mp4"
     write_video(video, 64, 48, 10)
@@ -290,7 +293,7 @@ def test_a_failed_annotation_leaves_no_output_at_all(
 def test_the_annotated_video_is_written_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], stub_model: None
 ) -> None:
-    from formcheck.video import probe
+    from formcheck.source.video import probe
 
     video = tmp_path / "in.mp4"
     write_video(video, 64, 48, 10)

@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from formcheck import video
 from formcheck.cli import main
 from formcheck.landmarks import (
     LANDMARK_NAMES,
@@ -30,8 +29,9 @@ from formcheck.landmarks import (
     LandmarkSeries,
 )
 from formcheck.programs import ProgramError, load_program_file
+from formcheck.source import video
+from formcheck.source.video import VideoError, iter_frames, probe
 from formcheck.specs.loader import SpecError, load_all_specs, load_spec_file, specs_dir
-from formcheck.video import VideoError, iter_frames, probe
 from tests.factories import edited_yaml_copy
 from tests.support.goldens import LANDMARKS_DIR
 from tests.support.inputs import PROGRAM, alias_pair, mjpeg_clip

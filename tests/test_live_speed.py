@@ -17,8 +17,9 @@ import av
 import numpy as np
 import pytest
 
-from formcheck.analyze import run_frames
-from formcheck.prefetch import prefetch
+from formcheck.analyze import run_poses
+from formcheck.source.poses import frame_poses
+from formcheck.source.prefetch import prefetch
 from formcheck.specs.loader import load_spec
 from formcheck.ui.live import MIN_COUNTING_FPS, LiveProcessor, RateMeter, to_video_frame
 from formcheck.ui.webrtc import MEDIA_CONSTRAINTS
@@ -224,12 +225,12 @@ def test_prefetch_refuses_a_depth_below_one() -> None:
         next(prefetch([1], depth=0))
 
 
-def test_run_frames_result_is_the_same_with_frames_fetched_ahead() -> None:
+def test_frame_poses_result_is_the_same_with_frames_fetched_ahead() -> None:
     spec = load_spec("box_squat")
     black = np.zeros((48, 64, 3), np.uint8)
     frames = [(i / FPS, black) for i in range(12 * FPS)]
     backend = FakeBackend()
-    analysis = run_frames(spec, iter(frames), backend)
+    analysis = run_poses(spec, frame_poses(iter(frames), backend))
     assert backend.times == [t for t, _ in frames], "every frame, in order"
     assert len(analysis.result.reps) == 3
     assert [s.t_s for s in analysis.states] == [t for t, _ in frames]

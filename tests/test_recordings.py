@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import recordings
 from formcheck.cli import main
-from formcheck.recordings import RecordingError, open_recording
+from formcheck.source import recording as recordings
+from formcheck.source.recording import RecordingError, open_recording
 from tests.support.inputs import squat_series, write_video
 
 

@@ -34,8 +34,8 @@ from formcheck.report.trends import (
     sets_done,
     week_adherence,
 )
+from formcheck.source.video import iter_frames
 from formcheck.specs.loader import load_all_specs, load_spec
-from formcheck.video import iter_frames
 from tests.postgres import Cluster
 from tests.support.paths import SAMPLE_CLIP
 from tests.support.pdf import jpeg_images, poppler

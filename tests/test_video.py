@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from formcheck.video import iter_frames, probe
+from formcheck.source.video import iter_frames, probe
 
 
 def _write(path: Path, rotation_deg: int, fps: int = 10) -> None:

@@ -48,22 +48,12 @@ def cached_path(cache_dir: Path, video: Path, model_sha256: str, as_live: bool =
 def extract_landmarks(video: Path, model: Path, as_live: bool = False) -> LandmarkSeries:
     """Run the pose model over every decoded frame of ``video`` (the tracked person's landmarks),
     or over each frame as the Practice page would receive it (``as_live``)."""
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import iter_frames
+    from formcheck.source.poses import video_poses
 
-    times, poses = [], []
-    size = (0, 0)
-    frames = iter_frames(video)
-    if as_live:
-        from formcheck.corpus.as_live import as_received_live
-
-        frames = as_received_live(frames)
-    with MediaPipePoseBackend(model) as backend:
-        for t_s, rgb in frames:
-            size = (rgb.shape[1], rgb.shape[0])
-            times.append(t_s)
-            poses.append(backend.detect(rgb, t_s))
-    return LandmarkSeries.from_frames(times, poses, size, video.name)
+    with video_poses(video, model, as_live=as_live) as poses:
+        for _ in poses:
+            pass
+        return poses.series()
 
 
 def _extract_to(video: Path, model: Path, out: Path | None, as_live: bool) -> LandmarkSeries:

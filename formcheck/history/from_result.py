@@ -25,8 +25,8 @@ from formcheck.results import result_schema
 if TYPE_CHECKING:
     from formcheck.specs.schema import ExerciseSpec
 
-Source = Literal["practice", "review", "cli"]
-SOURCES: tuple[Source, ...] = ("practice", "review", "cli")
+Source = Literal["practice", "review", "cli", "batch"]
+SOURCES: tuple[Source, ...] = ("practice", "review", "cli", "batch")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class SessionContext:
     """What the caller adds to a result. Naive datetimes are read as local time.
 
     Attributes:
-        source: ``practice`` (a live set), ``review`` (a clip on the review page) or ``cli``.
+        source: ``practice`` (a live set), ``review`` (a clip on the review page), ``cli`` or
+            ``batch`` (``formcheck batch``).
         started_at: When the set or the analysis began.
         ended_at: When it ended.
         spec_version: :func:`spec_version` of the spec the set was judged with.
@@ -45,6 +46,7 @@ class SessionContext:
         hold_target_s: Target hold, per hold and side.
         recording_path: A local recording of this set, deleted with it.
         app_version: The formcheck version that judged it.
+        clip_identity: A batch clip's identity; the database refuses a second row with it.
     """
 
     source: Source
@@ -58,6 +60,7 @@ class SessionContext:
     hold_target_s: float | None = None
     recording_path: Path | None = None
     app_version: str = __version__
+    clip_identity: str | None = None
 
 
 def spec_version(spec: ExerciseSpec) -> str:
@@ -116,7 +119,7 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
         )
     reps = result["reps"]
     rom = result.get("range_of_motion") or {}
-    return SessionRow(
+    row = SessionRow(
         patient_id=patient_id,
         exercise=result["exercise"],
         spec_version=context.spec_version,
@@ -182,3 +185,7 @@ def session_row(patient_id: int, result: Mapping[str, Any], context: SessionCont
             for f in result["faults"]
         ],
     )
+    if context.clip_identity is not None:
+        # Only a batch clip names the column; other rows leave it to the server's default.
+        row.clip_identity = context.clip_identity
+    return row

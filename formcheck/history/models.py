@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Double, ForeignKey, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -66,6 +76,8 @@ class SessionRow(Base):
     """One completed set (practice) or one analysed clip (review, command line)."""
 
     __tablename__ = "sessions"
+    # No column is filled in by the server but the NULL of clip_identity, which is not read back.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 (SQLAlchemy reads it)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
@@ -77,7 +89,7 @@ class SessionRow(Base):
     program: Mapped[str | None] = mapped_column(String(64))
     set_index: Mapped[int | None]  # 1-based set of the program or prescription
     sets_prescribed: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(16))  # practice | review | cli
+    source: Mapped[str] = mapped_column(String(16))  # practice | review | cli | batch
     clip: Mapped[str | None] = mapped_column(String(500))  # the result's source, e.g. a file name
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime]
@@ -98,6 +110,12 @@ class SessionRow(Base):
     rom_better: Mapped[str | None] = mapped_column(String(8))
     rules_not_checked: Mapped[dict[str, Any]]  # rule id -> share of its frames not judged
     not_counted: Mapped[list[dict[str, Any]]]  # movements the cross-check did not count
+    # A batch-analysed clip's identity (formcheck.batch.identity): unique, so two batches over
+    # the same clips cannot both save one; NULL for everything else. The server's default lets a
+    # row without one leave the column out of its INSERT altogether.
+    clip_identity: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, server_default=text("NULL")
+    )
 
     patient: Mapped[PatientRow] = relationship(back_populates="sessions")
     reps: Mapped[list[RepRow]] = relationship(

@@ -127,6 +127,10 @@ def label(patient: Patient) -> str:
     return f"{printable(patient.name)} (id {patient.id})"
 
 
+class AlreadySavedError(HistoryError):
+    """A session with the same clip identity is saved already (another batch, or a retry)."""
+
+
 class HistoryStore:
     """One history database, opened and brought up to date.
 
@@ -287,14 +291,27 @@ class HistoryStore:
         Raises:
             HistoryError: unknown patient, a result that does not match the result schema, or
                 the database cannot be written.
+            AlreadySavedError: ``context.clip_identity`` is saved already.
         """
         row = session_row(patient_id, result, context)
         with self._transaction("write to") as session:
             if session.get(PatientRow, patient_id) is None:
                 raise HistoryError(f"unknown patient id {patient_id}")
             session.add(row)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:
+                # The patient exists (checked above), so the one constraint left is the identity.
+                if context.clip_identity is None:
+                    raise
+                raise AlreadySavedError(f"clip {context.clip_identity} is saved already") from None
             return row.id
+
+    def has_clip(self, clip_identity: str) -> bool:
+        """Is a session with this clip identity saved?"""
+        with self._transaction("read") as session:
+            query = select(SessionRow.id).where(SessionRow.clip_identity == clip_identity)
+            return session.scalars(query).first() is not None
 
     def session(self, session_id: int) -> StoredSession:
         """One saved session with its reps, holds and faults.

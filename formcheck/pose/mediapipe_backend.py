@@ -94,6 +94,11 @@ class MediaPipePoseBackend:
         scan_every_s: How often to count the people in view; 0 turns multi-person handling off.
         back_curve: Ask for the segmentation mask and measure the back's outline into
             ``PoseFrame.extras`` (names in ``formcheck.signals.back_curve.EXTRA_NAMES``).
+        segmentation_masks: Ask for the mask even when the outline is not read (``None``: as
+            ``back_curve``); ``formcheck bench`` times the model with the outputs an exercise
+            needs this way.
+        model_buffer: The bundle's bytes, already read (a batch worker keeps them); the model
+            is then not read from ``model_path``, which only names it in messages.
     """
 
     def __init__(
@@ -102,6 +107,8 @@ class MediaPipePoseBackend:
         min_confidence: float = 0.5,
         scan_every_s: float = 1.5,
         back_curve: bool = True,
+        segmentation_masks: bool | None = None,
+        model_buffer: bytes | None = None,
     ) -> None:
         # Imported here so that importing this module is cheap and the core never pulls it in.
         # MediaPipe's C++ logging would otherwise print start-up chatter on every run.
@@ -111,9 +118,16 @@ class MediaPipePoseBackend:
 
         self._mp = mp
 
+        masks = back_curve if segmentation_masks is None else segmentation_masks
+        base_options = (
+            mp.tasks.BaseOptions(model_asset_buffer=model_buffer)
+            if model_buffer is not None
+            else mp.tasks.BaseOptions(model_asset_path=str(model_path))
+        )
+
         def options(num_poses: int, mode: Any, masks: bool = False) -> Any:
             return vision.PoseLandmarkerOptions(
-                base_options=mp.tasks.BaseOptions(model_asset_path=str(model_path)),
+                base_options=base_options,
                 running_mode=mode,
                 num_poses=num_poses,
                 min_pose_detection_confidence=min_confidence,
@@ -124,7 +138,7 @@ class MediaPipePoseBackend:
 
         def video_factory(num_poses: int) -> Any:
             return vision.PoseLandmarker.create_from_options(
-                options(num_poses, vision.RunningMode.VIDEO, masks=back_curve)
+                options(num_poses, vision.RunningMode.VIDEO, masks=masks)
             )
 
         self._model_path = model_path

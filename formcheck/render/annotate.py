@@ -8,10 +8,10 @@ import av
 
 from formcheck.analyze import Analysis
 from formcheck.feedback import CuePicker
-from formcheck.prefetch import prefetch
 from formcheck.render.overlay import draw_overlay
+from formcheck.source.prefetch import prefetch
+from formcheck.source.video import VideoError, VideoInfo, VideoWriter, iter_frames, probe
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.video import VideoError, VideoInfo, VideoWriter, iter_frames, probe
 
 # Containers that take the H.264 stream VideoWriter encodes (PyAV picks one by the extension).
 ANNOTATED_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")

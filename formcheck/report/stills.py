@@ -18,7 +18,7 @@ from PIL import Image
 
 from formcheck.history.records import StoredSession
 from formcheck.report.trends import FaultExample, FaultTally
-from formcheck.video import VideoError, probe
+from formcheck.source.video import VideoError, probe
 
 # Big enough to see a posture on paper at 5 cm wide, small enough to keep the PDF light.
 STILL_MAX_SIDE_PX = 480

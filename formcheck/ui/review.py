@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from formcheck.analyze import Analysis
+from formcheck.analyze import Analysis, analyze_recording
 from formcheck.engine.session import FrameState, SessionResult
-from formcheck.recordings import RecordingError, analyze_recording, open_recording
 from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS, shown_decimals
+from formcheck.source.recording import RecordingError, open_recording
+from formcheck.source.video import VideoError
 from formcheck.specs.schema import ExerciseSpec, SideChoice
-from formcheck.video import VideoError
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
@@ -75,8 +75,8 @@ def markdown_literal(text: str) -> str:
 def upload_problem(name: str, size_bytes: int, max_mb: int = MAX_UPLOAD_MB) -> str | None:
     """Why an uploaded file cannot be analysed, or ``None`` if its name and size are fine.
 
-    The content is checked afterwards by decoding it (:func:`formcheck.video.probe`); this only
-    catches what can be told without reading the file.
+    The content is checked afterwards by decoding it (:func:`formcheck.source.video.probe`);
+    this only catches what can be told without reading the file.
     """
     suffix = Path(name).suffix.lower().lstrip(".")
     allowed = ", ".join(VIDEO_SUFFIXES)

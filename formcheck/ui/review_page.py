@@ -13,6 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from formcheck.feedback import reason_text, unchecked_text
 from formcheck.report.trends import default_period, plans_for
+from formcheck.source.video import VideoError, probe
 from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
 from formcheck.ui import history_hooks, uploads
 from formcheck.ui import patient as patient_ui
@@ -37,7 +38,6 @@ from formcheck.ui.review import (
     user_message,
 )
 from formcheck.ui.webrtc import live_server
-from formcheck.video import VideoError, probe
 
 UPLOAD = "Upload a clip"
 SAMPLE = "Use a sample video"

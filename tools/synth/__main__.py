@@ -62,8 +62,8 @@ def _evaluate(folder: Path, json_out: str | None, model: str | None) -> int:
     """Score every rendered clip in ``folder``; one line and exit 2 for what cannot be read."""
     from formcheck.pose.model_store import ModelInstallError, resolve_model
     from formcheck.results import json_text
+    from formcheck.source.video import VideoError
     from formcheck.specs.loader import SpecError
-    from formcheck.video import VideoError
     from tools.synth.clip import TRUTH_SUFFIX
     from tools.synth.evaluate import evaluate_dir, format_table
 

@@ -110,7 +110,7 @@ def truth_signals(
 
 def render_clip(spec: ClipSpec, out_dir: Path) -> tuple[Path, Path]:
     """Write ``<name>.mp4`` and ``<name>.truth.json`` into ``out_dir``."""
-    from formcheck.video import VideoWriter  # PyAV: an edge import
+    from formcheck.source.video import VideoWriter  # PyAV: an edge import
 
     script = spec.script()
     tl = script.timeline

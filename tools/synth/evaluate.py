@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analyze import Analysis, replay_series, run_frames
+from formcheck.analyze import Analysis, replay_series, run_poses
 from formcheck.engine.holds import SettleDetector
 from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
@@ -254,15 +254,13 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
 
 def evaluate_clip(truth_path: Path, model_path: Path) -> ClipScore:
     """One clip through the pose model and the engine, scored against its truth."""
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import iter_frames
+    from formcheck.source.poses import video_poses
     from tools.synth.clip import load_truth
 
     truth = load_truth(truth_path)
     spec = load_spec(truth["exercise"])
     video = truth_path.parent / truth["clip"]
-    with MediaPipePoseBackend(model_path) as backend:
-        analysis = run_frames(spec, iter_frames(video), backend, source=video.name)
+    analysis = run_poses(spec, video_poses(video, model_path))
     return score_clip(truth, analysis, spec)
 
 

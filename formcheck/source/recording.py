@@ -1,9 +1,9 @@
 """Opening what formcheck analyses: a video file, or landmarks saved from one (``.npz``).
 
-The CLI (``analyze``, ``program``, ``bench``), the Review page and the tests all start here, so a
-recording is checked, described and turned into poses in one way. A video goes through the pose
-model; saved landmarks are replayed as they were recorded, with no model. This module is an edge
-(it reaches PyAV and MediaPipe), imported lazily by its callers.
+The CLI (``analyze``, ``program``, ``bench``, ``batch``), the Review page and the tests all start
+here, so a recording is checked and described in one way before any model work;
+:mod:`formcheck.source.poses` then turns it into poses. PyAV is imported only when a video is
+opened.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from formcheck.analyze import Analysis, Progress, needs_back_curve, replay_series, run_frames
-from formcheck.landmarks import LandmarkSeries, PoseFrame
-from formcheck.specs.schema import ExerciseSpec, SideChoice
+import numpy as np
+import numpy.typing as npt
+
+from formcheck.landmarks import LandmarkSeries
 
 if TYPE_CHECKING:
-    from formcheck.video import VideoInfo
+    from formcheck.source.video import VideoInfo
 
 LANDMARKS_SUFFIX = ".npz"
 # The longest video analysed: an hour at 30 frames a second. The analysis keeps every frame's
@@ -51,6 +52,7 @@ class Recording:
 
     @property
     def is_landmarks(self) -> bool:
+        """True for saved landmarks, False for a video."""
         return self.series is not None
 
 
@@ -68,7 +70,7 @@ def open_recording(path: Path) -> Recording:
         except ValueError as exc:
             raise RecordingError(str(exc)) from None
         return Recording(path, float(series.t_s[-1]) if len(series) else 0.0, series)
-    from formcheck.video import VideoError, probe
+    from formcheck.source.video import VideoError, probe
 
     try:
         info = probe(path)
@@ -121,72 +123,12 @@ def _bounded(path: Path, frames: Iterable[T]) -> Iterator[T]:
         yield frame
 
 
-def poses(
-    recording: Recording, model_path: Path | None
-) -> Iterator[tuple[float, PoseFrame | None]]:
-    """``(t_s, pose)`` for every frame: replayed, or from the pose model (back outline included).
-
-    Raises:
-        RecordingError: The video cannot be decoded part-way.
-        ModelInstallError: The model cannot be loaded.
-    """
-    if recording.series is not None:
-        series = recording.series
-        for i in range(len(series)):
-            yield float(series.t_s[i]), series.frame(i)
-        return
-    if model_path is None:
-        raise ValueError("a video needs the pose model")
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import VideoError, iter_frames
+def bounded_frames(path: Path) -> Iterator[tuple[float, npt.NDArray[np.uint8]]]:
+    """The video's decoded frames (:func:`formcheck.source.video.iter_frames`), refused past
+    ``MAX_VIDEO_FRAMES``; a decoding failure part-way is a :class:`RecordingError`."""
+    from formcheck.source.video import VideoError, iter_frames
 
     try:
-        with MediaPipePoseBackend(model_path) as backend:
-            for t_s, rgb in _bounded(recording.path, iter_frames(recording.path)):
-                yield t_s, backend.detect(rgb, t_s)
+        yield from _bounded(path, iter_frames(path))
     except VideoError as exc:
         raise RecordingError(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class RecordingAnalysis:
-    analysis: Analysis
-    duration_s: float  # the recording's length, or the last frame's time if that is later
-    model_name: str  # the model's file name, or REPLAY_MODEL
-
-
-def analyze_recording(
-    spec: ExerciseSpec,
-    recording: Recording,
-    model_path: Path | None,
-    side: SideChoice = "auto",
-    progress: Progress | None = None,
-    source: str | None = None,
-) -> RecordingAnalysis:
-    """Run the engine over a recording: replayed landmarks, or a fresh pose model per video (VIDEO
-    mode tracks from frame to frame and needs each clip's own timestamps from zero).
-
-    Raises:
-        RecordingError: The video cannot be decoded, or holds no frames.
-        ModelInstallError: The model cannot be loaded.
-        ValueError: A video without ``model_path``.
-    """
-    name = source or recording.path.name
-    if recording.series is not None:
-        analysis = replay_series(spec, recording.series, side=side)
-        return RecordingAnalysis(analysis, recording.duration_s, REPLAY_MODEL)
-    if model_path is None:
-        raise ValueError("a video needs the pose model")
-    from formcheck.pose.mediapipe_backend import MediaPipePoseBackend
-    from formcheck.video import VideoError, iter_frames
-
-    try:
-        with MediaPipePoseBackend(model_path, back_curve=needs_back_curve(spec)) as backend:
-            frames = _bounded(recording.path, iter_frames(recording.path))
-            analysis = run_frames(spec, frames, backend, side, progress, source=name)
-    except VideoError as exc:
-        raise RecordingError(str(exc)) from None
-    if not analysis.states:
-        raise RecordingError(f"{name} contains no decodable video frames (empty or truncated)")
-    duration = max(recording.duration_s, analysis.states[-1].t_s)
-    return RecordingAnalysis(analysis, duration, model_path.name)
