@@ -153,16 +153,6 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def model() -> Path:
-    from formcheck.pose.model_store import ModelInstallError, resolve_model
-
-    try:
-        return resolve_model()
-    except ModelInstallError as exc:
-        pytest.skip(f"pose model not installed: {exc}")
-
-
-@pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The three clips in a folder with a manifest, two patients."""
     folder = tmp_path_factory.mktemp("archive")
@@ -179,7 +169,9 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def analyzed(tmp_path_factory: pytest.TempPathFactory, model: Path) -> dict[str, dict[str, Any]]:
+def analyzed(
+    tmp_path_factory: pytest.TempPathFactory, model_path: Path
+) -> dict[str, dict[str, Any]]:
     """What ``formcheck analyze --json`` writes for each clip."""
     from formcheck.cli import main
 
@@ -188,7 +180,7 @@ def analyzed(tmp_path_factory: pytest.TempPathFactory, model: Path) -> dict[str,
     for clip, exercise in CLIPS:
         target = out / f"{clip}.json"
         args = ["analyze", str(SAMPLES / clip), "--exercise", exercise, "--json", str(target)]
-        assert main([*args, "--quiet", "--model", str(model)]) == 0
+        assert main([*args, "--quiet", "--model", str(model_path)]) == 0
         results[clip] = json.loads(target.read_text())
     return results
 
@@ -347,7 +339,7 @@ def test_bad_clips_are_listed_with_their_reasons_and_the_good_one_saved(
     assert [s.clip for s in _sessions(db)] == ["good.mp4"]
 
 
-def test_the_embedded_default_saves_a_folder_into_sqlite(tmp_path: Path, model: Path) -> None:
+def test_the_embedded_default_saves_a_folder_into_sqlite(tmp_path: Path, model_path: Path) -> None:
     # scenario: a user's first try: no cluster, no server, the default SQLite history
     folder = tmp_path / "clips"
     folder.mkdir()

@@ -5,16 +5,6 @@ the history's unique index on it keeps two overlapping batches from both saving 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of the file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def clip_identity(clip_sha256: str, exercise: str, spec_hash: str, model_sha256: str) -> str:

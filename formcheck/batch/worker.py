@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from formcheck.batch.identity import clip_identity, file_sha256
+from formcheck.batch.identity import clip_identity
 from formcheck.batch.inputs import SIDES, ClipJob
+from formcheck.pose.model_store import sha256_file
 
 Status = Literal["saved", "skipped", "failed", "analysed"]
 
@@ -131,7 +132,7 @@ class ClipWorker:
         if not job.clip.is_file():
             raise ClipFailure(f"no such file: {job.clip}")
         identity = clip_identity(
-            file_sha256(job.clip), spec.id, spec_version(spec), self._settings.model_sha256
+            sha256_file(job.clip), spec.id, spec_version(spec), self._settings.model_sha256
         )
         if self._store is not None and self._store.has_clip(identity):
             return ClipOutcome(job.name, spec.id, "skipped", "in the history already")

@@ -16,23 +16,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from formcheck.landmarks import LandmarkSeries
+from formcheck.pose.model_store import sha256_file
 
 # Bump when the backend's output for the same video and model changes (tracking, people count).
 EXTRACTION_VERSION = 2
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cache_key(video: Path, model_sha256: str, as_live: bool = False) -> str:
     """A short key naming the video's content, the model, the extraction code and whether the
     frames went through :func:`formcheck.corpus.as_live.as_received_live`."""
-    text = f"{_sha256(video)}:{model_sha256}:{EXTRACTION_VERSION}"
+    text = f"{sha256_file(video)}:{model_sha256}:{EXTRACTION_VERSION}"
     if as_live:
         from formcheck.corpus.as_live import AS_LIVE_VERSION
 
@@ -94,8 +87,6 @@ def landmarks_for_clips(
             cannot be used); re-scoring from a full cache never calls it.
         as_live: Each frame as the Practice page receives a camera's (cached apart).
     """
-    from formcheck.pose.model_store import sha256_file
-
     model_sha = sha256_file(model)
     out: dict[Path, LandmarkSeries] = {}
     todo: list[tuple[Path, Path | None]] = []
