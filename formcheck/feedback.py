@@ -24,18 +24,21 @@ UNCHECKED_REPEAT_S = 60.0
 # stood in full view). A patient really out of view hears it half a second later.
 REASON_PERSIST_S = 0.5
 _UNCHECKED = "unchecked:"
+# A clinician set this patient a minimum depth and the stretch is short of it: the clock waits.
+BELOW_TARGET = "below_target"
+BELOW_TARGET_TEXT = (
+    "Ease a little further into the stretch if it is comfortable - "
+    "the clock starts at the depth your clinician set."
+)
 
 
 def reason_text(reason: str, spec: ExerciseSpec) -> str:
     """Plain words for a 'cannot assess' reason."""
-    views = spec.camera.views
     if reason == "no_person":
         return "Step into the picture so your whole body is in view."
     if reason == "low_confidence":
         parts = ", ".join(spec.ready.landmarks)
         return f"Step back or improve the light so your {parts} are clearly in view."
-    if reason == "wrong_view":
-        return _turn(views) + "."
     if reason == "not_ready":
         return f"Get into the start position: {spec.start_position}"
     return "Cannot check your form right now."
@@ -101,7 +104,12 @@ class CuePicker:
             for r in state.unmeasured_rules
             if r in self._rules
         ]
-        return [Cue(r.id, r.message, r.severity) for r in faults] + hints
+        depth = (
+            [Cue(BELOW_TARGET, BELOW_TARGET_TEXT, "warning")]
+            if state.hold_waiting == BELOW_TARGET
+            else []
+        )
+        return [Cue(r.id, r.message, r.severity) for r in faults] + depth + hints
 
     def update(self, state: FrameState) -> Cue | None:
         """The cue to show now; a *new* one is returned only when it may be spoken.

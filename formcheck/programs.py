@@ -84,6 +84,11 @@ class ProgramItem(_Strict):
     rom_target: float | None = Field(
         default=None, description="range-of-motion goal in the spec's rom unit"
     )
+    hold_target: Band | None = Field(
+        default=None,
+        description="for this patient only: a depth of the hold signal the clock waits for "
+        "(below it the person hears to ease a little further if comfortable)",
+    )
     note: str = ""
 
 
@@ -147,6 +152,8 @@ def _check_against_specs(
                     f"{where}.rule_ok.{rule_id}: {spec.id} has no such rule; "
                     f"its rules: {', '.join(sorted(rules)) or 'none'}"
                 )
+        if item.hold_target is not None and (spec.hold is None or spec.guided):
+            raise ProgramError(f"{where}.hold_target: {spec.id} is not a stretch held to a depth")
         if item.rom_target is not None and spec.rom is None:
             raise ProgramError(f"{where}.rom_target: {spec.id} reports no range of motion")
         if item.sides in ("left", "right", "both") and spec.sides == "none":
@@ -187,7 +194,10 @@ def programs_dir() -> Path:
 
 
 def patient_spec(spec: ExerciseSpec, item: ProgramItem) -> ExerciseSpec:
-    """The spec with this patient's rule bands in place of the defaults."""
+    """The spec with this patient's rule bands and minimum hold depth in place of the defaults."""
+    if item.hold_target is not None and spec.hold is not None:
+        hold = spec.hold.model_copy(update={"target": item.hold_target})
+        spec = spec.model_copy(update={"hold": hold})
     if not item.rule_ok:
         return spec
     rules = [

@@ -74,6 +74,6 @@ def test_reason_cues_wait_until_the_reason_lasts(
 
 
 def test_a_lasting_reason_is_said_half_a_second_in() -> None:
-    ((t, key),) = _said([(1.0, None, ()), (2.0, "wrong_view", ())])
-    assert key == "wrong_view"
+    ((t, key),) = _said([(1.0, None, ()), (2.0, "low_confidence", ())])
+    assert key == "low_confidence"
     assert t == pytest.approx(1.0 + REASON_PERSIST_S, abs=1.5 / FPS)

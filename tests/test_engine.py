@@ -195,7 +195,7 @@ def test_back_share_needs_from_rest() -> None:
 
 # -- holds -------------------------------------------------------------------------------------
 
-HOLD = HoldSpec(signal="x", target=Band(min=85), min_hold_s=2.0, max_break_s=0.6)
+HOLD = HoldSpec(signal="x", posture=[{"x": Band(min=85)}], min_hold_s=2.0, max_break_s=0.6)
 
 
 def _hold_run(pattern: list[tuple[float, bool]], fps: float = 30.0):
@@ -401,7 +401,7 @@ def _squat_hold_spec() -> ExerciseSpec:
                 "positions": [{"knee_flexion_deg": {"min": 60}}],
                 "min_s": 0.5,
             },
-            "hold": {"signal": "knee_flexion_deg", "target": {"min": 60}, "min_hold_s": 2.0},
+            "hold": {"signal": "knee_flexion_deg", "posture": [{"knee_flexion_deg": {"min": 60}}], "min_hold_s": 2.0},
             "rules": [
                 {
                     "id": "trunk_up",

@@ -45,12 +45,12 @@ def test_settle_scenarios(
 
 def _hold_span(values: list[float], within: float | None, fps: float = 10.0) -> tuple[float, float]:
     """(start, end) of the one hold found, fed as the session feeds the timer: the band is 75 and
-    up, the clock starts once settled and runs while in the band."""
-    spec = HoldSpec(signal="s", target=Band(min=75), min_hold_s=0.5, settle_within=within)
+    up (the posture), the clock starts once settled and runs while in it."""
+    spec = HoldSpec(signal="s", posture=[{"s": Band(min=75)}], min_hold_s=0.5, settle_within=within)
     settle, timer = SettleDetector(0.5, within), HoldTimer(spec)
     holds = []
     for i, v in enumerate([*values, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]):
-        t_s, in_band = i / fps, spec.target.contains(v)
+        t_s, in_band = i / fps, spec.posture[0]["s"].contains(v)
         still = settle.update(t_s, v if in_band else math.nan)
         in_position = in_band and (timer.active or still)
         hold = timer.update(t_s, in_position, "none", at_rest=settle.at_rest)

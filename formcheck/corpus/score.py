@@ -28,7 +28,7 @@ Verdict = Literal["tp", "fp", "fn", "tn", "not_checked"]
 # A rule unjudged for more than this share of the frames it was due is "not checked" on the clip.
 NOT_CHECKED_SHARE = 0.5
 HOLD_TOLERANCE_S = 1.0
-CANNOT_JUDGE_REASONS = ("no_person", "low_confidence", "wrong_view")
+CANNOT_JUDGE_REASONS = ("no_person", "low_confidence")
 # Exercises fast by design: their quick reps are not a tempo fault.
 EXPLOSIVE_WORDS = ("jump",)
 TOO_FAST = "too_fast"

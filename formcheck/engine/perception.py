@@ -62,8 +62,8 @@ GLITCH_MIN_TORSO_SHARE = 0.4
 class Perceived:
     """What one frame shows.
 
-    ``reason`` says why the frame cannot be judged at all (``no_person``, ``low_confidence``,
-    ``wrong_view``), or is None when it can be, readiness aside.
+    ``reason`` says why the frame cannot be judged at all (``no_person``, ``low_confidence``),
+    or is None when it can be, readiness aside.
     """
 
     view: SeenView
@@ -175,10 +175,10 @@ class Perception:
             self.last_raw[name] = raw
         self._in_view = self._visible(frame, side)
         reason: NotJudgedReason | None = None
+        # A view the spec does not recommend is still counted and timed: only the rules that
+        # view cannot judge are left unchecked (and said so).
         if not self._in_view:
             reason = "low_confidence"
-        elif view not in self.spec.camera.views:
-            reason = "wrong_view"
         return Perceived(view, side, signals, reason, jumped)
 
     def _working_side(self, frame: PoseFrame, view: SeenView, near: Side) -> WorkingSide:

@@ -57,9 +57,14 @@ JUMP_GRACE_S = 0.5
 
 
 def stops_hold_clock(rule: Rule) -> bool:
-    """Only errors judged during the hold stop its clock (the position no longer stretches what
-    it should); warnings, such as bouncing, are coaching cues while the clock runs."""
-    return "hold" in rule.phases and rule.severity == "error"
+    """Does this rule's failure stop the hold clock? The rule's ``stops_clock`` if set; else
+    errors (the position no longer stretches what it should) and steady rules (bouncing is not
+    holding) do, and other warnings are coaching cues while the clock runs."""
+    if "hold" not in rule.phases:
+        return False
+    if rule.stops_clock is not None:
+        return rule.stops_clock
+    return rule.severity == "error" or rule.check == "steady"
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,9 @@ class FrameState:
     # Rules due now whose signal has not been measurable for UNMEASURED_HINT_S (the back's
     # outline not traced): the person is told too, since a pass would be silent otherwise.
     unmeasured_rules: list[str] = field(default_factory=list)
+    # Why the hold clock is not running while the person is in the stretch's posture: a rule
+    # that stops it (its id), or "below_target" when a clinician's minimum depth is not reached.
+    hold_waiting: str | None = None
     new_reps: list[RepEvent] = field(default_factory=list)
     new_holds: list[Hold] = field(default_factory=list)
     new_faults: list[Fault] = field(default_factory=list)
@@ -185,6 +193,7 @@ class ExerciseSession:
         self._position_left_s: float | None = None  # since when the hold position is left
         self._position_since_s = -math.inf  # when it was last taken after a real absence
         self._rom_best = math.nan
+        self._below_target = False  # in the posture, short of the clinician's minimum depth
         self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
         self._reach_unjudged = False
         # When the body last jumped (another person followed, a cut in the video).
@@ -260,6 +269,7 @@ class ExerciseSession:
             faulty_reps=sum(1 for r in self._rep_events if not r.good),
             hold_s=self._hold.current_s if self._hold else 0.0,
             in_position=in_position,
+            hold_waiting=self._hold_waiting(phase, in_position),
             active_faults=self._active_faults(t_s),
             unchecked_rules=unchecked,
             unmeasured_rules=unmeasured,
@@ -362,6 +372,17 @@ class ExerciseSession:
             fault_pause=in_position and not hold_ok,
             at_rest=self._settle.at_rest,
         )
+
+    def _hold_waiting(self, phase: Phase | None, in_position: bool) -> str | None:
+        """Why the clock is not running though the person holds the stretch's posture."""
+        if phase != "hold":
+            return None
+        if self._below_target:
+            return "below_target"
+        stopping = [m.rule.id for m in self._monitors if m.active and stops_hold_clock(m.rule)]
+        if stopping:
+            return stopping[0]
+        return None
 
     def _active_faults(self, t_s: float) -> list[str]:
         active = [m.rule.id for m in self._monitors if m.active]
@@ -467,13 +488,22 @@ class ExerciseSession:
                 for tracker in self._reach:
                     tracker.passed_and_reset()
         if self._hold is not None and self.spec.hold is not None:
-            value = signals[self.spec.hold.signal]
-            in_position = self.spec.hold.target.contains(value)
-            settled = self._settle.update(t_s, value if in_position else math.nan)
-            # A hold begins once the person is still in the position, not while still moving
-            # into it; once begun, it runs while they stay in the band.
-            in_position = in_position and (self._hold.active or settled)
-            if in_position:
+            hold = self.spec.hold
+            value = signals[hold.signal]
+            in_posture = any(
+                all(band.contains(signals[name]) for name, band in alternative.items())
+                for alternative in hold.posture
+            )
+            settled = self._settle.update(t_s, value if in_posture else math.nan)
+            # A hold begins once the person is still in the posture, not while still moving
+            # into it; once begun, it runs while they stay in it. How deep they go is theirs
+            # (measured, reported), unless the clinician set a minimum for this patient.
+            holding = in_posture and (self._hold.active or settled)
+            self._below_target = (
+                holding and hold.target is not None and not hold.target.contains(value)
+            )
+            in_position = holding and not self._below_target
+            if holding:
                 phase = "hold"
         return phase, in_position
 

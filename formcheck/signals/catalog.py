@@ -460,6 +460,23 @@ def thigh_opening_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return angle_between_deg(left, right)
 
 
+def ankle_on_knee_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Figure-four postures: how close one ankle is to the other knee, in thigh lengths (3D, the
+    mean thigh): a few tenths with an ankle resting on the other knee, about 1 or more with the
+    legs side by side or apart. The closer of the two ankles, so it needs no working side."""
+    thighs = [
+        distance(frame.world(f"{s}_knee"), frame.world(f"{s}_hip")) for s in ("left", "right")
+    ]
+    thigh = (thighs[0] + thighs[1]) / 2
+    if not thigh > 0:
+        return math.nan
+    gaps = [
+        distance(frame.world("left_ankle"), frame.world("right_knee")),
+        distance(frame.world("right_ankle"), frame.world("left_knee")),
+    ]
+    return min(gaps) / thigh
+
+
 def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
     supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
@@ -738,6 +755,13 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         SignalDef("hip_drop_leg", "leg", "hips sunk", ("hip", "ankle"), hip_drop_leg),
         SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
         SignalDef("knee_gap_thigh", "thigh", "knees apart", ("hip", "knee"), knee_gap_thigh),
+        SignalDef(
+            "ankle_on_knee_thigh",
+            "thigh",
+            "ankle on the other knee",
+            ("hip", "knee", "ankle"),
+            ankle_on_knee_thigh,
+        ),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
     ),
     "trunk and back": (

@@ -8,8 +8,11 @@ Vocabulary:
 - A rep goes ``start`` -> ``outward`` -> ``end`` -> ``return`` -> ``start``: the signal leaves the
   start band, reaches the end band and comes back. The two bands must not touch; the gap between
   them is the hysteresis that keeps a person hovering at one threshold from counting reps.
-- A hold is time spent continuously in the target band while no hold rule of severity ``error``
-  is failing (warnings are cues; they do not stop the clock).
+- A hold is time spent still in the stretch's *posture* (``hold.posture``: the body's
+  configuration, such as one knee down and the other foot forward) while no rule that stops the
+  clock is failing (errors, and bouncing; other warnings are cues). How deep the stretch goes is
+  the hold signal, measured and reported, never a condition, unless a clinician sets a minimum
+  for one patient (``hold.target``, a program's ``hold_target``).
 - A *guided timer* is a hold (``hold.mode: guided``) for an exercise whose point the camera cannot
   see (a deep abdominal contraction, pressure on a foam roller): the clock runs while the person is
   in the start position and keeps still, and ``hold.guided_reason`` says what cannot be checked.
@@ -39,7 +42,7 @@ SeenView = Literal["side", "front", "diagonal", "unknown"]
 WorkingSide = Literal["left", "right", "both", "none"]
 SideChoice = Literal["auto", "left", "right"]
 SIDE_CHOICES: tuple[SideChoice, ...] = ("auto", "left", "right")
-NotJudgedReason = Literal["no_person", "low_confidence", "wrong_view", "not_ready"]
+NotJudgedReason = Literal["no_person", "low_confidence", "not_ready"]
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a final newline through
 # Fault id of a rep faster than the spec's ``reps.min_rep_s``.
@@ -258,8 +261,20 @@ class RepPhases(_Strict):
 
 
 class HoldSpec(_Strict):
-    signal: str
-    target: Band
+    signal: str = Field(
+        description="the stretch's depth: measured over each hold (median and best) and "
+        "reported, not a condition of the clock unless 'target' is set"
+    )
+    posture: list[dict[str, Band]] = Field(
+        min_length=1,
+        description="the stretch's body configuration (signal -> band; any one alternative is "
+        "enough), with bands wide enough for stiff and supple bodies: the clock runs only in it",
+    )
+    target: Band | None = Field(
+        default=None,
+        description="a depth the hold signal must reach before the clock runs; a clinician's "
+        "choice for one patient (a program's 'hold_target'), so no spec sets it",
+    )
     min_hold_s: float = Field(default=2.0, ge=0, description="shorter stays are not holds")
     max_break_s: float = Field(default=0.6, ge=0, description="shorter dips do not end a hold")
     # A form fault (the pelvis lifting) stops the clock but, while the stretch is still held, the
@@ -339,6 +354,12 @@ class Rule(_Strict):
         "oscillation frequency in Hz (see 'steady') must stay in 'ok' (no bouncing, keep still)",
     )
     steady: Steadiness | None = None
+    stops_clock: bool | None = Field(
+        default=None,
+        description="for rules judged during a hold: does a failure stop the hold clock? By "
+        "default errors (the position is wrong) and steady rules (bouncing is not holding) do; "
+        "other warnings are coaching cues while the clock runs",
+    )
     change_from_start: Band | None = Field(
         default=None,
         description="also fail when the signal moves out of this band relative to the person's "
@@ -442,6 +463,7 @@ class ExerciseSpec(_Strict):
             used.update(self.reps.report)
         if self.hold:
             used.add(self.hold.signal)
+            used.update(name for pos in self.hold.posture for name in pos)
         if self.rom:
             used.add(self.rom.signal)
         used.update(r.signal for r in self.rules)

@@ -32,7 +32,7 @@ from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import ExerciseSpec
-from tools.synth.clip import TRUTH_SUFFIX
+from tools.synth.clip import TRUTH_SUFFIX, truth_frame
 
 OVERLAP_SLACK_S = 0.25
 SAGITTAL = (
@@ -66,8 +66,7 @@ class ClipScore:
     rules_not_checked: dict[str, float]
     # A view the spec does not accept is refused (the person is told to turn), not scored: the
     # accuracy totals cover accepted views only, and a refused clip must count nothing.
-    view_accepted: bool = True
-    wrong_view_rate: float = 0.0
+    view_recommended: bool = True  # a view the spec's camera set-up names
     holds_found: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -86,8 +85,7 @@ class ClipScore:
             "fault_false_positives": self.fault_fp,
             "reported_faults": self.reported_faults,
             "rules_not_checked": {r: round(v, 3) for r, v in self.rules_not_checked.items()},
-            "view_accepted": self.view_accepted,
-            "wrong_view_rate": round(self.wrong_view_rate, 4),
+            "view_recommended": self.view_recommended,
             "holds_found": self.holds_found,
             "angle_rmse_deg": {
                 k: round(math.sqrt(s / n), 2) for k, (s, n) in self.angle_sq.items() if n
@@ -104,18 +102,17 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     """(side, seconds) of each scripted hold, counted the way the engine should count it.
 
     A scripted hold runs from the start of the move into the stretch to the start of the move out
-    of it; the person is in position while the true hold signal is in the spec's target band. The
-    stay is followed past both ends of the script's interval for as long as the signal stays in
-    the band without a break: easing out of a stretch takes a few tenths of a second before the
-    position is actually left (rendered half-kneeling: 0.65 s still in the band), and that time
+    of it; the person is in position while the true signals are in the stretch's posture (and,
+    where the spec sets one, past its minimum depth). The stay is followed past both ends of the
+    script's interval for as long as the person stays in position without a break: easing out of
+    a stretch takes a few tenths of a second before the posture is actually left, and that time
     is in position by the spec's own definition.
     """
     if spec.hold is None:
         return []
-    target, signal = spec.hold.target, spec.hold.signal
     frames = truth["frames"]
     times = [float(f["t_s"]) for f in frames]
-    in_band = [target.contains(f["signals"]["left"][signal]) for f in frames]
+    in_band = _in_position(spec, truth)
     dt = 1.0 / float(truth["fps"])
     # Only faults of rules that stop the engine's clock are taken out of the true hold.
     stopping = {r.id for r in spec.rules if stops_hold_clock(r)}
@@ -128,7 +125,7 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
             first -= 1
         while last + 1 < len(frames) and in_band[last] and in_band[last + 1]:
             last += 1
-        first, last = _settled_span(spec, frames, times, first, last)
+        first, last = _settled_span(spec, frames, times, first, last, in_band)
         total = 0.0
         for i in range(first, last + 1):
             faulted = any(x["start_s"] <= times[i] <= x["end_s"] for x in clock_stoppers)
@@ -138,8 +135,37 @@ def _true_holds(spec: ExerciseSpec, truth: dict[str, Any]) -> list[tuple[str, fl
     return out
 
 
+def _in_position(spec: ExerciseSpec, truth: dict[str, Any]) -> list[bool]:
+    """Per frame: are the true signals in the hold's posture (and past its target, if any)?
+    Signals the truth file did not store are computed from the true landmarks."""
+    hold = spec.hold
+    if hold is None:
+        return []
+    names = {name for alternative in hold.posture for name in alternative}
+    out = []
+    for i, f in enumerate(truth["frames"]):
+        stored = f["signals"]["left"]
+        values = {n: float(stored[n]) for n in names if n in stored}
+        missing = names - set(values)
+        if missing:
+            frame, ctx = truth_frame(truth, i), SignalContext(truth["view"], "left")
+            values |= {n: float(SIGNALS[n].fn(frame, ctx)) for n in missing}
+        in_posture = any(
+            all(band.contains(values[n]) for n, band in alternative.items())
+            for alternative in hold.posture
+        )
+        deep = hold.target is None or hold.target.contains(float(stored[hold.signal]))
+        out.append(in_posture and deep)
+    return out
+
+
 def _settled_span(
-    spec: ExerciseSpec, frames: list[dict[str, Any]], times: list[float], first: int, last: int
+    spec: ExerciseSpec,
+    frames: list[dict[str, Any]],
+    times: list[float],
+    first: int,
+    last: int,
+    positioned: list[bool],
 ) -> tuple[int, int]:
     """Where a hold with a settle gate (``hold.settle_within``) begins and ends, judged on the
     true signal by the engine's own definition (:class:`SettleDetector`): from the first frame
@@ -149,13 +175,13 @@ def _settled_span(
     if hold is None or hold.settle_within is None:
         return first, last
     values = [float(f["signals"]["left"][hold.signal]) for f in frames]
-    # The engine watches the signal from when it enters the band.
-    while first <= last and not hold.target.contains(values[first]):
+    # The engine watches the signal from when the person takes the position.
+    while first <= last and not positioned[first]:
         first += 1
     detector = SettleDetector(hold.settle_s, hold.settle_within)
     start, end = last + 1, last
     for i in range(first, last + 1):
-        in_band = hold.target.contains(values[i])
+        in_band = positioned[i]
         still = detector.update(times[i], values[i] if in_band else math.nan)
         if still and start > last:
             start = i
@@ -242,12 +268,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
             for f in res.faults
         ],
         rules_not_checked=dict(res.rules_unchecked),
-        view_accepted=truth["view"] in spec.camera.views,
-        wrong_view_rate=(
-            sum(st.reason == "wrong_view" for st in analysis.states) / len(analysis.states)
-            if analysis.states
-            else 0.0
-        ),
+        view_recommended=truth["view"] in spec.camera.views,
         holds_found=len(res.holds),
     )
 
@@ -288,9 +309,8 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def summarize(all_scores: list[ClipScore]) -> dict[str, Any]:
-    # Accuracy over the views each spec accepts; detection over every clip (it is about the
-    # figure and the model, not the exercise).
-    scores = [s for s in all_scores if s.view_accepted]
+    # Every view is scored: a view the spec does not recommend is still counted and timed.
+    scores = list(all_scores)
     rules = sorted({r for s in scores for r in s.fault_injected})
     rep_clips = [s for s in scores if s.reps_true > 0 or load_spec(s.exercise).reps is not None]
     holds = [e for s in scores for e in s.hold_errors_s]
@@ -374,8 +394,8 @@ def format_table(report: dict[str, Any]) -> str:
             or "-"
         )
         ang = " ".join(f"{k.replace('_deg', '')}={v:.1f}" for k, v in c["angle_rmse_deg"].items())
-        if not c.get("view_accepted", True):
-            ang = f"view refused (wrong_view {c['wrong_view_rate']:.0%}, not scored)  {ang}"
+        if not c.get("view_recommended", True):
+            ang = f"(a view the spec does not recommend)  {ang}"
         lines.append(
             f"{c['clip']:44s} {reps:>7s} {hold:>9s} {faults:>24s} "
             f"{c['detection_rate']:>6.1%}  {ang}"
