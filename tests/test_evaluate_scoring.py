@@ -12,8 +12,10 @@ from tools.synth.__main__ import main as synth_main
 from tools.synth.evaluate import _true_holds
 
 FPS = 10.0
-# hip_flexor_kneeling_stretch: hold band thigh_opening_deg >= 98; spine_upright is an error
-# judged in the hold (stops the clock), no_bouncing a warning (does not).
+# hip_flexor_kneeling_stretch: its posture is the thighs apart (thigh_opening_deg >= 60) with the
+# hips low (hip_height_leg <= 0.65); spine_upright is an error judged in the hold (stops the
+# clock), no_bouncing a warning (does not). The hips stay low throughout these truths, so the
+# thighs' opening alone moves the person in and out of the posture.
 SPEC = load_spec("hip_flexor_kneeling_stretch")
 
 
@@ -21,7 +23,7 @@ def _truth(
     values: list[float], hold: tuple[float, float], faults: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     frames = [
-        {"t_s": i / FPS, "signals": {"left": {"thigh_opening_deg": v}}}
+        {"t_s": i / FPS, "signals": {"left": {"thigh_opening_deg": v, "hip_height_leg": HIPS_LOW}}}
         for i, v in enumerate(values)
     ]
     return {
@@ -32,7 +34,9 @@ def _truth(
     }
 
 
-IN, OUT = 110.0, 90.0
+# half-kneeling and sinking forward / kneeling on both knees
+IN, OUT = 110.0, 40.0
+HIPS_LOW = 0.4
 
 TRUE_HOLD_SCENARIOS = [
     # in the band exactly over the scripted hold (frames 10..20): 11 frames
@@ -58,12 +62,20 @@ TRUE_HOLD_SCENARIOS = [
         {"rule": "spine_upright", "start_s": 1.25, "end_s": 1.55},
         0.8,
     ),
-    # a warning (bouncing) does not
+    # bouncing is not a held stretch: it stops the true clock too
+    (
+        "bouncing_stops_the_clock",
+        [OUT] * 10 + [IN] * 11 + [OUT] * 9,
+        (1.0, 2.0),
+        {"rule": "no_bouncing", "start_s": 1.25, "end_s": 1.55},
+        0.8,
+    ),
+    # a warning about the front knee does not
     (
         "warning_fault_does_not",
         [OUT] * 10 + [IN] * 11 + [OUT] * 9,
         (1.0, 2.0),
-        {"rule": "no_bouncing", "start_s": 1.25, "end_s": 1.55},
+        {"rule": "front_knee_90", "start_s": 1.25, "end_s": 1.55},
         1.1,
     ),
 ]

@@ -20,7 +20,7 @@ from tests.postgres import Cluster
 from tests.support.history import BASE_TIME
 
 FPS = 15.0
-SPEC = HoldSpec(signal="x", target=Band(min=0), min_hold_s=2.0, max_break_s=0.6)
+SPEC = HoldSpec(signal="x", posture=[{"x": Band(min=0)}], min_hold_s=2.0, max_break_s=0.6)
 
 HOLD_DEPTHS = [
     # (scenario, rom_better, depth over the hold in stages (seconds, value), median, best)
