@@ -126,6 +126,7 @@ class HoldTimer:
         rom: float = math.nan,
         fault_pause: bool = False,
         at_rest: bool = True,
+        began_s: float | None = None,
     ) -> Hold | None:
         """Feed one frame; returns the hold that this frame ended, if any.
 
@@ -134,12 +135,15 @@ class HoldTimer:
         itself is held; the clock stops, but the hold survives up to ``max_fault_pause_s``.
         ``at_rest``: the person is at rest in the position now (always, for a spec that does not
         ask for stillness, see :class:`SettleDetector`); a hold ends at its last such frame.
+        ``began_s``: for a hold starting now, when the person in fact took the position (held
+        while the start was being confirmed); it is counted from then.
         """
         finished = None
         if in_position:
             self._rom.values.append(rom)
             if not self.active:
-                self._start_s, self._counted_s = t_s, 0.0
+                start_s = t_s if began_s is None or not began_s < t_s else began_s
+                self._start_s, self._counted_s = start_s, t_s - start_s
                 self._last_at_rest_s = math.nan
                 self._side_votes = {}
                 self._ledger = []

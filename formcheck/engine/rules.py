@@ -138,7 +138,10 @@ class ReachTracker:
 SPIKE_MEDIAN_S = 0.2
 # A bounce comes back from its turning point within this time (bouncing is ~1-2 Hz, so its
 # half-cycles last 0.25-0.5 s); a slower return is easing in or out of a stretch.
-MAX_TURN_S = 1.0
+MAX_TURN_S = 0.7
+# No reversal for this long and the bouncing has stopped, however many the window still holds:
+# the clock a bounce stopped runs again about a second after the last one, not a window later.
+BOUNCING_OVER_S = 1.0
 
 
 class SwingCounter:
@@ -187,6 +190,8 @@ class SwingCounter:
                 self._extreme, self._extreme_s = value, t_s
         while self._reversals and t_s - self._reversals[0] > self._window_s:
             self._reversals.pop(0)
+        if self._reversals and t_s - self._reversals[-1] > BOUNCING_OVER_S:
+            return 0.0
         counted = sum(1 for r in self._reversals if r >= since_s)
         return counted / (2.0 * self._window_s)
 

@@ -200,6 +200,8 @@ class ExerciseSession:
         self._jump_s = -math.inf
         self._ready = False
         self._start_since = math.nan
+        self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
+        self._posture_since = math.nan  # in the hold's posture since, while readiness is awaited
         self._last_pose_s = math.nan
         self._rep_faults: set[str] = set()
         self._rep_events: list[RepEvent] = []
@@ -364,6 +366,7 @@ class ExerciseSession:
         hold_ok = in_position and not any(
             m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
         )
+        confirmed_s, held_since_s = self._ready_at
         return self._hold.update(
             t_s,
             hold_ok,
@@ -371,6 +374,8 @@ class ExerciseSession:
             self._rom_now(signals),
             fault_pause=in_position and not hold_ok,
             at_rest=self._settle.at_rest,
+            # In the posture from the frame readiness was confirmed: the wait was in it too.
+            began_s=held_since_s if t_s == confirmed_s else None,
         )
 
     def _hold_waiting(self, phase: Phase | None, in_position: bool) -> str | None:
@@ -429,13 +434,27 @@ class ExerciseSession:
     def _lose_readiness(self) -> None:
         self._ready = False
         self._start_since = math.nan
+        self._posture_since = math.nan
         if self._reps:
             self._reps.reset(math.nan, math.nan)
         self._rep_faults.clear()
 
+    def _in_hold_posture(self, signals: dict[str, float]) -> bool:
+        """Is the person in the stretch's posture (any one of its alternatives)?"""
+        if self.spec.hold is None:
+            return False
+        return any(
+            all(band.contains(signals[name]) for name, band in alternative.items())
+            for alternative in self.spec.hold.posture
+        )
+
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
+        if not self._in_hold_posture(signals):
+            self._posture_since = math.nan
+        elif math.isnan(self._posture_since):
+            self._posture_since = t_s
 
         def held(positions: list[dict[str, Band]]) -> bool:
             return any(
@@ -451,6 +470,9 @@ class ExerciseSession:
             self._start_since = t_s
         if t_s - self._start_since >= self.spec.ready.min_s:
             self._ready = True
+            # A stretch held while readiness was confirmed was held all along: its clock may
+            # start from when the position was taken (see _time_hold).
+            self._ready_at = (t_s, max(self._start_since, self._posture_since))
             if self._reps and self.spec.reps:
                 self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
                 self._note_confirm(t_s, signals)
@@ -490,10 +512,7 @@ class ExerciseSession:
         if self._hold is not None and self.spec.hold is not None:
             hold = self.spec.hold
             value = signals[hold.signal]
-            in_posture = any(
-                all(band.contains(signals[name]) for name, band in alternative.items())
-                for alternative in hold.posture
-            )
+            in_posture = self._in_hold_posture(signals)
             settled = self._settle.update(t_s, value if in_posture else math.nan)
             # A hold begins once the person is still in the posture, not while still moving
             # into it; once begun, it runs while they stay in it. How deep they go is theirs

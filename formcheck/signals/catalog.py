@@ -460,23 +460,6 @@ def thigh_opening_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return angle_between_deg(left, right)
 
 
-def ankle_on_knee_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
-    """Figure-four postures: how close one ankle is to the other knee, in thigh lengths (3D, the
-    mean thigh): a few tenths with an ankle resting on the other knee, about 1 or more with the
-    legs side by side or apart. The closer of the two ankles, so it needs no working side."""
-    thighs = [
-        distance(frame.world(f"{s}_knee"), frame.world(f"{s}_hip")) for s in ("left", "right")
-    ]
-    thigh = (thighs[0] + thighs[1]) / 2
-    if not thigh > 0:
-        return math.nan
-    gaps = [
-        distance(frame.world("left_ankle"), frame.world("right_knee")),
-        distance(frame.world("right_ankle"), frame.world("left_knee")),
-    ]
-    return min(gaps) / thigh
-
-
 def min_hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """The smaller hip flexion of the two legs: high only when both thighs are drawn up (the
     supported leg of a figure-four stretch pulled toward the chest, with the crossed leg on it)."""
@@ -574,6 +557,21 @@ def knee_height_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     if not torso > 0:
         return math.nan
     return float(ankle_y - knee_y) / torso
+
+
+def ankle_lift_torso(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Sitting with one leg crossed (figure-four): how far one ankle is lifted above the other,
+    vertically in the image, in torso lengths. About half a torso with an ankle resting on the
+    other knee, near 0 with both feet on the floor. Seen alike from the front, the side or a
+    diagonal, where the 3D depth of a crossed ankle is not."""
+    low = max(float(frame.xy(f"{s}_ankle")[1]) for s in ("left", "right"))
+    high = min(float(frame.xy(f"{s}_ankle")[1]) for s in ("left", "right"))
+    sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
+    hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
+    torso = distance(sho, hip)
+    if not torso > 0:
+        return math.nan
+    return (low - high) / torso
 
 
 def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
@@ -756,11 +754,11 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         SignalDef("pelvis_roll_deg", "deg", "hips stacked", ("hip",), pelvis_roll_deg),
         SignalDef("knee_gap_thigh", "thigh", "knees apart", ("hip", "knee"), knee_gap_thigh),
         SignalDef(
-            "ankle_on_knee_thigh",
-            "thigh",
-            "ankle on the other knee",
-            ("hip", "knee", "ankle"),
-            ankle_on_knee_thigh,
+            "ankle_lift_torso",
+            "torso",
+            "one ankle lifted",
+            ("shoulder", "hip", "ankle"),
+            ankle_lift_torso,
         ),
         SignalDef("pelvis_lift_deg", "deg", "pelvis lift", ("shoulder", "hip"), pelvis_lift_deg),
     ),
