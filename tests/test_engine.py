@@ -401,7 +401,11 @@ def _squat_hold_spec() -> ExerciseSpec:
                 "positions": [{"knee_flexion_deg": {"min": 60}}],
                 "min_s": 0.5,
             },
-            "hold": {"signal": "knee_flexion_deg", "posture": [{"knee_flexion_deg": {"min": 60}}], "min_hold_s": 2.0},
+            "hold": {
+                "signal": "knee_flexion_deg",
+                "posture": [{"knee_flexion_deg": {"min": 60}}],
+                "min_hold_s": 2.0,
+            },
             "rules": [
                 {
                     "id": "trunk_up",
@@ -420,21 +424,22 @@ def _squat_hold_spec() -> ExerciseSpec:
 
 
 HOLD_FAULT_SCENARIOS = [
-    # Squatting with the trunk upright from t=0; ready at 0.5 s, so the clock runs from 0.5 s.
-    # The trunk drops (70 deg) at 5.0 s and stays down: the fault is confirmed at 6.0 s, but the
-    # hold ended when the fault began, at 5.0 s: 4.5 s, not the 5.5 s the clock had run to.
-    ("fault_until_the_end", [(5.0, 30.0), (3.0, 70.0)], [4.5]),
+    # Squatting with the trunk upright from t=0; ready at 0.5 s, and the clock counts from 0 s,
+    # when the position was taken. The trunk drops (70 deg) at 5.0 s and stays down: the fault
+    # is confirmed at 6.0 s, but the hold ended when the fault began, at 5.0 s: 5.0 s, not the
+    # 6.0 s the clock had run to.
+    ("fault_until_the_end", [(5.0, 30.0), (3.0, 70.0)], [5.0]),
     # The same fault for 2 s, then upright again for 4 s: the clock stops 5.0-7.0 s and runs
     # again as soon as the trunk is back up (the fault itself closes 1 s later, min_persist_s),
-    # on to 11.0 s as one hold: 4.5 + 4.0 s (a corrected fault pauses it, it does not start a
+    # on to 11.0 s as one hold: 5.0 + 4.0 s (a corrected fault pauses it, it does not start a
     # new one).
-    ("fault_then_recovered", [(5.0, 30.0), (2.0, 70.0), (4.0, 30.0)], [8.5]),
+    ("fault_then_recovered", [(5.0, 30.0), (2.0, 70.0), (4.0, 30.0)], [9.0]),
     # A fault longer than max_fault_pause_s (5 s) ends the hold: a new one starts when the
     # trunk is back up, at 11.0 s.
-    ("fault_too_long", [(5.0, 30.0), (6.0, 70.0), (4.0, 30.0)], [4.5, 4.0]),
+    ("fault_too_long", [(5.0, 30.0), (6.0, 70.0), (4.0, 30.0)], [5.0, 4.0]),
     # A lean shorter than min_persist_s is never a fault: the clock runs through it, one hold
-    # from 0.5 to 8.5 s.
-    ("short_lean", [(5.0, 30.0), (0.5, 70.0), (3.0, 30.0)], [8.0]),
+    # from 0 to 8.5 s.
+    ("short_lean", [(5.0, 30.0), (0.5, 70.0), (3.0, 30.0)], [8.5]),
 ]
 
 
