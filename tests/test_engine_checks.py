@@ -78,10 +78,8 @@ def test_slow_return_long_after_a_push_is_not_a_bounce():
     # comes seconds after its extreme and is not counted, so the window holds the two quick
     # reversals, not 3.
     counter = SwingCounter(window_s=4.0, swing=6.0)
-    wave = piecewise_wave(
-        [(1.0, 150), (0.3, 160), (0.3, 140), (1.5, 140), (1.5, 150), (0.3, 160), (0.3, 150)]
-        + [(0.2, 150)]
-    )
+    push, stay, ease_out = [(0.3, 160), (0.3, 140)], [(1.5, 140)], [(1.5, 150)]
+    wave = piecewise_wave([(1.0, 150), *push, *stay, *ease_out, (0.3, 160), (0.3, 150), (0.2, 150)])
     hz = [counter.update(t, v) for t, v in wave]
     assert hz[-1] == pytest.approx(2 / 8)
 
