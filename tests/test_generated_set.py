@@ -66,10 +66,22 @@ MISSES = {
     "where they rested, against the 0.2 an opening needs",
     ("hold", "gen_2011_hip_flexor_kneeling_stretch_diagonal_clean"): "no hold found (6.65/6.20 "
     "s off): the 3D thigh opening reads 34 deg low half-turned, RMSE 34.9",
-    ("hold", "gen_2015_seated_figure_four_stretch_diagonal_clean"): "0.70/0.80 s: the 3D lean "
-    "reads about 11 deg low, so the 30 deg band is crossed later going in and earlier coming out",
-    ("hold", "gen_2016_seated_figure_four_stretch_front_clean"): "6.35/6.20 s off: the lean is "
-    "not seen from the front (3D trunk_incline_deg RMSE 13.9)",
+    ("unlisted_view", "gen_2005_glute_bridge_diagonal_clean"): "counts 0 of 3 half-turned, as "
+    "on the real ball-squeeze bridge filmed 40 deg off side-on",
+    ("hold", "gen_2014_seated_figure_four_stretch_side_clean"): "1.25/4.30 s short: the leg "
+    "crossed on the far side hides its ankle behind the near knee (it reads 0.0-0.1 torso "
+    "lengths lifted, true 0.7), so that side is timed only while leaning past 30 deg; the near "
+    "side's uncrossing reads 1 s early",
+    ("hold", "gen_2030_seated_figure_four_stretch_side_bouncing_8"): "1.70/4.60 s short: the "
+    "far side's crossed ankle is hidden as on the clean clip, and each bounce is confirmed and "
+    "ends about 1 s after the script's",
+    ("hold", "gen_2025_supine_figure_four_stretch_side_pelvis_lift_20"): "0.55/0.05 s: the "
+    "model's hip flexion goes on rising 0.5 s after the true one has stopped (108 deg read, 100 "
+    "true), so the stillness the clock waits for comes 0.55 s later",
+    ("hold", "gen_2026_supine_figure_four_stretch_side_pelvis_lift_20"): "0.75/0.05 s: as "
+    "gen_2025, the read hip flexion settles later than the true one",
+    ("hold", "gen_2029_childs_pose_side_bouncing_8"): "0.75 s long: the bouncing is confirmed "
+    "at its third reversal, about a second after the script's bouncing starts",
     ("hold", "gen_2027_supine_figure_four_stretch_side_pelvis_twist_50"): "0.95/0.75 s off: a "
     "twist is not judged, while the truth stops the clock for it",
     ("hold", "gen_2031_seated_figure_four_stretch_diagonal_bouncing_8"): "0.70/1.25 s off: the "
@@ -110,22 +122,29 @@ def test_the_whole_set_was_rendered_and_scored(report: dict[str, Any]) -> None:
         assert len(views) >= 2, exercise
 
 
-def test_a_view_the_spec_refuses_counts_nothing(report: dict[str, Any]) -> None:
-    # scenario: a bridge, child's pose or lying figure-four filmed half-turned. Their specs accept
-    # side-on only (measured: no reps, no hold or a hold 4.5 s off half-turned), so the person
-    # is asked to turn rather than given a count or a time that is wrong.
-    refused = [c for c in report["per_clip"] if not c["view_accepted"]]
-    assert {c["exercise"] for c in refused} >= {
+UNLISTED_VIEW_CLIPS = [n for n, c in CLIPS.items() if not _accepted(n)]
+
+
+def test_the_set_has_views_the_specs_do_not_list() -> None:
+    # scenario: a bridge, child's pose or lying figure-four filmed half-turned (their specs name
+    # side-on), as a patient may set the laptop wherever it fits.
+    assert {CLIPS[n].exercise for n in UNLISTED_VIEW_CLIPS} >= {
         "glute_bridge",
         "childs_pose",
         "supine_figure_four_stretch",
     }
-    for c in refused:
-        assert (c["reps_found"], c["holds_found"], c["reported_faults"]) == (0, 0, []), c["clip"]
-        assert c["wrong_view_rate"] >= 0.4, (c["clip"], c["wrong_view_rate"])
 
 
-# Every clip, refused views included: detection is about the figure and the model.
+@pytest.mark.parametrize("clip", _per_clip("unlisted_view", UNLISTED_VIEW_CLIPS))
+def test_a_view_the_spec_does_not_list_is_still_counted_and_timed(
+    report: dict[str, Any], clip: str
+) -> None:
+    score = _score(report, clip)
+    assert score["reps_found"] == score["reps_true"]
+    assert score["holds_found"] == len(score["hold_abs_err_s"])
+
+
+# Every clip, unlisted views included: detection is about the figure and the model.
 @pytest.mark.parametrize("clip", _per_clip("detection", list(CLIPS)))
 def test_pose_found_on_95_percent_of_frames(report: dict[str, Any], clip: str) -> None:
     assert _score(report, clip)["detection_rate"] >= 0.95

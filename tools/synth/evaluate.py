@@ -64,8 +64,8 @@ class ClipScore:
     reported_faults: list[dict[str, Any]]
     # Rules the camera view could not judge (share of the frames they were due): not a pass.
     rules_not_checked: dict[str, float]
-    # A view the spec does not accept is refused (the person is told to turn), not scored: the
-    # accuracy totals cover accepted views only, and a refused clip must count nothing.
+    # A view the spec's camera set-up does not name is still counted and timed; its rules that
+    # the view cannot judge say so (rules_not_checked).
     view_recommended: bool = True  # a view the spec's camera set-up names
     holds_found: int = 0
 
