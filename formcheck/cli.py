@@ -5,9 +5,10 @@ Every failure the user can cause (a missing file, a file that is not a video, an
 an invalid spec, a missing or unusable model, an output path that cannot or must not be written)
 ends with one line on stderr and exit status 2, never a traceback.
 
-Outputs (``--json``, ``--annotate``, ``--save-landmarks``, ``--markdown``) are checked before any
-analysis: an output is never one of the command's inputs, an existing file is replaced only with
-``--force``, and each is written to a temporary file beside it and moved into place when the
+Outputs (``--json``, ``--annotate``, ``--save-landmarks``, ``--markdown``, ``--readme``) are
+checked before any analysis: an output is never one of the command's inputs, an existing file is
+replaced only with ``--force`` (``--readme`` rewrites one block of its file without it), and each
+is written to a temporary file beside it and moved into place when the
 command succeeds, so an error or Ctrl-C leaves no half-written file (``formcheck/outputs.py``).
 
 MediaPipe's native code logs straight to file descriptor 2 (about a hundred lines a run); unless
@@ -88,7 +89,10 @@ def _progress_bar(total_s: float, enabled: bool) -> tuple[Any, Callable[[float],
 
 
 def _stage(
-    outputs: Mapping[str, str | None], inputs: Iterable[Path], args: argparse.Namespace
+    outputs: Mapping[str, str | None],
+    inputs: Iterable[Path],
+    args: argparse.Namespace,
+    update: Iterable[str] = (),
 ) -> StagedOutputs:
     """The command's outputs checked against its inputs (and the specs, the model and the
     history database, which every analysing command reads or may write) before any work
@@ -100,7 +104,7 @@ def _stage(
     model = getattr(args, "model", None)
     read = [*inputs, *specs_dir().glob("*.yaml"), *database_files()]
     read.append(Path(model).expanduser() if model else default_model_path())
-    return stage_outputs(outputs, read, force=args.force)
+    return stage_outputs(outputs, read, force=args.force, update=update)
 
 
 def _json_text(data: Any) -> str:
@@ -394,13 +398,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"no {MANIFEST_NAME} of hand labels in {folder}; see docs/ACCURACY.md for its format"
             + (rendered if any(folder.glob("*.truth.json")) else "")
         )
+    if args.readme:
+        _readme_text(args)  # no markers, no analysis
     # Every file of the evaluated folder is an input: reports go elsewhere or under new names.
     inputs = [p for p in folder.iterdir() if p.is_file()]
-    outputs = {"--json": args.json, "--markdown": args.markdown}
-    with _stage(outputs, inputs, args) as staged:
+    outputs = {"--json": args.json, "--markdown": args.markdown, "--readme": args.readme}
+    with _stage(outputs, inputs, args, update=("--readme",)) as staged:
         _evaluate_corpus(args, folder, staged)
         staged.commit()
     return 0
+
+
+def _readme_text(args: argparse.Namespace) -> str:
+    """The text of ``--readme``, checked to hold one accuracy block to rewrite."""
+    from formcheck.corpus.readme import ReadmeBlockError, check_markers
+
+    if args.frame_step != 1 or args.as_live:
+        raise UserError(
+            "--readme writes the README's table of figures from every frame of the files "
+            "themselves; run it without --frame-step and --as-live"
+        )
+    path = Path(args.readme)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UserError(f"cannot read --readme {path}: {reason}") from None
+    try:
+        check_markers(text)
+    except ReadmeBlockError as exc:
+        raise UserError(f"--readme {path}: {exc}") from None
+    return text
 
 
 def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutputs) -> None:
@@ -440,9 +468,18 @@ def _evaluate_corpus(args: argparse.Namespace, folder: Path, staged: StagedOutpu
     print(format_table(report))
     if staged.wanted("--json"):
         staged.path("--json").write_text(_json_text(report.to_json()), encoding="utf-8")
+    command = shlex.join(["formcheck", *args.command_line])
     if staged.wanted("--markdown"):
-        command = shlex.join(["formcheck", *args.command_line])
         staged.path("--markdown").write_text(markdown(report, command), encoding="utf-8")
+    if staged.wanted("--readme"):
+        import shutil
+
+        from formcheck.corpus.readme import accuracy_block, rewrite_block
+
+        # Read again now: an edit made to the README while the clips were scored is kept.
+        text = rewrite_block(_readme_text(args), accuracy_block(report, command))
+        staged.path("--readme").write_text(text, encoding="utf-8")
+        shutil.copymode(staged.target("--readme"), staged.path("--readme"))
 
 
 def _frame_step(text: str) -> int:
@@ -558,6 +595,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=0, metavar="N", help="model processes (default: all cores)"
     )
     p.add_argument("--markdown", metavar="OUT.md", help="write the totals as Markdown")
+    p.add_argument(
+        "--readme",
+        metavar="README.md",
+        help="rewrite the accuracy table between the file's <!-- accuracy:start --> and "
+        "<!-- accuracy:end --> lines; nothing else in it changes (no --force needed)",
+    )
     p.add_argument(
         "--frame-step",
         type=_frame_step,

@@ -3,7 +3,8 @@
 Every path is checked before the analysis starts, so a typo costs nothing: an output that is one
 of the command's inputs (after following links) is refused even with ``--force``, as are two
 outputs naming the same file and an output that is a folder or a device; an existing file is
-replaced only with ``force``. Each output is first written to a hidden temporary file beside its
+replaced only with ``force``, or when the command rewrites part of it in place (``update``: the
+README's accuracy table). Each output is first written to a hidden temporary file beside its
 target (a short random name, created exclusively, never through a link) made during the checks,
 which proves the folder exists and is writable; it keeps the target's extension (PyAV picks the
 container by it, numpy adds ``.npz`` to names without it).
@@ -115,8 +116,9 @@ class StagedOutputs:
     removes every temporary file it holds.
     """
 
-    def __init__(self, force: bool, mode: int = 0o666) -> None:
+    def __init__(self, force: bool, mode: int = 0o666, update: Iterable[str] = ()) -> None:
         self._force = force
+        self._update = frozenset(update)
         self._mode = mode
         self._targets: dict[str, Path] = {}
         self._temps: dict[str, Path] = {}
@@ -147,7 +149,7 @@ class StagedOutputs:
         done = []
         for option in list(self._temps):
             target = self._targets[option]
-            if not self._force and target.exists():
+            if not (self._force or option in self._update) and target.exists():
                 raise OutputError(
                     f"{option} {target} was created by something else while this "
                     "command ran; not replaced (pass --force to replace it)"
@@ -178,6 +180,7 @@ def stage_outputs(
     inputs: Iterable[str | Path],
     force: bool = False,
     private: bool = False,
+    update: Iterable[str] = (),
 ) -> StagedOutputs:
     """Check a command's outputs against its inputs and each other, and create their temp files.
 
@@ -188,6 +191,8 @@ def stage_outputs(
         force: Replace existing files (never an input).
         private: Create the files readable by this user only (0600): patient data. Otherwise
             the umask decides, as for any file the user creates.
+        update: Options whose file is rewritten in place (a block of a README): an existing
+            file is replaced without ``force``; the other checks stand.
 
     Returns:
         The staged outputs, to use in a ``with`` block.
@@ -196,12 +201,13 @@ def stage_outputs(
         OutputError: The first problem found, naming the option and the path.
     """
     sources = [Path(p) for p in inputs]
-    staged = StagedOutputs(force, 0o600 if private else 0o666)
+    updated = frozenset(update)
+    staged = StagedOutputs(force, 0o600 if private else 0o666, updated)
     given = {option: Path(p) for option, p in outputs.items() if p is not None and str(p) != ""}
     try:
         seen: dict[str, Path] = {}
         for option, target in given.items():
-            _check_target(option, target, sources, force)
+            _check_target(option, target, sources, force or option in updated)
             for other_option, other in seen.items():
                 if _same_file(target, other):
                     raise OutputError(

@@ -1,4 +1,5 @@
-"""Test data factories: synthetic people with known joint angles, and signals over time."""
+"""Test data factories: synthetic people with known joint angles, signals over time, and a
+labelled clip's score."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from formcheck.corpus.score import ClipScore
 from formcheck.landmarks import INDEX, NUM_LANDMARKS, PoseFrame
 
 THIGH_M = 0.45
@@ -91,3 +93,27 @@ def piecewise_wave(
         t += n / fps
         v = target
     return out
+
+
+def clip_score(file: str, spec: str = "box_squat", **kw: object) -> ClipScore:
+    """One labelled clip's score: a clean, fully judged side-on clip unless ``kw`` says more."""
+    base: dict[str, object] = {
+        "file": file,
+        "spec": spec,
+        "label_view": "side",
+        "view": "side",
+        "reps_expected": None,
+        "reps_found": None,
+        "hold_expected_s": None,
+        "hold_found_s": None,
+        "faults": {},
+        "fault_expected": {},
+        "reported_faults": [],
+        "rules_not_checked": {},
+        "cannot_judge_share": 0.0,
+        "whole_body_visible": True,
+        "calm": True,
+        "too_fast_reps": 0,
+    }
+    base.update(kw)
+    return ClipScore(**base)  # type: ignore[arg-type]

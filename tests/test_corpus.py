@@ -16,9 +16,10 @@ import pytest
 from formcheck.cli import main
 from formcheck.corpus.landmarks_cache import cached_path
 from formcheck.corpus.manifest import ManifestError, load_manifest
-from formcheck.corpus.score import ClipScore, _verdict, summarize
+from formcheck.corpus.score import _verdict, summarize
 from formcheck.landmarks import LandmarkSeries
 from formcheck.pose.model_store import sha256_file
+from tests.factories import clip_score as _score
 from tests.factories import side_view_squat_frame
 
 
@@ -40,29 +41,6 @@ from tests.factories import side_view_squat_frame
 )
 def test_verdict(expected: bool, flagged: bool, unchecked: float, verdict: str) -> None:
     assert _verdict(expected, flagged, unchecked) == verdict
-
-
-def _score(file: str, spec: str = "box_squat", **kw: object) -> ClipScore:
-    base: dict[str, object] = {
-        "file": file,
-        "spec": spec,
-        "label_view": "side",
-        "view": "side",
-        "reps_expected": None,
-        "reps_found": None,
-        "hold_expected_s": None,
-        "hold_found_s": None,
-        "faults": {},
-        "fault_expected": {},
-        "reported_faults": [],
-        "rules_not_checked": {},
-        "cannot_judge_share": 0.0,
-        "whole_body_visible": True,
-        "calm": True,
-        "too_fast_reps": 0,
-    }
-    base.update(kw)
-    return ClipScore(**base)  # type: ignore[arg-type]
 
 
 def test_summary_totals_by_hand() -> None:
@@ -230,6 +208,35 @@ def test_evaluate_scores_a_labelled_folder_from_the_cache(tmp_path: Path, capsys
     assert "wrong.mp4" in text.split("## Clips that miss")[1]
     assert "right.mp4" not in text.split("## Clips that miss")[1]
     assert "reps 2/3  <-" in capsys.readouterr().out
+
+
+def test_evaluate_readme_rewrites_its_accuracy_block(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    entries = [{"file": "right.mp4", "spec": "box_squat", "rep_count": 2, "view": "side"}]
+    clips, cache, model = _corpus(tmp_path, entries)
+    args = ["evaluate", str(clips), "--landmarks-cache", str(cache), "--model", str(model)]
+    readme = tmp_path / "README.md"
+    head, tail = "# formcheck\n\ntext\n", "\nmore text\n"
+    readme.write_text(f"{head}<!-- accuracy:start -->\nold\n<!-- accuracy:end -->{tail}")
+    # scenario: an existing README is rewritten in place without --force
+    assert main([*args, "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith(f"{head}<!-- accuracy:start -->\n") and text.endswith(
+        f"<!-- accuracy:end -->{tail}"
+    )
+    assert "\nold\n" not in text and "| rep count exact | 1 of 1 clips (100%) |" in text
+    capsys.readouterr()
+    # scenario: the same file as another output is refused, as for any two outputs
+    assert main([*args, "--markdown", str(readme), "--readme", str(readme), "--force"]) == 2
+    assert "name the same file" in capsys.readouterr().err
+    # scenario: no markers: one line naming the file and the marker, the file left as it was
+    readme.write_text("# formcheck\n")
+    assert main([*args, "--readme", str(readme)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--readme {readme}: no <!-- accuracy:start --> line" in err[0]
+    assert readme.read_text() == "# formcheck\n"
+    # scenario: figures from every 2nd frame are not the README's
+    assert main([*args, "--frame-step", "2", "--readme", str(readme)]) == 2
+    assert "without --frame-step and --as-live" in capsys.readouterr().err
 
 
 def test_evaluate_every_second_frame_scores_from_half_the_frames(tmp_path: Path) -> None:
