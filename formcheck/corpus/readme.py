@@ -104,8 +104,8 @@ class Row:
 
 ROWS: tuple[Row, ...] = (
     Row("rep count exact", "95%, none off by one", _reps),
-    Row("holds timed within 1 s", "all", _holds),
-    Row("rounded back (`neutral_spine`)", "recall 0.85, precision 0.9", _rule("neutral_spine")),
+    Row("holds timed within 1 s", "all found, 90% within 1 s", _holds),
+    Row("rounded back (`neutral_spine`)", "recall and precision 0.95", _rule("neutral_spine")),
     Row("knees caving (`knee_wobble`, front view)", "F1 0.8", _rule("knee_wobble")),
     Row("`too_fast` on calm reps", "never", _too_fast),
     Row("frames that could not be judged", "under 10%", _cannot_judge),
