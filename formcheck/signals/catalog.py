@@ -211,6 +211,19 @@ def ankle_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     return distance(frame.world("left_ankle"), frame.world("right_ankle")) / thigh
 
 
+def ankle_gap_leg(frame: PoseFrame, ctx: SignalContext) -> float:
+    """Distance between the ankles over the longer leg (hip-knee-ankle path), in 3D (world
+    landmarks): a leg's lift away from the other one. The rendered figure lying on its side with
+    straight legs reads 0.14 with the legs together, 0.49 with the top leg lifted 20 deg, 0.66 at
+    30 and 0.82 at 40 (about 0.017 a degree). It is measured on the body, so the camera's place
+    does not change it: from the head end the legs point away from the camera, and their angles
+    in the image say little."""
+    leg = _leg_len(frame, image=False)
+    if not leg > 0:
+        return math.nan
+    return distance(frame.world("left_ankle"), frame.world("right_ankle")) / leg
+
+
 def heel_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     """Distance between the heels in thigh lengths (the longer thigh): soles together is near 0.
 
@@ -692,6 +705,7 @@ _BY_REGION: dict[str, tuple[SignalDef, ...]] = {
         SignalDef(
             "ankle_gap_thigh", "thigh", "feet apart", ("hip", "knee", "ankle"), ankle_gap_thigh
         ),
+        SignalDef("ankle_gap_leg", "leg", "feet apart", ("hip", "knee", "ankle"), ankle_gap_leg),
         SignalDef(
             "heel_gap_thigh", "thigh", "heels apart", ("hip", "knee", "heel"), heel_gap_thigh
         ),
