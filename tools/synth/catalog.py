@@ -134,11 +134,13 @@ _GENERATED: tuple[tuple[str, str, str | None, float, dict[str, Any]], ...] = (
     ("childs_pose", "side", "bouncing", 8.0, {}),
     ("seated_figure_four_stretch", "side", "bouncing", 8.0, {}),
     ("seated_figure_four_stretch", "diagonal", "bouncing", 8.0, {}),
+    ("side_lying_leg_abduction", "front", None, 0.0, {"down_side": "left"}),
+    ("side_lying_leg_abduction", "diagonal", None, 0.0, {"down_side": "right"}),
 )
 
 
 def generated_specs() -> list[ClipSpec]:
-    """The generated set (seeds from :data:`GENERATED_SEED` up, fixed): 32 clips."""
+    """The generated set (seeds from :data:`GENERATED_SEED` up, fixed): 34 clips."""
     specs = []
     for i, (exercise, view, fault, magnitude, options) in enumerate(_GENERATED):
         seed = GENERATED_SEED + i
