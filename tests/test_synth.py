@@ -12,6 +12,7 @@ import pytest
 
 from formcheck.signals.catalog import (
     SignalContext,
+    ankle_gap_leg,
     crossed_leg_side,
     knee_flexion_deg,
     kneeling_leg_side,
@@ -25,7 +26,15 @@ from formcheck.signals.geometry import line_angle_deg
 from tools.synth import poses, scripts
 from tools.synth.body import SIZE, LegPose, two_link
 from tools.synth.camera import Camera, place_camera
-from tools.synth.clip import ClipSpec, _camera, render_clip, true_pose_frame
+from tools.synth.clip import (
+    HEAD_DIAGONAL,
+    HEAD_END,
+    ClipSpec,
+    _camera,
+    render_clip,
+    seen_view,
+    true_pose_frame,
+)
 from tools.synth.render import background, draw
 from tools.synth.scripts import Timeline
 
@@ -113,6 +122,27 @@ def test_clamshell_opening_moves_only_the_top_knee() -> None:
     # Clean side-lying: the hip line is vertical (stacked).
     v = closed.joints["left_hip"] - closed.joints["right_hip"]
     assert math.degrees(math.acos(abs(v[2]) / np.linalg.norm(v))) < 2
+
+
+@pytest.mark.parametrize("down_side", ["left", "right"])
+def test_side_lying_leg_lift_raises_the_straight_top_leg_alone(down_side: str) -> None:
+    top = "right" if down_side == "left" else "left"
+    rest = poses.side_lying(down_side=down_side, hip_flex_deg=12, knee_flex_deg=3)
+    lifted = poses.side_lying(down_side=down_side, hip_flex_deg=12, knee_flex_deg=3, lift_deg=30)
+    for part in ("knee", "ankle"):
+        bottom = f"{down_side}_{part}"
+        assert _dist(rest.joints[bottom], lifted.joints[bottom]) < 1e-9
+    # The ankle swings up on a circle about the hip: a leg length (0.85 m) times 2 sin(15 deg).
+    leg = SIZE.thigh + SIZE.shank
+    swing = _dist(rest.joints[f"{top}_ankle"], lifted.joints[f"{top}_ankle"])
+    assert swing == pytest.approx(2 * leg * math.sin(math.radians(15)), rel=0.03)
+    assert lifted.joints[f"{top}_ankle"][2] > rest.joints[f"{top}_ankle"][2] + 0.35
+    # The true ankle gap in leg lengths grows with the lift, whatever the camera.
+    cam = _side_cam()
+    ctx = SignalContext("front", "both")
+    gap_rest = ankle_gap_leg(true_pose_frame(rest, cam, 0.0), ctx)
+    gap_lift = ankle_gap_leg(true_pose_frame(lifted, cam, 0.0), ctx)
+    assert gap_rest < 0.2 < 0.6 < gap_lift
 
 
 def test_timeline_is_smooth_and_holds_its_keys() -> None:
@@ -413,6 +443,44 @@ def test_side_lying_diagonal_camera_looks_from_in_front_toward_the_feet(down_sid
     feet = -body.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0])
     assert float(to_cam @ front) / np.linalg.norm(front) == pytest.approx(math.sqrt(0.5), abs=0.02)
     assert float(to_cam @ feet) / np.linalg.norm(feet) == pytest.approx(math.sqrt(0.5), abs=0.02)
+
+
+@pytest.mark.parametrize("down_side", ["left", "right"])
+@pytest.mark.parametrize(
+    ("placement", "front_share", "head_share"),
+    [
+        # the laptop beyond the head, looking along the body to the feet
+        (HEAD_END, 0.0, 1.0),
+        # half-way between in front and the head end
+        (HEAD_DIAGONAL, math.sqrt(0.5), math.sqrt(0.5)),
+    ],
+)
+def test_side_lying_head_end_cameras_look_along_the_body(
+    down_side: str, placement: str, front_share: float, head_share: float
+) -> None:
+    script = ClipSpec("c", "clamshell", placement, 1, options={"down_side": down_side}).script()
+    body = script.pose_at(script.timeline.at(0.0))
+    cam = _camera(script, body, 480, 360)
+    to_cam = np.array(cam.position) - np.array(cam.target)
+    to_cam[2] = 0.0
+    to_cam /= np.linalg.norm(to_cam)
+    front = body.thorax_rot[:, 0] * np.array([1.0, 1.0, 0.0])
+    head = body.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0])
+    assert float(to_cam @ front) / np.linalg.norm(front) == pytest.approx(front_share, abs=0.02)
+    assert float(to_cam @ head) / np.linalg.norm(head) == pytest.approx(head_share, abs=0.02)
+
+
+def test_head_end_placements_are_for_side_lying_and_read_as_front_or_diagonal() -> None:
+    assert (seen_view(HEAD_END), seen_view(HEAD_DIAGONAL), seen_view("side")) == (
+        "front",
+        "diagonal",
+        "side",
+    )
+    with pytest.raises(ValueError, match="unknown camera placement 'feet'"):
+        seen_view("feet")
+    script = ClipSpec("h", "hip_hinge", HEAD_END, 1).script()
+    with pytest.raises(ValueError, match="for side-lying scripts, not hip_hinge"):
+        _camera(script, script.pose_at(script.timeline.at(0.0)), 480, 360)
 
 
 def test_generated_set_is_fixed_and_covers_every_script_and_fault() -> None:

@@ -134,11 +134,13 @@ _GENERATED: tuple[tuple[str, str, str | None, float, dict[str, Any]], ...] = (
     ("childs_pose", "side", "bouncing", 8.0, {}),
     ("seated_figure_four_stretch", "side", "bouncing", 8.0, {}),
     ("seated_figure_four_stretch", "diagonal", "bouncing", 8.0, {}),
+    ("side_lying_leg_abduction", "front", None, 0.0, {"down_side": "left"}),
+    ("side_lying_leg_abduction", "diagonal", None, 0.0, {"down_side": "right"}),
 )
 
 
 def generated_specs() -> list[ClipSpec]:
-    """The generated set (seeds from :data:`GENERATED_SEED` up, fixed): 32 clips."""
+    """The generated set (seeds from :data:`GENERATED_SEED` up, fixed): 34 clips."""
     specs = []
     for i, (exercise, view, fault, magnitude, options) in enumerate(_GENERATED):
         seed = GENERATED_SEED + i
@@ -155,6 +157,35 @@ def generated_specs() -> list[ClipSpec]:
             )
         )
     return specs
+
+
+# Side-lying exercises filmed from each place a laptop on the floor may stand: in front, at a
+# slant toward the feet or the head, at the feet end (the side-lying "side" view) and at the head
+# end, looking along the body (tests/test_side_lying_views.py). Seeds from 3500, fixed.
+SIDE_LYING_VIEWS: tuple[ClipSpec, ...] = tuple(
+    ClipSpec(
+        f"{exercise}_{placement}_{down_side}",
+        exercise,
+        placement,
+        3500 + i,
+        options={"down_side": down_side},
+    )
+    for i, (exercise, placement, down_side) in enumerate(
+        (
+            ("side_lying_leg_abduction", "front", "left"),
+            ("side_lying_leg_abduction", "diagonal", "right"),
+            ("side_lying_leg_abduction", "side", "left"),
+            ("side_lying_leg_abduction", "side", "right"),
+            ("side_lying_leg_abduction", "head_diagonal", "left"),
+            ("side_lying_leg_abduction", "head_diagonal", "right"),
+            ("side_lying_leg_abduction", "head", "left"),
+            ("side_lying_leg_abduction", "head", "right"),
+            ("clamshell", "head_diagonal", "left"),
+            ("clamshell", "head_diagonal", "right"),
+            ("clamshell", "head", "left"),
+        )
+    )
+)
 
 
 def render_specs(specs: list[ClipSpec], out_dir: Path) -> list[Path]:

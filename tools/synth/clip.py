@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame
+from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, LandmarkSeries, PoseFrame
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.schema import SeenView, WorkingSide
 from tools.synth import poses as P
@@ -27,6 +27,25 @@ from tools.synth.scripts import SCRIPTS, Script
 
 TRUTH_VERSION = 1
 TRUTH_SUFFIX = ".truth.json"
+
+# Camera placements for side-lying scripts beyond the three views, each with the view the engine
+# should see from there. On the floor at the head end, looking along the body toward the feet,
+# and half-way between that and the front (the diagonal toward the head, as the diagonal view
+# is toward the feet). From either, the body's left-right axis stands upright in the picture,
+# as it does from in front.
+HEAD_END = "head"
+HEAD_DIAGONAL = "head_diagonal"
+_SIDE_LYING_PLACEMENTS: dict[str, SeenView] = {HEAD_END: "front", HEAD_DIAGONAL: "diagonal"}
+
+
+def seen_view(placement: str) -> SeenView:
+    """The view a camera placement stands for: a spec view as it is, a side-lying head-end
+    placement as the view the engine reads there."""
+    if placement in _SIDE_LYING_PLACEMENTS:
+        return _SIDE_LYING_PLACEMENTS[placement]
+    if placement not in ("side", "front", "diagonal"):
+        raise ValueError(f"unknown camera placement {placement!r}")
+    return cast(SeenView, placement)
 
 
 @dataclass(frozen=True)
@@ -52,18 +71,25 @@ class ClipSpec:
 def _camera(script: Script, first: Body, width: int, height: int) -> Camera:
     fwd, left = P.heading(first)
     j = first.joints
+    view = script.view
+    side_lying = abs(first.pelvis_rot[2, 1]) > 0.7  # the body's left-right axis is vertical
+    if view in _SIDE_LYING_PLACEMENTS and not side_lying:
+        raise ValueError(f"the {view!r} camera is for side-lying scripts, not {script.exercise}")
     if script.camera_height_m < 0.8:  # lying: aim at the middle of the body, low
         mid = (j["pelvis"] + j["neck_base"]) / 2 * 0.6 + (
             j["left_knee"] + j["right_knee"]
         ) / 2 * 0.4
         look = np.array([mid[0], mid[1], 0.25])
-        if abs(first.pelvis_rot[2, 1]) > 0.7:
-            # Side-lying (the body's left-right axis is vertical): the front view faces the
-            # body's front; the diagonal looks from in front and toward the feet, where the
-            # clamshell spec wants it.
+        if side_lying:
+            # The front view faces the body's front; the diagonal looks from in front and toward
+            # the feet, where the clamshell spec wants it; the side view looks from the feet.
             fwd = unit(first.thorax_rot[:, 0] * np.array([1.0, 1.0, 0.0]))
             feet = unit(-first.pelvis_rot[:, 2] * np.array([1.0, 1.0, 0.0]))
             left = feet if script.near_side == "left" else -feet
+            if view == HEAD_END:
+                fwd, view = -feet, "front"  # along the body from beyond the head
+            elif view == HEAD_DIAGONAL:
+                fwd, view = unit(fwd - feet), "front"  # from in front and toward the head
         else:
             left = unit(first.pelvis_rot[:, 1] * np.array([1.0, 1.0, 0.0]))
             fwd = np.cross(left, np.array([0.0, 0.0, 1.0]))
@@ -72,7 +98,7 @@ def _camera(script: Script, first: Body, width: int, height: int) -> Camera:
     if script.look_height_m is not None:
         look[2] = script.look_height_m
     return place_camera(
-        script.view,
+        view,
         fwd,
         left,
         script.near_side,
@@ -91,6 +117,21 @@ def true_pose_frame(body: Body, cam: Camera, t_s: float) -> PoseFrame:
     hips = (body.joints["left_hip"] + body.joints["right_hip"]) / 2
     world = (pts - hips) @ cam.rotation.T
     return PoseFrame(t_s, xy, world, np.ones(NUM_LANDMARKS), (cam.width, cam.height))
+
+
+def true_series(spec: ClipSpec) -> LandmarkSeries:
+    """The figure's true landmarks through the clip's camera, every frame, without drawing or
+    encoding: what the engine would get from a pose model that never errs."""
+    script = spec.script()
+    tl = script.timeline
+    cam = _camera(script, script.pose_at(tl.at(0.0)), spec.width, spec.height)
+    times = [i / spec.fps for i in range(math.floor(tl.t * spec.fps) + 1)]
+    frames: list[PoseFrame | None] = []
+    for t in times:
+        params = tl.at(t)
+        params["_t"] = t
+        frames.append(true_pose_frame(script.pose_at(params), cam, t))
+    return LandmarkSeries.from_frames(times, frames, (spec.width, spec.height), spec.name)
 
 
 KEY_ANGLES = ("knee_flexion_deg", "hip_flexion_deg", "spine_flexion_deg", "trunk_incline_deg")
@@ -143,7 +184,7 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> tuple[Path, Path]:
                     "t_s": round(t, 4),
                     "xy_px": np.round(pf.xy_px, 1).tolist(),
                     "world_xyz_m": np.round(pf.world_xyz_m, 3).tolist(),
-                    "signals": truth_signals(pf, cast(SeenView, spec.view), names),
+                    "signals": truth_signals(pf, seen_view(spec.view), names),
                 }
             )
     truth = {

@@ -32,7 +32,7 @@ from formcheck.engine.session import stops_hold_clock
 from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.loader import load_spec
 from formcheck.specs.schema import ExerciseSpec
-from tools.synth.clip import TRUTH_SUFFIX, truth_frame
+from tools.synth.clip import TRUTH_SUFFIX, seen_view, truth_frame
 
 OVERLAP_SLACK_S = 0.25
 SAGITTAL = (
@@ -240,7 +240,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
         from tools.synth.clip import truth_frame
 
         pf = truth_frame(truth, i)
-        ctx = SignalContext(truth["view"], state.side)
+        ctx = SignalContext(seen_view(truth["view"]), state.side)
         for name in wanted:
             got = state.signals.get(name, math.nan)
             want = SIGNALS[name].fn(pf, ctx)
@@ -268,7 +268,7 @@ def score_clip(truth: dict[str, Any], analysis: Analysis, spec: ExerciseSpec) ->
             for f in res.faults
         ],
         rules_not_checked=dict(res.rules_unchecked),
-        view_recommended=truth["view"] in spec.camera.views,
+        view_recommended=seen_view(truth["view"]) in spec.camera.views,
         holds_found=len(res.holds),
     )
 

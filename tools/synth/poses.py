@@ -178,12 +178,15 @@ def side_lying(
     open_deg: float = 0.0,
     roll_back_deg: float = 0.0,
     feet_apart_deg: float = 0.0,
+    lift_deg: float = 0.0,
     where: tuple[float, float] = (0.0, 0.0),
 ) -> Body:
     """Lying on ``down_side`` with the knees bent (clamshell start), head toward ``head_deg``.
 
     ``open_deg`` lifts the top knee about the hip-ankle line; ``roll_back_deg`` rolls the pelvis
-    (and half as much the chest) backward, the top hip moving behind the bottom one.
+    (and half as much the chest) backward, the top hip moving behind the bottom one;
+    ``lift_deg`` abducts the whole top leg at the hip, toward the ceiling (a side-lying leg
+    raise, with the hip and knee angles given for both legs: near 0 for straight legs).
     """
     sg = 1.0 if down_side == "left" else -1.0
     top = "right" if down_side == "left" else "left"
@@ -196,7 +199,7 @@ def side_lying(
     for side in ("left", "right"):
         legs[side] = LegPose(
             hip_flex_deg=hip_flex_deg,
-            hip_abd_deg=0.0 if side != top else -4.0,
+            hip_abd_deg=0.0 if side != top else -4.0 + lift_deg,
             knee_flex_deg=knee_flex_deg,
             ankle_flex_deg=15.0,
             open_deg=(open_deg + feet_apart_deg) if side == top else 0.0,

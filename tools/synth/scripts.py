@@ -337,6 +337,42 @@ def clamshell(
     return Script("clamshell", tl, pose_at, view, "left", 0.45, 2.4, fault, magnitude)
 
 
+# -- side-lying leg abduction ----------------------------------------------------------------
+
+
+def side_lying_leg_abduction(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    down_side: str = "left",
+    reps: int = 4,
+) -> Script:
+    """Lie on the side with both legs straight and a little forward of the trunk, settle the top
+    leg, then lift it straight toward the ceiling ``reps`` times (28-40 deg of abduction, a
+    short pause at the top) and lower it back onto the bottom leg. No faults."""
+    tl = Timeline({"hipf": 6.0, "knee": 6.0, "lift": 0.0})
+    tl.pause(_u(rng, 0.5, 0.8))
+    # Getting into position: the legs slide a little forward and the knees straighten.
+    tl.move(_u(rng, 0.6, 0.9), hipf=_u(rng, 10, 16), knee=_u(rng, 2, 5))
+    tl.pause(_u(rng, 0.6, 0.9))
+    for _ in range(reps):
+        t0, _ = tl.move(_u(rng, 1.0, 1.4), lift=_u(rng, 28, 40))
+        tl.pause(_u(rng, 0.3, 0.6))
+        _, t1 = tl.move(_u(rng, 1.0, 1.4), lift=0.0)
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.6, 1.0))
+
+    def pose_at(p: dict[str, float]) -> Body:
+        return P.side_lying(
+            down_side=down_side, hip_flex_deg=p["hipf"], knee_flex_deg=p["knee"], lift_deg=p["lift"]
+        )
+
+    return Script(
+        "side_lying_leg_abduction", tl, pose_at, view, "left", 0.45, 2.4, fault, magnitude
+    )
+
+
 # -- supine figure-four stretch --------------------------------------------------------------
 
 
@@ -645,6 +681,7 @@ SCRIPTS: dict[str, Callable[..., Script]] = {
     "box_squat": box_squat,
     "glute_bridge": glute_bridge,
     "clamshell": clamshell,
+    "side_lying_leg_abduction": side_lying_leg_abduction,
     "supine_figure_four_stretch": figure_four,
     "hip_flexor_kneeling_stretch": hip_flexor_kneeling,
     "childs_pose": childs_pose,
