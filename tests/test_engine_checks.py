@@ -413,7 +413,9 @@ def test_rushed_rep_gives_a_slow_down_cue():
 
 
 def test_hold_reports_median_range_and_short_stays():
-    timer = HoldTimer(HoldSpec(signal="x", posture=[{"x": Band(min=85)}], min_hold_s=2.0, max_break_s=0.6))
+    timer = HoldTimer(
+        HoldSpec(signal="x", posture=[{"x": Band(min=85)}], min_hold_s=2.0, max_break_s=0.6)
+    )
     holds: list[Hold] = []
     t = 0.0
     # a 1 s stay (an attempt), a break, then a 5 s hold whose range grows 90 -> 100

@@ -97,7 +97,11 @@ def _specs() -> dict[str, ExerciseSpec]:
         "kind": "hold",
         "sides": "both",
         "side_detector": "crossed_leg",
-        "hold": {"signal": "knee_flexion_deg", "posture": [{"knee_flexion_deg": {"min": 60}}], "min_hold_s": 1.0},
+        "hold": {
+            "signal": "knee_flexion_deg",
+            "posture": [{"knee_flexion_deg": {"min": 60}}],
+            "min_hold_s": 1.0,
+        },
         "prescription": {"hold_s": 3, "repeats": 2, "both_sides": True, "rest_s": 2},
         "rules": [],
     }

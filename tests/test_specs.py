@@ -143,7 +143,11 @@ INVALID = [
         "guided_without_reason",
         lambda d: d.update(
             kind="hold",
-            hold={"signal": "knee_flexion_deg", "posture": [{"knee_flexion_deg": {"min": 60}}], "mode": "guided"},
+            hold={
+                "signal": "knee_flexion_deg",
+                "posture": [{"knee_flexion_deg": {"min": 60}}],
+                "mode": "guided",
+            },
         ),
         "needs a 'guided_reason'",
     ),
