@@ -433,18 +433,20 @@ class ExerciseSession:
             self._reps.reset(math.nan, math.nan)
         self._rep_faults.clear()
 
+    @staticmethod
+    def _in_position(positions: list[dict[str, Band]], signals: dict[str, float]) -> bool:
+        """Is the person in any one of these positions (signal -> band) now?"""
+        return any(
+            all(band.contains(signals[name]) for name, band in position.items())
+            for position in positions
+        )
+
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
 
-        def held(positions: list[dict[str, Band]]) -> bool:
-            return any(
-                all(band.contains(signals[name]) for name, band in position.items())
-                for position in positions
-            )
-
-        in_end = held(self.spec.ready.end_positions)
-        if not (in_end or held(self.spec.ready.positions)):
+        in_end = self._in_position(self.spec.ready.end_positions, signals)
+        if not (in_end or self._in_position(self.spec.ready.positions, signals)):
             self._start_since = math.nan
             return
         if math.isnan(self._start_since):
@@ -470,7 +472,8 @@ class ExerciseSession:
         phase: Phase | None = None
         in_position = False
         if self._reps is not None and self.spec.reps is not None:
-            rep = self._reps.update(t_s, signals[self.spec.reps.signal])
+            resting = self._in_position(self.spec.ready.positions, signals)
+            rep = self._reps.update(t_s, signals[self.spec.reps.signal], resting)
             self._note_confirm(t_s, signals)
             phase = self._reps.phase
             if phase != "start":
@@ -577,9 +580,11 @@ class ExerciseSession:
         faults = set(self._rep_faults)
         tempo = self.spec.reps
         # Begun before it was seen (at the rep's end, or before the body jumped: another person
-        # followed, a cut in the video): neither its depth nor its tempo is known.
+        # followed, a cut in the video), or its movement never seen (the signal leapt from the
+        # start band into the end band between two frames: a misread pose): neither its depth nor
+        # its tempo is known.
         unjudged, self._reach_unjudged = self._reach_unjudged, False
-        unjudged = unjudged or self._jump_s >= rep.began_s - JUMP_GRACE_S
+        unjudged = unjudged or rep.leapt or self._jump_s >= rep.began_s - JUMP_GRACE_S
         tempo_s = math.nan if unjudged else rep.tempo_s
         if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)
