@@ -193,6 +193,108 @@ def test_back_share_needs_from_rest() -> None:
         RepPhases(signal="x", start=Band(max=0.1), end=Band(min=0.25), back_share=0.6)
 
 
+def test_rest_median_needs_from_rest() -> None:
+    with pytest.raises(ValueError, match="rest_median_s"):
+        RepPhases(signal="x", start=Band(min=32), end=Band(max=24), rest_median_s=2.0)
+
+
+# A bridge counted from the person's resting level (hip angle 55 lying), 12 / 25 deg below it.
+BRIDGE_FROM_REST = RepPhases(
+    signal="hip_flexion_image_deg",
+    start=Band(min=-12),
+    end=Band(max=-25),
+    from_rest=True,
+    rest_median_s=2.0,
+)
+LYING = 55.0
+SAT_UP = 85.0  # sitting up to place a ball between the knees
+
+
+def _bridges(before: list[tuple[float, float]], n: int = 3) -> list[tuple[float, float]]:
+    """``before`` (segments), then ``n`` bridges from lying to 15 deg and back."""
+    bridge = [(1.0, 15.0), (0.8, 15.0), (1.0, LYING), (1.0, LYING)]
+    return piecewise_wave(before + bridge * n)
+
+
+def _count_lying(samples: list[tuple[float, float]], bands: RepPhases) -> list[tuple[float, float]]:
+    """Reps (start, end) with the start position: lying, the hip angle within 15 deg of lying."""
+    counter = RepCounter(bands)
+    reps = []
+    for t, v in samples:
+        rep = counter.update(t, v, in_start_position=abs(v - LYING) <= 15)
+        if rep is not None:
+            reps.append((rep.start_s, rep.end_s))
+    return reps
+
+
+SIT_UP_FIRST = [(1.0, LYING), (0.5, SAT_UP), (2.0, SAT_UP), (1.5, LYING), (1.0, LYING)]
+
+
+@pytest.mark.parametrize(
+    ("name", "segments", "median_s", "reps"),
+    [
+        # lying still, three bridges
+        ("three_bridges", [(2.0, LYING)], 2.0, 3),
+        # sitting up for 2 s before lying back down: lying back is not a rep, the three bridges are
+        ("sit_up_first", SIT_UP_FIRST, 2.0, 3),
+        # the same measured from the start-ward extreme of the stay (the clamshell's way): the
+        # sit-up becomes the resting level, lying back down already leaves it, and nothing
+        # comes back within 12 deg of it again
+        ("sit_up_first_extreme_rest", SIT_UP_FIRST, None, 0),
+    ],
+)
+def test_resting_level_is_the_median_in_the_start_position(
+    name: str, segments: list[tuple[float, float]], median_s: float | None, reps: int
+) -> None:
+    bands = BRIDGE_FROM_REST.model_copy(update={"rest_median_s": median_s})
+    found = _count_lying(_bridges(segments), bands)
+    assert len(found) == reps, (name, found)
+    # every rep begins with a bridge, after the lead-in (lying back down is not one)
+    assert all(start > sum(d for d, _ in segments) for start, _ in found), found
+
+
+def test_rest_is_not_taken_from_frames_out_of_the_start_position() -> None:
+    # 1.2 s of frames misread at 120 deg (not lying) just before the bridges: were they in the
+    # median, lying at 55 would already be 25 below the resting level.
+    samples = _bridges([(2.0, LYING), (0.5, LYING)])
+    misread = [(t, 120.0 if 0.8 < t < 2.0 else v) for t, v in samples]
+    assert len(_count_lying(misread, BRIDGE_FROM_REST)) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "samples", "leapt"),
+    [
+        # from lying to the top of a bridge in 1 s: the movement is seen
+        ("seen_rising", _bridges([(2.0, LYING)], n=1), False),
+        # from lying to past the end band between two frames (1/30 s): no body moves so fast,
+        # the model misread the pose
+        (
+            "leapt",
+            piecewise_wave([(2.0, LYING), (1 / 30, 15), (1.0, 15), (1.0, LYING), (1, LYING)]),
+            True,
+        ),
+        # the same leap across a 0.3 s gap without frames (a dropout) may be a real movement
+        (
+            "across_a_dropout",
+            [
+                (t, v)
+                for t, v in piecewise_wave(
+                    [(2.0, LYING), (0.3, 15), (1.0, 15), (1.0, LYING), (1, LYING)]
+                )
+                if not 2.0 < t < 2.3
+            ],
+            False,
+        ),
+    ],
+)
+def test_a_rep_whose_movement_was_not_seen_is_marked(
+    name: str, samples: list[tuple[float, float]], leapt: bool
+) -> None:
+    counter = RepCounter(BRIDGE_FROM_REST)
+    reps = [r for t, v in samples if (r := counter.update(t, v)) is not None]
+    assert [r.leapt for r in reps] == [leapt], name
+
+
 # -- holds -------------------------------------------------------------------------------------
 
 HOLD = HoldSpec(signal="x", posture=[{"x": Band(min=85)}], min_hold_s=2.0, max_break_s=0.6)

@@ -48,9 +48,12 @@ KNOWN_REP_MISSES: dict[str, str] = {
     "squat_pvc_back_front_outdoor_lowcam_pip.mp4": "counts 3 of 4: the last squat (bottom "
     "7.7 s) is still rising at 8.3 s (hips 0.14 leg lengths low) when a spinning transition "
     "to the next video starts (8.45 s); the label's 'stands at the end' is never on screen",
-    "glute_bridge_ball_squeeze_side_mat_holds.mp4": "counts 0 of 3: labelled side-on, but the "
-    "camera is at the feet end about 40 deg off side-on (frame at 7 s); the model reads 37 deg "
-    "(wrong_view on 667 of 696 frames) and the bridge accepts side-on only",
+    "glute_bridge_ball_squeeze_side_mat_holds.mp4": "counts 4 of 3, filmed from the feet end "
+    "about 40 deg off side-on: the three bridges (5.2-10.0, 14.6-18.5, 22.1-25.4 s) and a 0.9 s "
+    "one at 19.6-20.5 s, where he lies still but the model puts the hips up along the thighs "
+    "from one frame to the next (19.64-20.19 s; the hip angle leaps from lying past the top "
+    "band, so no tempo is judged) and then loses the legs until 21.7 s; the second bridge's "
+    "landmarks are misread too (13.64-16.7 s)",
     "deadlift_barbell_diagonal_bad_setup.mp4": "counts 2 of 1: the bar lowered in a 1.1 s "
     "bend-and-stand after the set (16.7-17.8 s) is counted as a rushed rep",
     "deadlift_side_neutral_garage_quiz.mp4": "counts 0 of 1: a 3.5 s clip that starts at the "

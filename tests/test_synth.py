@@ -485,13 +485,16 @@ def test_head_end_placements_are_for_side_lying_and_read_as_front_or_diagonal() 
 
 def test_generated_set_is_fixed_and_covers_every_script_and_fault() -> None:
     from formcheck.specs.loader import load_spec
-    from tools.synth.catalog import GENERATED_SEED, SWEEPS, generated_specs
+    from tools.synth.catalog import GENERATED_SEED, SWEEPS, generated_specs, views_specs
 
     specs = generated_specs()
     assert 25 <= len(specs) <= 35
     assert [s.seed for s in specs] == list(range(GENERATED_SEED, GENERATED_SEED + len(specs)))
     assert len({s.name for s in specs}) == len(specs)
-    assert {s.exercise for s in specs} == set(scripts.SCRIPTS)
+    # Every script is rendered in the generated set, or (the standing stretches) in the views set.
+    views = views_specs()
+    assert {s.exercise for s in specs} | {s.exercise for s in views} == set(scripts.SCRIPTS)
+    assert len({s.name for s in views}) == len(views)
     assert {s.fault for s in specs} - {None} == set(SWEEPS)
     for s in specs:
         # Faults are injected in views their spec names; a clean clip may be in a view the spec

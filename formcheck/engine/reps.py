@@ -13,6 +13,8 @@ pose, landmark hidden) leave the state untouched: a dropout cannot count a rep t
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 
 from formcheck.specs.schema import Phase, RepPhases
@@ -36,6 +38,10 @@ class Rep:
     # When the movement began: the last moment, before leaving the start band, that the signal
     # was still at its resting level. ``end_s - move_start_s`` is the rep's tempo (see ``tempo_s``).
     move_start_s: float = math.nan
+    # The signal went from the start band straight into the end band between two frames at most
+    # MAX_FRAME_DT_S apart: no body moves that fast, so the movement itself was not seen (the
+    # model misread the pose, or the video cut), and its tempo is not known.
+    leapt: bool = False
 
     @property
     def began_s(self) -> float:
@@ -71,11 +77,14 @@ class RepCounter:
         self._peak_s = math.nan
         self._last_t = math.nan
         self._last_value = math.nan
-        # Resting level in the start band (its start-ward extreme during this stay) and the last
+        # Resting level in the start band (its start-ward extreme during this stay, or with
+        # ``rest_median_s`` the median of the recent samples in a start position) and the last
         # time the signal was within REST_TOL of it.
         self._rest = math.nan
         self._rest_s = math.nan
+        self._rest_samples: deque[tuple[float, float]] = deque()
         self._move_start_s = math.nan
+        self._leapt = False
 
     @property
     def peak_s(self) -> float:
@@ -96,6 +105,8 @@ class RepCounter:
         """Bands measured from the resting level: the start-ward extreme of the current stay in
         the start band (so far), frozen while a rep is under way."""
         spec = self._spec
+        if math.isnan(self._rest):
+            return "start"  # no resting level seen yet: nothing can have begun
         offset = value - self._rest
         if spec.back_share is not None and self.phase != "start" and not math.isnan(self._peak):
             # Back once it has come back_share of the way from the peak, even if that is still
@@ -119,8 +130,23 @@ class RepCounter:
         if math.isnan(self._rest) or not self._further(value, self._rest):
             self._rest = value
 
+    def _note_rest(self, t_s: float, value: float, in_start_position: bool) -> None:
+        """Update the resting level the bands are measured from (start phase only)."""
+        window_s = self._spec.rest_median_s
+        if window_s is None:
+            self._lower_rest(value)
+            return
+        if not in_start_position:
+            return
+        samples = self._rest_samples
+        samples.append((t_s, value))
+        while t_s - samples[0][0] > window_s:
+            samples.popleft()
+        self._rest = statistics.median(v for _, v in samples)
+
     def _track_rest(self, t_s: float, value: float) -> None:
-        self._lower_rest(value)
+        if self._spec.rest_median_s is None:
+            self._lower_rest(value)
         if abs(value - self._rest) <= self._rest_tol():
             self._rest_s = t_s
 
@@ -181,15 +207,25 @@ class RepCounter:
             and end_s - self._left_start_s <= self._spec.max_rep_s
         ):
             self.phase = "start"
-            return Rep(self._left_start_s, end_s, self._peak, self._peak_s, self._move_start_s)
+            return Rep(
+                self._left_start_s,
+                end_s,
+                self._peak,
+                self._peak_s,
+                self._move_start_s,
+                self._leapt,
+            )
         return None
 
-    def update(self, t_s: float, value: float) -> Rep | None:
+    def update(self, t_s: float, value: float, in_start_position: bool = True) -> Rep | None:
+        """Feed one sample; ``in_start_position`` says whether the person is in one of the
+        spec's start positions now (only such samples set a median resting level)."""
         if math.isnan(value):
             return None
         if self.phase == "start" and self._spec.from_rest:
-            self._lower_rest(value)  # the bands are measured from it
+            self._note_rest(t_s, value, in_start_position)  # the bands are measured from it
         band = self._band_of(value)
+        previous_band = self._band
         if band != self._band:
             self._band = band
             self._band_since = t_s
@@ -201,6 +237,11 @@ class RepCounter:
                 self._left_start_s = self._last_t if not math.isnan(self._last_t) else t_s
                 self._move_start_s = self._rest_s if not math.isnan(self._rest_s) else t_s
                 self._peak, self._peak_s = value, t_s
+                self._leapt = (
+                    band == "end"
+                    and previous_band == "start"
+                    and t_s - self._last_t <= MAX_FRAME_DT_S
+                )
             self.phase = "outward"
         if self.phase != "start" and self._further(value, self._peak):
             self._peak, self._peak_s = value, t_s
@@ -229,10 +270,14 @@ class RepCounter:
                     self._peak,
                     self._peak_s,
                     self._move_start_s,
+                    self._leapt,
                 )
             if self.phase != "start":
-                # Back from an excursion: the resting level is looked for afresh.
-                self._rest = self._rest_s = math.nan
+                # Back from an excursion: the resting level is looked for afresh (a median
+                # level goes on from the samples of its window).
+                self._rest_s = math.nan
+                if self._spec.rest_median_s is None:
+                    self._rest = math.nan
             self.phase = "start"
             self._peak = math.nan
             return rep

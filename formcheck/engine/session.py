@@ -439,31 +439,24 @@ class ExerciseSession:
             self._reps.reset(math.nan, math.nan)
         self._rep_faults.clear()
 
-    def _in_hold_posture(self, signals: dict[str, float]) -> bool:
-        """Is the person in the stretch's posture (any one of its alternatives)?"""
-        if self.spec.hold is None:
-            return False
+    @staticmethod
+    def _in_position(positions: list[dict[str, Band]], signals: dict[str, float]) -> bool:
+        """Is the person in any one of these positions (signal -> band) now?"""
         return any(
-            all(band.contains(signals[name]) for name, band in alternative.items())
-            for alternative in self.spec.hold.posture
+            all(band.contains(signals[name]) for name, band in position.items())
+            for position in positions
         )
 
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
-        if not self._in_hold_posture(signals):
+        if self.spec.hold is None or not self._in_position(self.spec.hold.posture, signals):
             self._posture_since = math.nan
         elif math.isnan(self._posture_since):
             self._posture_since = t_s
 
-        def held(positions: list[dict[str, Band]]) -> bool:
-            return any(
-                all(band.contains(signals[name]) for name, band in position.items())
-                for position in positions
-            )
-
-        in_end = held(self.spec.ready.end_positions)
-        if not (in_end or held(self.spec.ready.positions)):
+        in_end = self._in_position(self.spec.ready.end_positions, signals)
+        if not (in_end or self._in_position(self.spec.ready.positions, signals)):
             self._start_since = math.nan
             return
         if math.isnan(self._start_since):
@@ -492,7 +485,8 @@ class ExerciseSession:
         phase: Phase | None = None
         in_position = False
         if self._reps is not None and self.spec.reps is not None:
-            rep = self._reps.update(t_s, signals[self.spec.reps.signal])
+            resting = self._in_position(self.spec.ready.positions, signals)
+            rep = self._reps.update(t_s, signals[self.spec.reps.signal], resting)
             self._note_confirm(t_s, signals)
             phase = self._reps.phase
             if phase != "start":
@@ -512,7 +506,7 @@ class ExerciseSession:
         if self._hold is not None and self.spec.hold is not None:
             hold = self.spec.hold
             value = signals[hold.signal]
-            in_posture = self._in_hold_posture(signals)
+            in_posture = self._in_position(hold.posture, signals)
             settled = self._settle.update(t_s, value if in_posture else math.nan)
             # A hold begins once the person is still in the posture, not while still moving
             # into it; once begun, it runs while they stay in it. How deep they go is theirs
@@ -596,9 +590,11 @@ class ExerciseSession:
         faults = set(self._rep_faults)
         tempo = self.spec.reps
         # Begun before it was seen (at the rep's end, or before the body jumped: another person
-        # followed, a cut in the video): neither its depth nor its tempo is known.
+        # followed, a cut in the video), or its movement never seen (the signal leapt from the
+        # start band into the end band between two frames: a misread pose): neither its depth nor
+        # its tempo is known.
         unjudged, self._reach_unjudged = self._reach_unjudged, False
-        unjudged = unjudged or self._jump_s >= rep.began_s - JUMP_GRACE_S
+        unjudged = unjudged or rep.leapt or self._jump_s >= rep.began_s - JUMP_GRACE_S
         tempo_s = math.nan if unjudged else rep.tempo_s
         if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
             faults.add(TOO_FAST)

@@ -224,6 +224,14 @@ class RepPhases(_Strict):
         description="the bands are measured from the person's own resting level (the signal's "
         "start-ward extreme while in the start band), not from zero",
     )
+    rest_median_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="with 'from_rest': the resting level is the median of the signal over the "
+        "last this many seconds spent in a start position ('ready.positions'), not its "
+        "start-ward extreme: sitting up for a moment to place a ball between the knees is then "
+        "neither the resting level nor, on lying back down, a rep",
+    )
     back_share: float | None = Field(
         default=None,
         gt=0,
@@ -237,6 +245,8 @@ class RepPhases(_Strict):
     def _back_share_needs_rest(self) -> RepPhases:
         if self.back_share is not None and not self.from_rest:
             raise ValueError("'back_share' is only for reps counted 'from_rest'")
+        if self.rest_median_s is not None and not self.from_rest:
+            raise ValueError("'rest_median_s' is only for reps counted 'from_rest'")
         return self
 
     @model_validator(mode="after")

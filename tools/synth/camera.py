@@ -11,6 +11,9 @@ import numpy.typing as npt
 
 Vec = npt.NDArray[np.float64]
 
+# Horizontal field of view of the rendered cameras (a laptop webcam's is about 60-70 deg).
+HFOV_DEG = 60.0
+
 
 @dataclass(frozen=True)
 class Camera:
@@ -23,7 +26,7 @@ class Camera:
     target: tuple[float, float, float]
     width: int
     height: int
-    hfov_deg: float = 60.0
+    hfov_deg: float = HFOV_DEG
 
     @property
     def focal_px(self) -> float:
@@ -105,7 +108,7 @@ def place_camera(
     height_m: float,
     width: int,
     height: int,
-    hfov_deg: float = 60.0,
+    hfov_deg: float = HFOV_DEG,
 ) -> Camera:
     d = view_direction(view, forward, left, near_side)
     pos = np.array(look_at, dtype=float) + d * distance_m

@@ -188,6 +188,41 @@ SIDE_LYING_VIEWS: tuple[ClipSpec, ...] = tuple(
 )
 
 
+# The views set (tests/test_views.py): glute bridges side-on, half-turned toward the feet and from
+# the feet end, and each standing stretch framed with the head out of the picture, side-on,
+# half-turned and from the front.
+VIEW_BRIDGE_SEEDS = {"side": (7001, 7002), "diagonal": (7001, 7002), "front": (7001,)}
+STANDING_STRETCHES = (
+    "quad_stretch_standing",
+    "hamstring_stretch_standing",
+    "hip_flexor_standing_stretch",
+    "calf_stretch_wall",
+)
+HEAD_OUT_SEED = 8100
+
+
+def views_specs() -> list[ClipSpec]:
+    """The views set: 5 bridges, then 12 standing stretches with the head out of the picture
+    (``<exercise>_<view>_head_out``)."""
+    bridges = [
+        ClipSpec(f"bridge_{view}_{seed}", "glute_bridge", view, seed)
+        for view, seeds in VIEW_BRIDGE_SEEDS.items()
+        for seed in seeds
+    ]
+    head_out = [
+        ClipSpec(
+            f"{exercise}_{view}_head_out",
+            exercise,
+            view,
+            HEAD_OUT_SEED + 10 * i + j,
+            options={"head_in_frame": False},
+        )
+        for i, exercise in enumerate(STANDING_STRETCHES)
+        for j, view in enumerate(("side", "diagonal", "front"))
+    ]
+    return bridges + head_out
+
+
 def render_specs(specs: list[ClipSpec], out_dir: Path) -> list[Path]:
     """Render clips and their truth files into ``out_dir``; returns the written files."""
     written: list[Path] = []

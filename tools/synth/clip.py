@@ -21,7 +21,7 @@ from formcheck.signals.catalog import SIGNALS, SignalContext
 from formcheck.specs.schema import SeenView, WorkingSide
 from tools.synth import poses as P
 from tools.synth.body import Body, unit
-from tools.synth.camera import Camera, place_camera
+from tools.synth.camera import HFOV_DEG, Camera, place_camera
 from tools.synth.render import background, draw
 from tools.synth.scripts import SCRIPTS, Script
 
@@ -97,16 +97,25 @@ def _camera(script: Script, first: Body, width: int, height: int) -> Camera:
         look = np.array([j["pelvis"][0], j["pelvis"][1], 0.85])
     if script.look_height_m is not None:
         look[2] = script.look_height_m
+    distance, camera_height = script.camera_distance_m, script.camera_height_m
+    if script.top_edge_m is not None:
+        # A level camera whose picture spans from just under the feet to ``top_edge_m`` at the
+        # body: aimed at the middle of that span, as far away as the vertical field of view needs.
+        bottom = -0.04
+        half_v = math.atan(math.tan(math.radians(HFOV_DEG) / 2) * height / width)
+        look[2] = camera_height = (script.top_edge_m + bottom) / 2
+        distance = (script.top_edge_m - bottom) / 2 / math.tan(half_v)
     return place_camera(
         view,
         fwd,
         left,
         script.near_side,
         look,
-        script.camera_distance_m,
-        script.camera_height_m,
+        distance,
+        camera_height,
         width,
         height,
+        HFOV_DEG,
     )
 
 

@@ -90,6 +90,105 @@ def stand(
     return _settle(build(pose), np.array(where), "feet")
 
 
+def stand_on_one_leg(
+    facing_deg: float = 0.0,
+    bent: str = "left",
+    knee_flex_deg: float = 3.0,
+    thigh_back_deg: float = 0.0,
+    grab: float = 0.0,
+    trunk_pitch_deg: float = 0.0,
+    where: tuple[float, float] = (0.0, 0.0),
+) -> Body:
+    """Standing on one leg, the other (``bent``) knee folding behind: a standing quad stretch.
+
+    The bent thigh swings ``thigh_back_deg`` behind vertical; ``grab`` (0..1) takes that side's
+    hand from hanging at the side to holding the ankle. The other arm hangs a little out, for
+    balance. The trunk leans forward by ``trunk_pitch_deg``.
+    """
+    base = rot_z(facing_deg)
+    fwd = base[:, 0]
+    support = "right" if bent == "left" else "left"
+    legs = {
+        bent: LegPose(
+            hip_flex_deg=trunk_pitch_deg - thigh_back_deg,
+            hip_abd_deg=2.0,
+            knee_flex_deg=knee_flex_deg,
+            foot="shank",
+            ankle_flex_deg=-25.0,  # the foot points back, as when it is held
+        ),
+        support: LegPose(
+            hip_flex_deg=trunk_pitch_deg,
+            hip_abd_deg=3.0,
+            knee_flex_deg=3.0,
+            foot="flat",
+            foot_dir=fwd,
+        ),
+    }
+    arms = {
+        bent: ArmPose(shoulder_flex_deg=0.0, shoulder_abd_deg=10.0, elbow_flex_deg=10.0),
+        support: ArmPose(shoulder_flex_deg=5.0, shoulder_abd_deg=25.0, elbow_flex_deg=15.0),
+    }
+    pose = Pose(pelvis=np.zeros(3), pelvis_rot=base @ rot_y(trunk_pitch_deg), legs=legs, arms=arms)
+    body = build(pose)
+    if grab > 0:
+        hanging = body.joints[f"{bent}_wrist"]
+        sg = 1.0 if bent == "left" else -1.0
+        # The hand closes round the front of the ankle, just outside it.
+        ankle = body.joints[f"{bent}_ankle"] + base[:, 1] * sg * 0.04
+        w = min(grab, 1.0)
+        arms[bent] = ArmPose(
+            wrist=hanging + (ankle - hanging) * w, pole=unit(-fwd + 0.3 * base[:, 1] * sg)
+        )
+        body = build(pose)
+    return _settle(body, np.array(where), f"{support}_ankle")
+
+
+def stand_split(
+    facing_deg: float = 0.0,
+    back: str = "left",
+    front_m: float = 0.15,
+    back_m: float = 0.25,
+    drop_m: float = 0.0,
+    trunk_pitch_deg: float = 0.0,
+    reach: float = 0.0,
+    where: tuple[float, float] = (0.0, 0.0),
+) -> Body:
+    """Standing with one foot stepped back, both feet flat: a wall calf stretch or a standing
+    hip-flexor stretch.
+
+    The front ankle is ``front_m`` ahead of the hips and the ``back`` one ``back_m`` behind them;
+    the hips stand as high as the back leg reaches straight, less ``drop_m`` (the front knee then
+    bends more; so does the back one). The trunk leans forward by ``trunk_pitch_deg`` and
+    ``reach`` (0..1) raises the hands forward to shoulder height, as onto a wall.
+    """
+    s = SIZE
+    base = rot_z(facing_deg)
+    fwd, up = base[:, 0], np.array([0.0, 0.0, 1.0])
+    leg = s.thigh + s.shank
+    height = math.sqrt(max(leg**2 - back_m**2, 0.0)) * 0.995 - drop_m
+    legs: dict[str, LegPose] = {}
+    for side in ("left", "right"):
+        sg = 1.0 if side == "left" else -1.0
+        along = -back_m if side == back else front_m
+        ankle = fwd * along + base[:, 1] * sg * s.hip_half_width - up * height
+        legs[side] = LegPose(
+            ankle=ankle,
+            pole=unit(fwd + 0.2 * up),
+            foot="flat",
+            foot_dir=base @ np.array([1.0, sg * 0.1, 0.0]),
+        )
+    arm = ArmPose(
+        shoulder_flex_deg=80.0 * reach, shoulder_abd_deg=10.0, elbow_flex_deg=10.0 + 20.0 * reach
+    )
+    pose = Pose(
+        pelvis=np.zeros(3),
+        pelvis_rot=base @ rot_y(trunk_pitch_deg),
+        legs=legs,
+        arms={"left": arm, "right": arm},
+    )
+    return _settle(build(pose), np.array(where), "feet")
+
+
 def supine(
     head_deg: float = 0.0,
     hip_flex: dict[str, float] | None = None,

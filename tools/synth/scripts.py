@@ -89,6 +89,15 @@ class Script:
     magnitude: float
     look_height_m: float | None = None  # where the camera aims (default: by posture)
     seat: P.Seat | None = None  # a stool drawn under a sitting figure
+    # Standing: the camera is framed so that the picture's top edge passes this high at the body
+    # and its bottom edge just under the feet (a camera too close or too low for the whole body).
+    top_edge_m: float | None = None
+
+
+# Where the picture is cut for a standing person whose head is out of frame: at the chin (the
+# head's lowest point is 1.51 m on the figure), above the shoulders (1.40, their top 1.46): the
+# mouth (1.56), nose, eyes and ears are all out of the picture.
+HEAD_OUT_TOP_EDGE_M = 1.52
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -676,6 +685,196 @@ def seated_figure_four(
     )
 
 
+# -- standing stretches -----------------------------------------------------------------------
+
+
+def _standing(
+    exercise: str,
+    tl: Timeline,
+    pose_at: Callable[[dict[str, float]], Body],
+    view: str,
+    fault: str | None,
+    magnitude: float,
+    head_in_frame: bool,
+) -> Script:
+    """A standing stretch filmed from 3 m at hip height, or (``head_in_frame=False``) framed so
+    that the head is out of the picture (:data:`HEAD_OUT_TOP_EDGE_M`)."""
+    return Script(
+        exercise,
+        tl,
+        pose_at,
+        view,
+        "left",
+        1.0,
+        3.0,
+        fault,
+        magnitude,
+        top_edge_m=None if head_in_frame else HEAD_OUT_TOP_EDGE_M,
+    )
+
+
+def _settle_in(rng: np.random.Generator, tl: Timeline, **nod: float) -> None:
+    """Stand, then a small movement that is not the stretch (``nod``: parameters and back)."""
+    tl.pause(_u(rng, 0.8, 1.1))
+    rest = {k: tl.keys[-1][1][k] for k in nod}
+    tl.move(0.5, **nod)
+    tl.move(0.5, **rest)
+    tl.pause(_u(rng, 0.4, 0.7))
+
+
+def quad_stretch_standing(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    hold_s: float = 5.0,
+    head_in_frame: bool = True,
+) -> Script:
+    """Stand, shift the weight, fold the left knee behind, take hold of the ankle and draw the
+    heel in (knee 130-145 deg), hold; let go and stand. The truth hold runs from the hand taking
+    the foot to letting go."""
+    tl = Timeline({"knee": 3.0, "back": 0.0, "grab": 0.0, "lean": 0.0})
+    _settle_in(rng, tl, lean=_u(rng, 3, 6))
+    tl.move(_u(rng, 0.6, 0.8), knee=95.0, back=5.0)
+    ta, _ = tl.move(_u(rng, 0.5, 0.7), knee=_u(rng, 130, 145), back=_u(rng, 3, 8), grab=1.0)
+    tl.pause(hold_s + _u(rng, -0.3, 0.3))
+    tb, _ = tl.move(_u(rng, 0.4, 0.6), knee=95.0, grab=0.0)
+    tl.move(_u(rng, 0.5, 0.7), knee=3.0, back=0.0)
+    tl.pause(_u(rng, 0.8, 1.1))
+    tl.intervals.append(Interval("hold", ta, tb, side="left"))
+
+    def pose_at(p: dict[str, float]) -> Body:
+        return P.stand_on_one_leg(
+            bent="left",
+            knee_flex_deg=p["knee"],
+            thigh_back_deg=p["back"],
+            grab=p["grab"],
+            trunk_pitch_deg=p["lean"],
+        )
+
+    return _standing("quad_stretch_standing", tl, pose_at, view, fault, magnitude, head_in_frame)
+
+
+def hamstring_stretch_standing(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    hold_s: float = 5.0,
+    head_in_frame: bool = True,
+) -> Script:
+    """Stand, look down at the feet, fold forward from the hips on straight legs (70-85 deg)
+    with the hands sliding down the legs, hold; come up."""
+    tl = Timeline({"pitch": 0.0, "knee": 4.0, "arm": 0.0})
+    _settle_in(rng, tl, pitch=_u(rng, 10, 15))
+    depth = _u(rng, 70, 85)
+    ta, _ = tl.move(_u(rng, 1.4, 1.8), pitch=depth, knee=_u(rng, 4, 10), arm=depth * 0.9)
+    tl.pause(hold_s + _u(rng, -0.3, 0.3))
+    tb, _ = tl.move(_u(rng, 1.4, 1.8), pitch=0.0, knee=4.0, arm=0.0)
+    tl.pause(_u(rng, 0.8, 1.1))
+    tl.intervals.append(Interval("hold", ta, tb))
+
+    def pose_at(p: dict[str, float]) -> Body:
+        arms = _both_arms(shoulder_flex_deg=p["arm"], shoulder_abd_deg=6, elbow_flex_deg=8)
+        return P.stand(
+            knee_flex_deg=p["knee"], trunk_pitch_deg=p["pitch"], shank_share=0.25, arms=arms
+        )
+
+    return _standing(
+        "hamstring_stretch_standing", tl, pose_at, view, fault, magnitude, head_in_frame
+    )
+
+
+def _step_back(
+    rng: np.random.Generator,
+    exercise: str,
+    view: str,
+    fault: str | None,
+    magnitude: float,
+    hold_s: float,
+    head_in_frame: bool,
+    front_m: float,
+    back_m: float,
+    drop_m: float,
+    lean_deg: float,
+) -> Script:
+    """Stand, reach the hands forward (onto a wall), step the left leg back, sink into the
+    stretch (``drop_m``, ``lean_deg``), hold; come back up, step in, hands down."""
+    tl = Timeline({"step": 0.0, "drop": 0.0, "reach": 0.0, "lean": 0.0})
+    _settle_in(rng, tl, reach=0.3)
+    tl.move(_u(rng, 0.5, 0.7), reach=1.0)
+    tl.move(_u(rng, 0.8, 1.0), step=1.0)
+    ta, _ = tl.move(_u(rng, 0.8, 1.0), drop=drop_m, lean=lean_deg)
+    tl.pause(hold_s + _u(rng, -0.3, 0.3))
+    tb, _ = tl.move(_u(rng, 0.6, 0.8), drop=0.0, lean=0.0)
+    tl.move(_u(rng, 0.8, 1.0), step=0.0)
+    tl.move(_u(rng, 0.5, 0.7), reach=0.0)
+    tl.pause(_u(rng, 0.8, 1.1))
+    tl.intervals.append(Interval("hold", ta, tb, side="left"))
+
+    def pose_at(p: dict[str, float]) -> Body:
+        return P.stand_split(
+            back="left",
+            front_m=front_m * p["step"],
+            back_m=back_m * p["step"],
+            drop_m=p["drop"],
+            trunk_pitch_deg=p["lean"],
+            reach=p["reach"],
+        )
+
+    return _standing(exercise, tl, pose_at, view, fault, magnitude, head_in_frame)
+
+
+def hip_flexor_standing_stretch(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    hold_s: float = 5.0,
+    head_in_frame: bool = True,
+) -> Script:
+    """Hands on a wall, the left leg stepped well back, the trunk upright, the front knee
+    bending as the hips sink: the front of the back hip stretches."""
+    return _step_back(
+        rng,
+        "hip_flexor_standing_stretch",
+        view,
+        fault,
+        magnitude,
+        hold_s,
+        head_in_frame,
+        front_m=_u(rng, 0.25, 0.3),
+        back_m=_u(rng, 0.35, 0.4),
+        drop_m=_u(rng, 0.05, 0.08),
+        lean_deg=_u(rng, 0, 4),
+    )
+
+
+def calf_stretch_wall(
+    rng: np.random.Generator,
+    fault: str | None,
+    magnitude: float,
+    view: str,
+    hold_s: float = 5.0,
+    head_in_frame: bool = True,
+) -> Script:
+    """Hands on a wall, the left leg stepped back straight with the heel down, leaning the body
+    in toward the wall: the back calf stretches."""
+    return _step_back(
+        rng,
+        "calf_stretch_wall",
+        view,
+        fault,
+        magnitude,
+        hold_s,
+        head_in_frame,
+        front_m=_u(rng, 0.12, 0.16),
+        back_m=_u(rng, 0.26, 0.3),
+        drop_m=0.0,
+        lean_deg=_u(rng, 8, 12),
+    )
+
+
 SCRIPTS: dict[str, Callable[..., Script]] = {
     "hip_hinge": hip_hinge,
     "box_squat": box_squat,
@@ -686,4 +885,8 @@ SCRIPTS: dict[str, Callable[..., Script]] = {
     "hip_flexor_kneeling_stretch": hip_flexor_kneeling,
     "childs_pose": childs_pose,
     "seated_figure_four_stretch": seated_figure_four,
+    "quad_stretch_standing": quad_stretch_standing,
+    "hamstring_stretch_standing": hamstring_stretch_standing,
+    "hip_flexor_standing_stretch": hip_flexor_standing_stretch,
+    "calf_stretch_wall": calf_stretch_wall,
 }
