@@ -72,8 +72,6 @@ MISSES = {
     "where they rested, against the 0.2 an opening needs",
     ("hold", "gen_2011_hip_flexor_kneeling_stretch_diagonal_clean"): "no hold found (6.65/6.20 "
     "s off): the 3D thigh opening reads 34 deg low half-turned, RMSE 34.9",
-    ("unlisted_view", "gen_2005_glute_bridge_diagonal_clean"): "counts 0 of 3 half-turned, as "
-    "on the real ball-squeeze bridge filmed 40 deg off side-on",
     ("hold", "gen_2014_seated_figure_four_stretch_side_clean"): "1.25/4.30 s short: the leg "
     "crossed on the far side hides its ankle behind the near knee (it reads 0.0-0.1 torso "
     "lengths lifted, true 0.7), so that side is timed only while leaning past 30 deg; the near "
