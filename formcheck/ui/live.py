@@ -203,6 +203,7 @@ class LiveSnapshot:
         hold_sides: Side of every finished hold, in order.
         hold_durations_s: Duration of every finished hold, in order.
         key_value: The spec's key angle in the latest frame (NaN when unknown).
+        depth: The stretch's depth now (the spec's ``rom`` signal; NaN without one or unknown).
         cue_text: The cue on screen (``None`` when there is nothing to say).
         cue_key: Rule id or reason code of that cue.
         cue_severity: ``error``, ``warning`` or ``info``.
@@ -232,6 +233,7 @@ class LiveSnapshot:
     hold_sides: tuple[str, ...] = ()
     hold_durations_s: tuple[float, ...] = ()
     key_value: float = math.nan
+    depth: float = math.nan
     cue_text: str | None = None
     cue_key: str | None = None
     cue_severity: str | None = None
@@ -482,6 +484,9 @@ class LiveProcessor:
             hold_sides=tuple(self._hold_sides),
             hold_durations_s=tuple(self._hold_durations),
             key_value=state.signals.get(self._spec.key_signal, math.nan),
+            depth=(
+                state.signals.get(self._spec.rom.signal, math.nan) if self._spec.rom else math.nan
+            ),
             cue_text=cue.text if cue else None,
             cue_key=cue.key if cue else None,
             cue_severity=cue.severity if cue else None,

@@ -223,6 +223,9 @@ def _live_metrics(spec: ExerciseSpec, snap: LiveSnapshot) -> None:
                 min(snap.hold_s / target, 1.0), text=f"Hold {snap.hold_s:.0f} of {target:g} s"
             )
         st.caption(hold_round_text(spec.prescription, holds_by_side(snap.hold_sides)))
+        if spec.rom and snap.in_position and not math.isnan(snap.depth):
+            # How deep the stretch is now: the patient's own, measured, never a condition.
+            st.caption(f"Depth now: {spec.rom.label} {signal_number(spec.rom.signal, snap.depth)}")
 
 
 def _live_status(spec: ExerciseSpec, snap: LiveSnapshot, playing: bool) -> None:
