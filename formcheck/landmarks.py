@@ -260,9 +260,6 @@ class LandmarkSeries:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
-    def has_pose(self) -> npt.NDArray[np.bool_]:
-        return ~np.isnan(self.xy_px[:, 0, 0])
-
     def frame(self, i: int) -> PoseFrame | None:
         if np.isnan(self.xy_px[i, 0, 0]):
             return None

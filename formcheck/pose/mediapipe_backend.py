@@ -167,11 +167,6 @@ class MediaPipePoseBackend:
         self._facing = FacingVote()
         self._lock = threading.Lock()
 
-    @property
-    def following_one_of_several(self) -> bool:
-        """True while more than one person is in view and the most active one is followed."""
-        return self._multi_mode
-
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
         h, w = rgb.shape[:2]
         image = self._mp.Image(

@@ -64,10 +64,6 @@ class StandingHipHeight:
         self._straightest_deg = math.inf
         self._reference = math.nan
 
-    @property
-    def reference_px(self) -> float:
-        return self._reference
-
     def legs_straight(self, frame: PoseFrame) -> bool:
         """Are both knees within the margin of the straightest this person has shown?"""
         bend = knee_bend_deg(frame)
