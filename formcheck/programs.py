@@ -40,9 +40,9 @@ from formcheck.specs.schema import (
     MAX_SETS,
     Band,
     ExerciseSpec,
-    SideChoice,
     refuse_booleans_as_numbers,
 )
+from formcheck.types import SideChoice
 
 ProgramSides = Literal["both", "left", "right", "none"]
 

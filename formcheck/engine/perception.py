@@ -19,14 +19,8 @@ from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.geometry import distance
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import (
-    ExerciseSpec,
-    NotJudgedReason,
-    SeenView,
-    Side,
-    SideChoice,
-    WorkingSide,
-)
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import NotJudgedReason, SeenView, Side, SideChoice, WorkingSide
 
 # The working side of two-sided exercises is the majority over this window, so it does not flicker.
 SIDE_WINDOW_S = 2.0

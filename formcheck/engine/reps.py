@@ -17,7 +17,8 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
-from formcheck.specs.schema import Phase, RepPhases
+from formcheck.specs.schema import RepPhases
+from formcheck.types import Phase
 
 # The signal is "at rest" while within this fraction of the gap between the bands of its resting
 # level (e.g. 4.5 deg for a 30 deg gap): larger than landmark jitter at rest, smaller than the

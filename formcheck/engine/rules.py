@@ -15,7 +15,8 @@ import math
 from dataclasses import dataclass
 
 from formcheck.signals.filters import RollingMedian
-from formcheck.specs.schema import Rule, Severity
+from formcheck.specs.schema import Rule
+from formcheck.types import Severity
 
 
 @dataclass(frozen=True)

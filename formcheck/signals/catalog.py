@@ -29,7 +29,7 @@ from formcheck.signals.geometry import (
     midpoint,
 )
 from formcheck.signals.reference import hip_height_px
-from formcheck.specs.schema import SeenView, Side, WorkingSide
+from formcheck.types import SeenView, Side, WorkingSide
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from formcheck.landmarks import PoseFrame
-from formcheck.specs.schema import SeenView, Side
+from formcheck.types import SeenView, Side
 
 # Yaw limits: below 30 degrees the knees' side-to-side movement is well seen (front); above 55 the
 # sagittal plane is close enough to square-on that 2D angles err by less than ~10% (side).

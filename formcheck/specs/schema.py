@@ -31,18 +31,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-View = Literal["side", "front", "diagonal"]
-Phase = Literal["start", "outward", "end", "return", "hold"]
-Severity = Literal["error", "warning", "info"]
-SideMode = Literal["none", "both", "left", "right"]
-# What the engine reports per frame: the view it sees ("unknown" before any pose), the side it
-# judges, and why a frame could not be judged.
-Side = Literal["left", "right"]
-SeenView = Literal["side", "front", "diagonal", "unknown"]
-WorkingSide = Literal["left", "right", "both", "none"]
-SideChoice = Literal["auto", "left", "right"]
-SIDE_CHOICES: tuple[SideChoice, ...] = ("auto", "left", "right")
-NotJudgedReason = Literal["no_person", "low_confidence", "not_ready"]
+# The `X as X` imports are re-exports for formcheck/engine/session.py and formcheck/engine/holds.py,
+# which take these names from here and are being refactored (#25); the rest of the package imports
+# them from formcheck.types. Drop the re-exports once those two files do too.
+from formcheck.types import NotJudgedReason as NotJudgedReason
+from formcheck.types import Phase, RomBetter, Severity, SideMode, View
+from formcheck.types import SeenView as SeenView
+from formcheck.types import SideChoice as SideChoice
+from formcheck.types import WorkingSide as WorkingSide
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a final newline through
 # Fault id of a rep faster than the spec's ``reps.min_rep_s``.
@@ -327,7 +323,7 @@ class RomSpec(_Strict):
     """The range-of-motion measure reported per rep and per hold, to follow progress."""
 
     signal: str
-    better: Literal["higher", "lower"] = Field(description="which way is more range")
+    better: RomBetter = Field(description="which way is more range")
     label: str = Field(min_length=3, description="what the number is, in plain words")
     same_within: float = Field(
         default=0.0, ge=0, description="sides closer than this are reported as even"

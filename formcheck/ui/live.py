@@ -47,13 +47,8 @@ from formcheck.pose.backend import PoseBackend
 from formcheck.pose.model_store import ModelInstallError
 from formcheck.render.overlay import draw_overlay
 from formcheck.results import RunInfo, to_dict
-from formcheck.specs.schema import (
-    ExerciseSpec,
-    NotJudgedReason,
-    SeenView,
-    SideChoice,
-    WorkingSide,
-)
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import NotJudgedReason, SeenView, SideChoice, WorkingSide
 
 RgbImage = npt.NDArray[np.uint8]
 Status = Literal["waiting", "running", "paused", "finished", "stopped_for_pain"]

@@ -27,7 +27,8 @@ from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.source.recording import RecordingError, open_recording
 from formcheck.source.video import VideoError
-from formcheck.specs.schema import ExerciseSpec, SideChoice
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import SideChoice
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
