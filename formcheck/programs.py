@@ -237,7 +237,7 @@ class BlockResult:
 
     exercise: str
     set_index: int  # 1-based
-    side: str
+    side: SideChoice
     target_reps: int | None
     target_hold_s: float | None
     result: SessionResult
@@ -263,7 +263,7 @@ class ProgramState:
     exercise_index: int
     set_index: int  # 1-based
     sets: int
-    side: str
+    side: str  # a SideChoice, or "none" once the program is finished
     resting: bool
     rest_left_s: float
     target_reps: int | None

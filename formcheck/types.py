@@ -23,8 +23,9 @@ SideChoice = Literal["auto", "left", "right"]
 SIDE_CHOICES: tuple[SideChoice, ...] = ("auto", "left", "right")
 # Where a rep is: leaving the start band, in the end band, coming back; or in a hold.
 Phase = Literal["start", "outward", "end", "return", "hold"]
-# How much a rule's fault matters; cues are said most severe first.
+# How much a rule's fault matters; cues are said, and rules listed, most severe first.
 Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK: dict[Severity, int] = {"error": 0, "warning": 1, "info": 2}
 # Why a frame could not be judged.
 NotJudgedReason = Literal["no_person", "low_confidence", "not_ready"]
 # Which way a range-of-motion signal means more range (a spec's ``rom.better``).

@@ -28,7 +28,7 @@ from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.source.recording import RecordingError, open_recording
 from formcheck.source.video import VideoError
 from formcheck.specs.schema import ExerciseSpec
-from formcheck.types import SideChoice
+from formcheck.types import NotJudgedReason, SideChoice
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
@@ -361,11 +361,11 @@ def frames_csv(spec: ExerciseSpec, states: list[FrameState]) -> str:
     return buffer.getvalue()
 
 
-def not_assessed(states: list[FrameState]) -> list[tuple[str, float]]:
+def not_assessed(states: list[FrameState]) -> list[tuple[NotJudgedReason, float]]:
     """Why frames could not be judged: ``(reason, fraction of all frames)``, commonest first."""
     if not states:
         return []
-    counts: dict[str, int] = {}
+    counts: dict[NotJudgedReason, int] = {}
     for s in states:
         if not s.assessable and s.reason:
             counts[s.reason] = counts.get(s.reason, 0) + 1
