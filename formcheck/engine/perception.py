@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame, hip_centre, torso_length, trunk_direction_deg
+from formcheck.landmarks import (
+    PoseFrame,
+    hip_centre,
+    side_name,
+    sides_of,
+    torso_length,
+    trunk_direction_deg,
+)
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.geometry import distance
@@ -208,13 +215,13 @@ class Perception:
     def _side_in_view(self, frame: PoseFrame, side: Side) -> bool:
         floor = self._floor()
         parts = [p for p in self.spec.ready.landmarks if p != "nose"]
-        return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
+        return all(frame.vis(side_name(side, part)) >= floor for part in parts)
 
     def _visible(self, frame: PoseFrame, side: WorkingSide) -> bool:
-        sides = ("left", "right") if side == "both" else (side,)
+        sides = sides_of(side)
         floor = self._floor()
         for part in self.spec.ready.landmarks:
-            names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
+            names = [side_name(s, part) for s in sides] if part not in ("nose",) else [part]
             if any(frame.vis(n) < floor for n in names):
                 return False
         return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import SIDES, PoseFrame, side_name
 from formcheck.signals.filters import RollingMedian
 from formcheck.signals.geometry import flexion_deg
 
@@ -44,8 +44,12 @@ def hip_height_px(frame: PoseFrame) -> float:
 def knee_bend_deg(frame: PoseFrame) -> float:
     """The more bent of the two knees (3D hip-knee-ankle flexion), in degrees."""
     return max(
-        flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
-        for s in ("left", "right")
+        flexion_deg(
+            frame.world(side_name(s, "hip")),
+            frame.world(side_name(s, "knee")),
+            frame.world(side_name(s, "ankle")),
+        )
+        for s in SIDES
     )
 
 

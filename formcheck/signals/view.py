@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import PoseFrame, side_name
 from formcheck.types import SeenView, Side
 
 # Yaw limits: below 30 degrees the knees' side-to-side movement is well seen (front); above 55 the
@@ -54,12 +54,12 @@ def near_side(frame: PoseFrame) -> Side:
     """The side of the body nearer the camera: the clearly more visible one, else the one with
     the smaller world z (MediaPipe's z is smaller toward the camera)."""
     names = ("shoulder", "hip", "knee", "ankle")
-    vis_left = sum(frame.vis(f"left_{n}") for n in names)
-    vis_right = sum(frame.vis(f"right_{n}") for n in names)
+    vis_left = sum(frame.vis(side_name("left", n)) for n in names)
+    vis_right = sum(frame.vis(side_name("right", n)) for n in names)
     if abs(vis_left - vis_right) >= NEAR_VISIBILITY_MARGIN:
         return "left" if vis_left > vis_right else "right"
-    z_left = sum(float(frame.world(f"left_{n}")[2]) for n in names)
-    z_right = sum(float(frame.world(f"right_{n}")[2]) for n in names)
+    z_left = sum(float(frame.world(side_name("left", n))[2]) for n in names)
+    z_right = sum(float(frame.world(side_name("right", n))[2]) for n in names)
     return "left" if z_left < z_right else "right"
 
 
