@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import PoseFrame
@@ -40,25 +40,14 @@ from formcheck.specs.schema import (
     MAX_SETS,
     Band,
     ExerciseSpec,
-    refuse_booleans_as_numbers,
+    StrictModel,
 )
 from formcheck.types import SideChoice
 
 ProgramSides = Literal["both", "left", "right", "none"]
 
 
-class _Strict(BaseModel):
-    # No NaN or infinity in any number (``hold_s: .inf`` would never end a hold and write
-    # ``Infinity`` into the JSON result).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_boolean_numbers(cls, data: Any) -> Any:
-        return refuse_booleans_as_numbers(cls, data)
-
-
-class ProgramItem(_Strict):
+class ProgramItem(StrictModel):
     """One exercise of a program, with this patient's settings."""
 
     exercise: str = Field(description="exercise spec id")
@@ -92,7 +81,7 @@ class ProgramItem(_Strict):
     note: str = ""
 
 
-class Program(_Strict):
+class Program(StrictModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str = Field(min_length=3)
     summary: str = Field(min_length=10)

@@ -85,9 +85,13 @@ def refuse_booleans_as_numbers(model: type[BaseModel], data: Any) -> Any:
     return data
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A mapping read from YAML (a spec's, a program's), checked strictly and then frozen: unknown
+    keys, NaN, infinity and yes/no where a number goes are all refused."""
+
     # NaN and infinity are refused in every number: ``max: .nan`` would make a band that nothing
-    # fails and ``min_persist_s: .inf`` a rule that never fires, both silently.
+    # fails, ``min_persist_s: .inf`` a rule that never fires, both silently, and a program's
+    # ``hold_s: .inf`` would never end a hold and write ``Infinity`` into the JSON result.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
@@ -96,7 +100,7 @@ class _Strict(BaseModel):
         return refuse_booleans_as_numbers(cls, data)
 
 
-class Band(_Strict):
+class Band(StrictModel):
     """An inclusive range of a signal; at least one end must be given."""
 
     min: float | None = None
@@ -125,12 +129,12 @@ class Band(_Strict):
         return f"<= {self.max:g}"
 
 
-class Camera(_Strict):
+class Camera(StrictModel):
     views: list[View] = Field(min_length=1, description="views in which the exercise is assessed")
     setup: str = Field(min_length=10, description="one line: where to put the laptop")
 
 
-class Prescription(_Strict):
+class Prescription(StrictModel):
     """What the clinic sheet prescribes; shown to the patient and used by programs."""
 
     sets: int | None = Field(default=None, ge=1, le=MAX_SETS)
@@ -146,7 +150,7 @@ class Prescription(_Strict):
     note: str = ""
 
 
-class Readiness(_Strict):
+class Readiness(StrictModel):
     """The gate before anything is counted."""
 
     landmarks: list[str] = Field(min_length=1, description="body parts that must be reliably seen")
@@ -164,7 +168,7 @@ class Readiness(_Strict):
     min_s: float = Field(default=0.5, ge=0, description="time the start position must be held")
 
 
-class RepConfirm(_Strict):
+class RepConfirm(StrictModel):
     """A second signal that must agree at the rep's furthest point for the rep to count."""
 
     signal: str
@@ -187,7 +191,7 @@ class RepConfirm(_Strict):
         return self
 
 
-class RepPhases(_Strict):
+class RepPhases(StrictModel):
     signal: str
     start: Band
     end: Band
@@ -266,7 +270,7 @@ class RepPhases(_Strict):
         )
 
 
-class HoldSpec(_Strict):
+class HoldSpec(StrictModel):
     signal: str = Field(
         description="the stretch's depth: measured over each hold (median and best) and "
         "reported, not a condition of the clock unless 'target' is set"
@@ -312,14 +316,14 @@ class HoldSpec(_Strict):
         return self
 
 
-class Steadiness(_Strict):
+class Steadiness(StrictModel):
     """Parameters of a ``steady`` rule (see the module docstring)."""
 
     window_s: float = Field(default=4.0, gt=0, description="seconds of signal looked at")
     swing: float = Field(gt=0, description="smallest reversal counted, in the signal's unit")
 
 
-class RomSpec(_Strict):
+class RomSpec(StrictModel):
     """The range-of-motion measure reported per rep and per hold, to follow progress."""
 
     signal: str
@@ -330,7 +334,7 @@ class RomSpec(_Strict):
     )
 
 
-class SheetSource(_Strict):
+class SheetSource(StrictModel):
     """Where an exercise comes from, when the sheet gives only a title."""
 
     sheet: str = Field(min_length=1, description="which clinic sheet")
@@ -338,7 +342,7 @@ class SheetSource(_Strict):
     mapping: str = Field(min_length=10, description="what it is mapped to, and why")
 
 
-class Rule(_Strict):
+class Rule(StrictModel):
     id: str
     severity: Severity = "warning"
     message: str = Field(min_length=3, description="the cue the patient hears")
@@ -395,7 +399,7 @@ class Rule(_Strict):
         return v
 
 
-class ExerciseSpec(_Strict):
+class ExerciseSpec(StrictModel):
     id: str
     title: str
     kind: Literal["reps", "hold"]
