@@ -73,12 +73,22 @@ def unchecked_text(rule: Rule) -> str:
 
 @dataclass(frozen=True)
 class Cue:
+    """One instruction for the person: what it is about, its words and how much it matters."""
+
     key: str  # rule id or reason code
     text: str
     severity: Severity
 
 
 class CuePicker:
+    """Chooses, frame by frame, the one cue to show and say (the module docstring has the rules).
+
+    Args:
+        spec: The exercise: its rules, start position and readiness.
+        repeat_cooldown_s: The same cue is not said again within this many seconds.
+        min_gap_s: A new cue waits this long after the last one.
+    """
+
     def __init__(
         self, spec: ExerciseSpec, repeat_cooldown_s: float = 6.0, min_gap_s: float = 2.0
     ) -> None:

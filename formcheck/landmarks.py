@@ -189,12 +189,15 @@ class PoseFrame:
     extras: Mapping[str, float] = field(default_factory=lambda: _NO_EXTRAS)
 
     def xy(self, name: str) -> FloatArray:
+        """Image position of landmark ``name``, in pixels."""
         return self.xy_px[INDEX[name]]
 
     def world(self, name: str) -> FloatArray:
+        """3D world position of landmark ``name``, in metres."""
         return self.world_xyz_m[INDEX[name]]
 
     def vis(self, name: str) -> float:
+        """Visibility of landmark ``name``, 0..1."""
         return float(self.visibility[INDEX[name]])
 
     def mirrored(self) -> PoseFrame:
@@ -284,6 +287,7 @@ class LandmarkSeries:
         return int(self.t_s.shape[0])
 
     def frame(self, i: int) -> PoseFrame | None:
+        """Frame ``i`` as a :class:`PoseFrame`; None when no pose was found in it."""
         if np.isnan(self.xy_px[i, 0, 0]):
             return None
         return PoseFrame(
@@ -303,6 +307,8 @@ class LandmarkSeries:
         image_wh: tuple[int, int],
         source: str = "",
     ) -> LandmarkSeries:
+        """A series from one pose per frame (None where none was found), all found in images of
+        ``image_wh``."""
         n = len(t_s)
         xy = np.full((n, NUM_LANDMARKS, 2), np.nan)
         world = np.full((n, NUM_LANDMARKS, 3), np.nan)
@@ -334,6 +340,7 @@ class LandmarkSeries:
         )
 
     def save(self, path: Path) -> None:
+        """Write the series to ``path`` as a compressed ``.npz`` that :meth:`load` reads."""
         names = sorted(self.extras)
         np.savez_compressed(
             path,

@@ -82,6 +82,8 @@ class ProgramItem(StrictModel):
 
 
 class Program(StrictModel):
+    """A routine of exercises with one patient's settings, as a program's YAML file gives it."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str = Field(min_length=3)
     summary: str = Field(min_length=10)
@@ -236,10 +238,12 @@ class BlockResult:
 
     @property
     def reps_done(self) -> int:
+        """Reps counted in the block."""
         return len(self.result.reps)
 
     @property
     def best_hold_s(self) -> float:
+        """The block's longest hold, in seconds (0 without one)."""
         return max((h.duration_s for h in self.result.holds), default=0.0)
 
 
@@ -285,6 +289,7 @@ class ProgramRunner:
 
     @property
     def finished(self) -> bool:
+        """Is every block of the program done?"""
         return self._pos >= len(self._queue)
 
     @property

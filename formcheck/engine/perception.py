@@ -83,6 +83,7 @@ class JumpDetector:
         self._last: tuple[float, np.ndarray, float] | None = None
 
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
+        """Feed one frame (None: no pose); True when the hips jumped further than a body moves."""
         if frame is None:
             return False
         hip, torso = hip_centre(frame.xy_px), torso_length(frame.xy_px)
@@ -109,6 +110,7 @@ class GlitchGate:
         self._away_since: float | None = None
 
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
+        """Feed one frame (None: no pose); True when its pose is a glitch, not to be used."""
         if frame is None:
             return False
         direction, torso = trunk_direction_deg(frame.xy_px), torso_length(frame.xy_px)
@@ -156,6 +158,8 @@ class Perception:
         self._glitches = GlitchGate()
 
     def update(self, t_s: float, frame: PoseFrame | None) -> Perceived:
+        """What the frame at ``t_s`` shows (None: no person found): view, working side, smoothed
+        signals, and whether it can be judged at all."""
         jumped = self._jumps.update(t_s, frame)
         if frame is None:
             self._in_view = False

@@ -37,6 +37,8 @@ MAX_FRAME_DT_S = 0.1
 
 @dataclass(frozen=True)
 class Rep:
+    """One counted rep: when it left the start band and came back, and its furthest point."""
+
     start_s: float
     end_s: float
     peak_value: float

@@ -168,6 +168,8 @@ class MediaPipePoseBackend:
         self._lock = threading.Lock()
 
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
+        """The followed person's landmarks in ``rgb`` at ``t_s``, or None when nobody is found
+        (:meth:`PoseBackend.detect`)."""
         h, w = rgb.shape[:2]
         image = self._mp.Image(
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
@@ -246,6 +248,7 @@ class MediaPipePoseBackend:
                 self._multi_mode = False
 
     def close(self) -> None:
+        """Close every landmarker, once a people count still running has finished."""
         with self._lock:
             if self._scan_pool is not None:
                 # A count still running finishes first; the scanner is closed after it.

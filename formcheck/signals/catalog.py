@@ -60,6 +60,9 @@ def shown_decimals(unit: str) -> int:
 
 @dataclass(frozen=True)
 class SignalDef:
+    """A named signal: its unit, a few words for the page, the body parts it reads and the
+    function that measures it."""
+
     name: str
     unit: str
     description: str

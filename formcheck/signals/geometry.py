@@ -63,9 +63,11 @@ def line_angle_deg(u: Point, v: Point) -> float:
 
 
 def distance(a: Point, b: Point) -> float:
+    """Straight-line distance between two points (2D or 3D); NaN when either is."""
     d = a - b
     return math.sqrt(float(np.dot(d, d)))
 
 
 def midpoint(a: Point, b: Point) -> Point:
+    """The point halfway between ``a`` and ``b``."""
     return (a + b) / 2.0

@@ -78,6 +78,8 @@ class StandingHipHeight:
         return bend <= limit
 
     def update(self, frame: PoseFrame) -> float:
+        """Feed one frame; returns the standing hip height learnt so far (NaN until the person has
+        stood)."""
         height = hip_height_px(frame)
         if self.legs_straight(frame) and height > 0:
             self._reference = self._heights.add(frame.t_s, height)

@@ -36,6 +36,8 @@ def body_yaw_deg(frame: PoseFrame) -> float:
 
 
 def classify_view(yaw_deg: float) -> SeenView:
+    """The view a body yaw stands for: side from ``SIDE_MIN_YAW_DEG``, front up to
+    ``FRONT_MAX_YAW_DEG``, diagonal between."""
     if yaw_deg >= SIDE_MIN_YAW_DEG:
         return "side"
     if yaw_deg <= FRONT_MAX_YAW_DEG:
@@ -65,6 +67,9 @@ def near_side(frame: PoseFrame) -> Side:
 
 @dataclass(frozen=True)
 class ViewEstimate:
+    """The view, the body's yaw in degrees and the nearer side, as :class:`ViewTracker` sees
+    them now."""
+
     view: SeenView
     yaw_deg: float
     near_side: Side
@@ -79,6 +84,7 @@ class ViewTracker:
         self._samples: deque[tuple[float, float, Side]] = deque()
 
     def update(self, frame: PoseFrame) -> ViewEstimate:
+        """Feed one frame; returns the steady estimate with it included."""
         yaw = body_yaw_deg(frame)
         if not math.isnan(yaw):
             self._samples.append((frame.t_s, yaw, near_side(frame)))
@@ -87,6 +93,7 @@ class ViewTracker:
         return self.current()
 
     def current(self) -> ViewEstimate:
+        """The steady estimate over the window; view ``unknown`` before any pose."""
         if not self._samples:
             return ViewEstimate("unknown", math.nan, "left")
         yaw = float(np.median([s[1] for s in self._samples]))

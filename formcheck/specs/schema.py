@@ -115,6 +115,7 @@ class Band(StrictModel):
         return self
 
     def contains(self, value: float) -> bool:
+        """Is ``value`` inside the band (ends included)? NaN never is."""
         if value != value:  # NaN is never inside
             return False
         if self.min is not None and value < self.min:
@@ -122,6 +123,7 @@ class Band(StrictModel):
         return not (self.max is not None and value > self.max)
 
     def describe(self) -> str:
+        """The band in a few characters: ``10..30``, ``>= 10`` or ``<= 30``."""
         if self.min is not None and self.max is not None:
             return f"{self.min:g}..{self.max:g}"
         if self.min is not None:
@@ -130,6 +132,8 @@ class Band(StrictModel):
 
 
 class Camera(StrictModel):
+    """Where the camera goes: the views the exercise is judged in, and a line of set-up advice."""
+
     views: list[View] = Field(min_length=1, description="views in which the exercise is assessed")
     setup: str = Field(min_length=10, description="one line: where to put the laptop")
 
@@ -192,6 +196,8 @@ class RepConfirm(StrictModel):
 
 
 class RepPhases(StrictModel):
+    """How reps are counted: a signal, its start and end bands, and the timings a rep must keep."""
+
     signal: str
     start: Band
     end: Band
@@ -263,6 +269,7 @@ class RepPhases(StrictModel):
 
     @property
     def rising(self) -> bool:
+        """Does the signal rise from the start band to the end band?"""
         return (
             self.start.max is not None
             and self.end.min is not None
@@ -271,6 +278,8 @@ class RepPhases(StrictModel):
 
 
 class HoldSpec(StrictModel):
+    """How a stretch is held and timed: its posture, its depth signal and when the clock runs."""
+
     signal: str = Field(
         description="the stretch's depth: measured over each hold (median and best) and "
         "reported, not a condition of the clock unless 'target' is set"
@@ -343,6 +352,9 @@ class SheetSource(StrictModel):
 
 
 class Rule(StrictModel):
+    """One form check: a signal that must keep to (or reach) its ok band in some phases and views,
+    and the cue when it does not."""
+
     id: str
     severity: Severity = "warning"
     message: str = Field(min_length=3, description="the cue the patient hears")
@@ -400,6 +412,9 @@ class Rule(StrictModel):
 
 
 class ExerciseSpec(StrictModel):
+    """One exercise as its YAML file gives it: what it is, how it is counted or timed, and what is
+    checked."""
+
     id: str
     title: str
     kind: Literal["reps", "hold"]

@@ -133,12 +133,15 @@ class Review:
 
     @property
     def result(self) -> SessionResult:
+        """The engine's result for the clip."""
         return self.analysis.result
 
     def json_bytes(self) -> bytes:
+        """The JSON result as the bytes of a file (indented, UTF-8)."""
         return (json.dumps(self.report, indent=2) + "\n").encode("utf-8")
 
     def csv_bytes(self) -> bytes:
+        """Every frame's state as the bytes of a CSV file."""
         return frames_csv(self.spec, self.analysis.states).encode("utf-8")
 
     def stem(self) -> str:
