@@ -15,7 +15,8 @@ from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import LandmarkSeries
 from formcheck.source.poses import PoseStream, recording_poses, replay_poses
 from formcheck.source.recording import REPLAY_MODEL, Recording, RecordingError
-from formcheck.specs.schema import ExerciseSpec, SideChoice
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import SideChoice
 
 Progress = Callable[[float], None]  # seconds of video processed
 

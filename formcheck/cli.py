@@ -117,6 +117,8 @@ def _json_text(data: Any) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    """`formcheck analyze`: one video or landmark file through the engine, with the JSON result,
+    annotated video, saved landmarks and history entry that were asked for."""
     from formcheck.analyze import analyze_recording
     from formcheck.history import cli as history_cli
     from formcheck.results import RunInfo, to_dict
@@ -252,6 +254,7 @@ def _print_summary(data: dict[str, Any]) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """`formcheck list-exercises`: one line per exercise: id, kind, camera views and title."""
     from formcheck.specs.loader import SpecError, load_all_specs
 
     try:
@@ -265,6 +268,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`formcheck validate-specs`: check spec files and programs, naming each one that fails and
+    why."""
     from formcheck.programs import ProgramError, load_program_file, programs_dir
     from formcheck.specs.loader import SpecError, scan_specs, specs_dir
 
@@ -302,6 +307,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_program(args: argparse.Namespace) -> int:
+    """`formcheck program`: run a program over one recording per exercise, as it would run live."""
     from formcheck.programs import ProgramError, ProgramRunner, load_program_file, run_recordings
     from formcheck.specs.loader import SpecError, scan_specs
 
@@ -358,6 +364,7 @@ def cmd_program(args: argparse.Namespace) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
+    """`formcheck models install`: download or build the pose model into the cache."""
     from formcheck.pose.model_store import ModelInstallError, install_model
 
     try:
@@ -369,6 +376,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`formcheck bench`: time the pose model and the whole pipeline on one video."""
     from formcheck.bench import benchmark
     from formcheck.pose.model_store import ModelInstallError
     from formcheck.source.video import VideoError
@@ -386,6 +394,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """`formcheck evaluate`: score the analysis against a folder of hand-labelled clips."""
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
@@ -498,6 +507,8 @@ _VERBOSE_HELP = "show the pose model's own log lines (MediaPipe, TFLite), hidden
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: every subcommand and option, each bound to the function that
+    runs it."""
     from formcheck.batch import cli as batch_cli
     from formcheck.history import cli as history_cli
     from formcheck.report import cli as report_cli
@@ -694,6 +705,8 @@ def _sigterm_unwinds() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the command's exit status, or 2 for a mistake of the user's
+    (told in one line on stderr), 130 when interrupted, 143 when stopped by SIGTERM."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = list(sys.argv[1:] if argv is None else argv)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from formcheck.engine.session import FrameState
 from formcheck.specs.schema import ExerciseSpec, Rule
+from formcheck.types import SEVERITY_RANK, NotJudgedReason, Severity, View
 
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # A rule the view cannot judge is mentioned at most once a minute: in a box squat the knees are
 # judged from the front and the back from the side, so one of the two is always unchecked.
 UNCHECKED_REPEAT_S = 60.0
@@ -32,7 +32,7 @@ BELOW_TARGET_TEXT = (
 )
 
 
-def reason_text(reason: str, spec: ExerciseSpec) -> str:
+def reason_text(reason: NotJudgedReason, spec: ExerciseSpec) -> str:
     """Plain words for a 'cannot assess' reason."""
     if reason == "no_person":
         return "Step into the picture so your whole body is in view."
@@ -44,7 +44,7 @@ def reason_text(reason: str, spec: ExerciseSpec) -> str:
     return "Cannot check your form right now."
 
 
-def _turn(views: Sequence[str]) -> str:
+def _turn(views: Sequence[View]) -> str:
     if list(views) == ["front"]:
         return "Turn to face the camera"
     if "front" not in views:
@@ -73,12 +73,22 @@ def unchecked_text(rule: Rule) -> str:
 
 @dataclass(frozen=True)
 class Cue:
+    """One instruction for the person: what it is about, its words and how much it matters."""
+
     key: str  # rule id or reason code
     text: str
-    severity: str
+    severity: Severity
 
 
 class CuePicker:
+    """Chooses, frame by frame, the one cue to show and say (the module docstring has the rules).
+
+    Args:
+        spec: The exercise: its rules, start position and readiness.
+        repeat_cooldown_s: The same cue is not said again within this many seconds.
+        min_gap_s: A new cue waits this long after the last one.
+    """
+
     def __init__(
         self, spec: ExerciseSpec, repeat_cooldown_s: float = 6.0, min_gap_s: float = 2.0
     ) -> None:
@@ -88,7 +98,7 @@ class CuePicker:
         self._min_gap_s = min_gap_s
         self._last_said: dict[str, float] = {}
         self._last_any_s = -1e9
-        self._reason: str | None = None
+        self._reason: NotJudgedReason | None = None
         self._reason_since_s = 0.0
         self.current: Cue | None = None
 
@@ -97,7 +107,7 @@ class CuePicker:
         if not state.assessable and state.reason:
             return [Cue(state.reason, reason_text(state.reason, self._spec), "error")]
         faults = [self._rules[r] for r in state.active_faults if r in self._rules]
-        faults.sort(key=lambda r: _SEVERITY_RANK[r.severity])
+        faults.sort(key=lambda r: SEVERITY_RANK[r.severity])
         hints = [
             Cue(_UNCHECKED + r, unchecked_text(self._rules[r]), "info")
             for r in state.unchecked_rules

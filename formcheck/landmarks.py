@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from formcheck.types import Side, WorkingSide
+
 FloatArray = npt.NDArray[np.float64]
 
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -86,6 +88,39 @@ def _mirror_name(name: str) -> str:
 MIRROR: dict[str, str] = {name: _mirror_name(name) for name in LANDMARK_NAMES}
 MIRROR_INDEX: tuple[int, ...] = tuple(INDEX[MIRROR[name]] for name in LANDMARK_NAMES)
 
+SIDES: tuple[Side, Side] = ("left", "right")
+# A working side -> the other one: left and right swap, "both" and "none" stay.
+MIRROR_SIDE: dict[WorkingSide, WorkingSide] = {
+    "left": "right",
+    "right": "left",
+    "both": "both",
+    "none": "none",
+}
+
+
+def side_name(side: Side, part: str) -> str:
+    """The name of ``part`` on one side of the body: ``side_name("left", "knee")`` is
+    ``"left_knee"``. Every left/right landmark name built from a side goes through here."""
+    return f"{side}_{part}"
+
+
+def other_side(side: WorkingSide) -> WorkingSide:
+    """The working side in the mirror (:data:`MIRROR_SIDE`)."""
+    return MIRROR_SIDE[side]
+
+
+def sides_of(side: WorkingSide) -> tuple[Side, ...]:
+    """The sides of the body a working side stands for: both of them for ``"both"``.
+
+    Raises:
+        ValueError: ``"none"``, which stands for no side (only per-side measures ask).
+    """
+    if side == "both":
+        return SIDES
+    if side == "none":
+        raise ValueError("a per-side measure needs a working side, got 'none'")
+    return (side,)
+
 
 def hip_centre(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Midpoint of the two hips of one frame's (33, 2) image landmarks."""
@@ -116,8 +151,8 @@ SKELETON: tuple[tuple[str, str], ...] = (
     ("left_shoulder", "right_shoulder"),
     ("left_hip", "right_hip"),
     *(
-        (f"{s}_{a}", f"{s}_{b}")
-        for s in ("left", "right")
+        (side_name(s, a), side_name(s, b))
+        for s in SIDES
         for a, b in (
             ("shoulder", "elbow"),
             ("elbow", "wrist"),
@@ -131,18 +166,6 @@ SKELETON: tuple[tuple[str, str], ...] = (
         )
     ),
 )
-
-
-def side_name(side: str, part: str) -> str:
-    """``side_name("left", "knee") -> "left_knee"``; ``side`` is ``"left"`` or ``"right"``."""
-    if side not in ("left", "right"):
-        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
-    return f"{side}_{part}"
-
-
-def other_side(side: str) -> str:
-    """The opposite of ``"left"`` / ``"right"``."""
-    return {"left": "right", "right": "left"}[side]
 
 
 @dataclass(frozen=True)
@@ -166,12 +189,15 @@ class PoseFrame:
     extras: Mapping[str, float] = field(default_factory=lambda: _NO_EXTRAS)
 
     def xy(self, name: str) -> FloatArray:
+        """Image position of landmark ``name``, in pixels."""
         return self.xy_px[INDEX[name]]
 
     def world(self, name: str) -> FloatArray:
+        """3D world position of landmark ``name``, in metres."""
         return self.world_xyz_m[INDEX[name]]
 
     def vis(self, name: str) -> float:
+        """Visibility of landmark ``name``, 0..1."""
         return float(self.visibility[INDEX[name]])
 
     def mirrored(self) -> PoseFrame:
@@ -260,10 +286,8 @@ class LandmarkSeries:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
-    def has_pose(self) -> npt.NDArray[np.bool_]:
-        return ~np.isnan(self.xy_px[:, 0, 0])
-
     def frame(self, i: int) -> PoseFrame | None:
+        """Frame ``i`` as a :class:`PoseFrame`; None when no pose was found in it."""
         if np.isnan(self.xy_px[i, 0, 0]):
             return None
         return PoseFrame(
@@ -283,6 +307,8 @@ class LandmarkSeries:
         image_wh: tuple[int, int],
         source: str = "",
     ) -> LandmarkSeries:
+        """A series from one pose per frame (None where none was found), all found in images of
+        ``image_wh``."""
         n = len(t_s)
         xy = np.full((n, NUM_LANDMARKS, 2), np.nan)
         world = np.full((n, NUM_LANDMARKS, 3), np.nan)
@@ -314,6 +340,7 @@ class LandmarkSeries:
         )
 
     def save(self, path: Path) -> None:
+        """Write the series to ``path`` as a compressed ``.npz`` that :meth:`load` reads."""
         names = sorted(self.extras)
         np.savez_compressed(
             path,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from formcheck.engine.session import ExerciseSession, FrameState, SessionResult
 from formcheck.landmarks import PoseFrame
@@ -40,25 +40,14 @@ from formcheck.specs.schema import (
     MAX_SETS,
     Band,
     ExerciseSpec,
-    SideChoice,
-    refuse_booleans_as_numbers,
+    StrictModel,
 )
+from formcheck.types import SideChoice
 
 ProgramSides = Literal["both", "left", "right", "none"]
 
 
-class _Strict(BaseModel):
-    # No NaN or infinity in any number (``hold_s: .inf`` would never end a hold and write
-    # ``Infinity`` into the JSON result).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_boolean_numbers(cls, data: Any) -> Any:
-        return refuse_booleans_as_numbers(cls, data)
-
-
-class ProgramItem(_Strict):
+class ProgramItem(StrictModel):
     """One exercise of a program, with this patient's settings."""
 
     exercise: str = Field(description="exercise spec id")
@@ -92,7 +81,9 @@ class ProgramItem(_Strict):
     note: str = ""
 
 
-class Program(_Strict):
+class Program(StrictModel):
+    """A routine of exercises with one patient's settings, as a program's YAML file gives it."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str = Field(min_length=3)
     summary: str = Field(min_length=10)
@@ -237,7 +228,7 @@ class BlockResult:
 
     exercise: str
     set_index: int  # 1-based
-    side: str
+    side: SideChoice
     target_reps: int | None
     target_hold_s: float | None
     result: SessionResult
@@ -247,10 +238,12 @@ class BlockResult:
 
     @property
     def reps_done(self) -> int:
+        """Reps counted in the block."""
         return len(self.result.reps)
 
     @property
     def best_hold_s(self) -> float:
+        """The block's longest hold, in seconds (0 without one)."""
         return max((h.duration_s for h in self.result.holds), default=0.0)
 
 
@@ -263,7 +256,7 @@ class ProgramState:
     exercise_index: int
     set_index: int  # 1-based
     sets: int
-    side: str
+    side: str  # a SideChoice, or "none" once the program is finished
     resting: bool
     rest_left_s: float
     target_reps: int | None
@@ -296,6 +289,7 @@ class ProgramRunner:
 
     @property
     def finished(self) -> bool:
+        """Is every block of the program done?"""
         return self._pos >= len(self._queue)
 
     @property

@@ -15,7 +15,6 @@ from formcheck.signals.geometry import (
     incline_from_vertical_deg,
     interior_angle_deg,
     line_angle_deg,
-    signed_offset_from_line,
 )
 from formcheck.signals.view import body_yaw_deg, classify_view, near_side
 from tests import factories
@@ -82,19 +81,6 @@ def test_incline_from_vertical(lower, upper, expected):
 )
 def test_line_angle_is_undirected(u, v, expected):
     assert line_angle_deg(u, v) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("p", "expected"),
-    [
-        # walking down the screen, screen-left (-x) is the walker's right-hand side
-        (P([-2.0, 5.0]), 2.0),
-        (P([3.0, 5.0]), -3.0),
-        (P([0.0, 5.0]), 0.0),
-    ],
-)
-def test_signed_offset(p, expected):
-    assert signed_offset_from_line(p, P([0.0, 0.0]), P([0.0, 10.0])) == pytest.approx(expected)
 
 
 def test_mirror_table_is_an_involution():

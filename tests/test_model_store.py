@@ -97,39 +97,6 @@ def test_cache_dir_resolution(
     assert ms.default_model_path() == want / ms.MODEL_NAME
 
 
-# --- sha256 verification ---------------------------------------------------------------------
-
-
-def _flip_middle_byte(data: bytes) -> bytes:
-    middle = len(data) // 2
-    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
-
-
-@pytest.mark.parametrize(
-    ("mutate", "accepted"),
-    [
-        (lambda data: data, True),
-        (_flip_middle_byte, False),
-        (lambda data: data[:-1], False),
-        (lambda data: data + b"\0", False),
-        (lambda data: b"", False),
-    ],
-    ids=["intact", "flipped-byte", "truncated", "extended", "empty"],
-)
-def test_verify_sha256(tmp_path: Path, mutate: Callable[[bytes], bytes], accepted: bool) -> None:
-    original = TFLITE * 3
-    pinned = hashlib.sha256(original).hexdigest()
-    path = tmp_path / "model.task"
-    path.write_bytes(mutate(original))
-
-    if accepted:
-        ms.verify_sha256(path, pinned)
-        ms.verify_sha256(path, pinned.upper())
-    else:
-        with pytest.raises(ms.ModelInstallError, match="integrity check"):
-            ms.verify_sha256(path, pinned)
-
-
 # --- bundle structure ------------------------------------------------------------------------
 
 

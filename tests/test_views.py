@@ -111,7 +111,7 @@ HEAD = [
 def _head_out(series: LandmarkSeries) -> LandmarkSeries:
     """The same landmarks with the head above the picture and unseen (visibility 0)."""
     xy, vis = series.xy_px.copy(), series.visibility.copy()
-    posed = series.has_pose()
+    posed = ~np.isnan(series.xy_px[:, 0, 0])  # frames with a pose
     xy[np.ix_(posed, HEAD, [1])] = -100.0
     vis[np.ix_(posed, HEAD)] = 0.0
     return LandmarkSeries(

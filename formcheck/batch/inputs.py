@@ -16,7 +16,6 @@ from pathlib import Path
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v"})
 MANIFEST_COLUMNS = ("clip", "patient", "exercise")
-SIDES = ("auto", "left", "right")
 
 
 class BatchInputError(Exception):

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from formcheck.batch.identity import clip_identity
-from formcheck.batch.inputs import SIDES, ClipJob
+from formcheck.batch.inputs import ClipJob
 from formcheck.pose.model_store import sha256_file
+from formcheck.types import SIDE_CHOICES
 
 Status = Literal["saved", "skipped", "failed", "analysed"]
 
@@ -127,8 +128,8 @@ class ClipWorker:
             spec = load_spec(job.exercise)
         except SpecError as exc:
             raise ClipFailure(one_line(exc)) from None
-        if job.side not in SIDES:
-            raise ClipFailure(f"side {job.side!r} is not one of {', '.join(SIDES)}")
+        if job.side not in SIDE_CHOICES:
+            raise ClipFailure(f"side {job.side!r} is not one of {', '.join(SIDE_CHOICES)}")
         if not job.clip.is_file():
             raise ClipFailure(f"no such file: {job.clip}")
         identity = clip_identity(
@@ -145,7 +146,7 @@ class ClipWorker:
                 spec,
                 recording,
                 Path(self._settings.model_name),
-                side=job.side,  # type: ignore[arg-type]  # checked against SIDES above
+                side=job.side,  # narrowed to a SideChoice by the check above
                 model_buffer=self._model,
             )
         except (RecordingError, ModelInstallError) as exc:

@@ -34,6 +34,7 @@ def cache_key(video: Path, model_sha256: str, as_live: bool = False) -> str:
 
 
 def cached_path(cache_dir: Path, video: Path, model_sha256: str, as_live: bool = False) -> Path:
+    """Where the landmarks of ``video`` found by this model are kept in ``cache_dir``."""
     kind = ".live" if as_live else ""
     return cache_dir / f"{video.stem}{kind}.{cache_key(video, model_sha256, as_live)}.npz"
 

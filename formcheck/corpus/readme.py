@@ -97,6 +97,9 @@ def _cannot_judge(report: CorpusReport, total: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Row:
+    """One line of the README's accuracy table: what is measured, the target, and how to word
+    today's figure."""
+
     what: str
     target: str
     now: Callable[[CorpusReport, dict[str, Any]], str]

@@ -16,17 +16,22 @@ from formcheck.specs.loader import SpecError, load_spec
 
 @dataclass
 class CorpusReport:
+    """The scores of a folder of labelled clips, and the clips not scored (with why)."""
+
     folder: str
     scores: list[ClipScore]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
 
     def summary(self) -> dict[str, Any]:
+        """Totals over the scored clips (:func:`formcheck.corpus.score.summarize`)."""
         return summarize(self.scores)
 
     def by_file(self) -> dict[str, ClipScore]:
+        """Each clip's score, by file name."""
         return {s.file: s for s in self.scores}
 
     def to_json(self) -> dict[str, Any]:
+        """The whole report as JSON data: folder, totals, every clip and the skipped ones."""
         return {
             "folder": self.folder,
             "summary": self.summary(),

@@ -36,6 +36,8 @@ TOO_FAST = "too_fast"
 
 @dataclass(frozen=True)
 class ClipScore:
+    """One labelled clip: what its labels expect against what the engine found."""
+
     file: str
     spec: str
     label_view: str
@@ -57,12 +59,15 @@ class ClipScore:
 
     @property
     def rep_error(self) -> int | None:
+        """Reps found minus reps labelled; None when either is not known."""
         if self.reps_expected is None or self.reps_found is None:
             return None
         return self.reps_found - self.reps_expected
 
     @property
     def hold_error_s(self) -> float | None:
+        """Longest stay in position found minus the labelled hold, in seconds; None when either is
+        not known."""
         if self.hold_expected_s is None or self.hold_found_s is None:
             return None
         return self.hold_found_s - self.hold_expected_s
@@ -80,6 +85,7 @@ class ClipScore:
         return out
 
     def to_json(self) -> dict[str, Any]:
+        """The score as JSON data, with the rep and hold errors."""
         data = asdict(self)
         data["rep_error"] = self.rep_error
         data["hold_error_s"] = None if self.hold_error_s is None else round(self.hold_error_s, 2)
@@ -95,11 +101,14 @@ def _verdict(expected: bool, flagged: bool, unchecked_share: float) -> Verdict:
 
 
 def is_calm(label: ClipLabel) -> bool:
+    """Is the exercise done at a calm pace (not explosive, like a jump squat)? Only on calm clips
+    are ``too_fast`` reps false alarms."""
     text = label.exercise.lower()
     return not any(word in text for word in EXPLOSIVE_WORDS)
 
 
 def score_clip(label: ClipLabel, spec: ExerciseSpec, analysis: Analysis) -> ClipScore:
+    """One clip's analysis against its labels (the module docstring says what is compared)."""
     res = analysis.result
     stays = [*res.holds, *res.short_holds]
     flagged_rules = {f.rule for f in res.faults}

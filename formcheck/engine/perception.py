@@ -13,20 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame, hip_centre, torso_length, trunk_direction_deg
+from formcheck.landmarks import (
+    PoseFrame,
+    hip_centre,
+    side_name,
+    sides_of,
+    torso_length,
+    trunk_direction_deg,
+)
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
 from formcheck.signals.filters import CausalOneEuro
 from formcheck.signals.geometry import distance
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
-from formcheck.specs.schema import (
-    ExerciseSpec,
-    NotJudgedReason,
-    SeenView,
-    Side,
-    SideChoice,
-    WorkingSide,
-)
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import NotJudgedReason, SeenView, Side, SideChoice, WorkingSide
 
 # The working side of two-sided exercises is the majority over this window, so it does not flicker.
 SIDE_WINDOW_S = 2.0
@@ -82,6 +83,7 @@ class JumpDetector:
         self._last: tuple[float, np.ndarray, float] | None = None
 
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
+        """Feed one frame (None: no pose); True when the hips jumped further than a body moves."""
         if frame is None:
             return False
         hip, torso = hip_centre(frame.xy_px), torso_length(frame.xy_px)
@@ -108,6 +110,7 @@ class GlitchGate:
         self._away_since: float | None = None
 
     def update(self, t_s: float, frame: PoseFrame | None) -> bool:
+        """Feed one frame (None: no pose); True when its pose is a glitch, not to be used."""
         if frame is None:
             return False
         direction, torso = trunk_direction_deg(frame.xy_px), torso_length(frame.xy_px)
@@ -155,6 +158,8 @@ class Perception:
         self._glitches = GlitchGate()
 
     def update(self, t_s: float, frame: PoseFrame | None) -> Perceived:
+        """What the frame at ``t_s`` shows (None: no person found): view, working side, smoothed
+        signals, and whether it can be judged at all."""
         jumped = self._jumps.update(t_s, frame)
         if frame is None:
             self._in_view = False
@@ -214,13 +219,13 @@ class Perception:
     def _side_in_view(self, frame: PoseFrame, side: Side) -> bool:
         floor = self._floor()
         parts = [p for p in self.spec.ready.landmarks if p != "nose"]
-        return all(frame.vis(f"{side}_{part}") >= floor for part in parts)
+        return all(frame.vis(side_name(side, part)) >= floor for part in parts)
 
     def _visible(self, frame: PoseFrame, side: WorkingSide) -> bool:
-        sides = ("left", "right") if side == "both" else (side,)
+        sides = sides_of(side)
         floor = self._floor()
         for part in self.spec.ready.landmarks:
-            names = [f"{s}_{part}" for s in sides] if part not in ("nose",) else [part]
+            names = [side_name(s, part) for s in sides] if part not in ("nose",) else [part]
             if any(frame.vis(n) < floor for n in names):
                 return False
         return True

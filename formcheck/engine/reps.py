@@ -16,13 +16,19 @@ import math
 import statistics
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
 
-from formcheck.specs.schema import Phase, RepPhases
+from formcheck.specs.schema import RepPhases
+from formcheck.types import Phase
 
 # The signal is "at rest" while within this fraction of the gap between the bands of its resting
 # level (e.g. 4.5 deg for a 30 deg gap): larger than landmark jitter at rest, smaller than the
 # first tenth of a second of a real movement.
 REST_TOL_FRAC = 0.15
+
+# Where a sample lies: in the start band, in the end band, or in the gap between them ("none"
+# before the first sample).
+RepBand = Literal["start", "end", "between", "none"]
 
 # A gap longer than this between two samples (a dropout) adds no more than this to a stay: the
 # frames in between were not seen.
@@ -31,6 +37,8 @@ MAX_FRAME_DT_S = 0.1
 
 @dataclass(frozen=True)
 class Rep:
+    """One counted rep: when it left the start band and came back, and its furthest point."""
+
     start_s: float
     end_s: float
     peak_value: float
@@ -69,9 +77,9 @@ class RepCounter:
     def __init__(self, spec: RepPhases) -> None:
         self._spec = spec
         self.phase: Phase = "start"
-        self._band = "none"  # band of the current streak of samples
+        self._band: RepBand = "none"  # band of the current streak of samples
         self._band_since = math.nan  # time the current streak began
-        self._confirmed = "start"  # last band held for min_phase_s
+        self._confirmed: RepBand = "start"  # last band held for min_phase_s
         self._left_start_s = math.nan
         self._peak = math.nan
         self._peak_s = math.nan
@@ -91,7 +99,7 @@ class RepCounter:
         """When the current (or last) rep reached its furthest value."""
         return self._peak_s
 
-    def _band_of(self, value: float) -> str:
+    def _band_of(self, value: float) -> RepBand:
         spec = self._spec
         if spec.from_rest:
             return self._band_from_rest(value)
@@ -101,7 +109,7 @@ class RepCounter:
             return "end"
         return "between"
 
-    def _band_from_rest(self, value: float) -> str:
+    def _band_from_rest(self, value: float) -> RepBand:
         """Bands measured from the resting level: the start-ward extreme of the current stay in
         the start band (so far), frozen while a rep is under way."""
         spec = self._spec

@@ -15,11 +15,14 @@ import math
 from dataclasses import dataclass
 
 from formcheck.signals.filters import RollingMedian
-from formcheck.specs.schema import Rule, Severity
+from formcheck.specs.schema import Rule
+from formcheck.types import Severity
 
 
 @dataclass(frozen=True)
 class Fault:
+    """A rule broken over a stretch of time: which rule, when, how much it matters and the cue."""
+
     rule: str
     start_s: float
     end_s: float
@@ -116,6 +119,7 @@ class ReachTracker:
         self._best_gap = math.inf
 
     def update(self, value: float) -> None:
+        """Feed one sample (NaN is skipped), keeping the closest the signal came to the ok band."""
         if math.isnan(value):
             return
         ok = self.rule.ok
@@ -213,6 +217,7 @@ class StartBaseline:
         self._start_values = RollingMedian(START_BASELINE_S)
 
     def update(self, t_s: float, value: float, in_start: bool) -> float:
+        """Feed one frame; returns the start value (samples are taken only while ``in_start``)."""
         if in_start and not math.isnan(value):
             return self._start_values.add(t_s, value)
         return self._start_values.value

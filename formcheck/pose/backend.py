@@ -15,6 +15,8 @@ from formcheck.landmarks import PoseFrame
 
 
 class PoseBackend(Protocol):
+    """Finds one person's landmarks in a frame: the MediaPipe model, a replay, a test double."""
+
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
         """Landmarks of the person in ``rgb`` at ``t_s`` seconds, or ``None`` when nobody is found.
 
@@ -22,4 +24,6 @@ class PoseBackend(Protocol):
         """
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the model and what it holds."""
+        ...

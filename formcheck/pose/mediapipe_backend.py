@@ -167,12 +167,9 @@ class MediaPipePoseBackend:
         self._facing = FacingVote()
         self._lock = threading.Lock()
 
-    @property
-    def following_one_of_several(self) -> bool:
-        """True while more than one person is in view and the most active one is followed."""
-        return self._multi_mode
-
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
+        """The followed person's landmarks in ``rgb`` at ``t_s``, or None when nobody is found
+        (:meth:`PoseBackend.detect`)."""
         h, w = rgb.shape[:2]
         image = self._mp.Image(
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
@@ -251,6 +248,7 @@ class MediaPipePoseBackend:
                 self._multi_mode = False
 
     def close(self) -> None:
+        """Close every landmarker, once a people count still running has finished."""
         with self._lock:
             if self._scan_pool is not None:
                 # A count still running finishes first; the scanner is closed after it.

@@ -148,24 +148,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_sha256(path: Path, expected: str) -> None:
-    """Check a file against a pinned SHA-256.
-
-    Args:
-        path: File to check.
-        expected: Expected lowercase hex digest.
-
-    Raises:
-        ModelInstallError: If the digests differ.
-    """
-    actual = sha256_file(path)
-    if actual != expected.lower():
-        raise ModelInstallError(
-            f"{path.name} failed its integrity check: its SHA-256 is {actual}, "
-            f"expected {expected.lower()}."
-        )
-
-
 def verify_bundle(path: Path) -> None:
     """Check that a file is a pose landmarker ``.task`` bundle MediaPipe can load.
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.landmarks import INDEX, hip_centre, torso_length
+from formcheck.landmarks import INDEX, SIDES, hip_centre, side_name, torso_length
 
 # Large joints whose movement says "exercising": shoulders, hips, knees, ankles.
-_BODY = [INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("shoulder", "hip", "knee", "ankle")]
+_BODY = [INDEX[side_name(s, p)] for s in SIDES for p in ("shoulder", "hip", "knee", "ankle")]
 # A candidate is the same person as a track when their hips are within this many torso lengths.
 _SAME_PERSON_TORSO = 0.6
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from formcheck.engine.session import FrameState
-from formcheck.landmarks import INDEX, SKELETON, PoseFrame
+from formcheck.landmarks import INDEX, SIDES, SKELETON, PoseFrame, side_name
 from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.specs.schema import ExerciseSpec
 
@@ -69,11 +69,11 @@ def draw_overlay(
                 )
         # The key angle, written beside the joint it is measured at.
         key = state.signals.get(spec.key_signal, math.nan)
-        side = state.side if state.side in ("left", "right") else "left"
+        side = state.side if state.side in SIDES else "left"
         anchor = {"knee": "knee", "hip": "hip", "spine": "shoulder"}.get(
             spec.key_signal.split("_")[0], "hip"
         )
-        name = f"{side}_{anchor}"
+        name = side_name(side, anchor)
         if not math.isnan(key) and name in INDEX:
             p = pts[INDEX[name]]
             _put(

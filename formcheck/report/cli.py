@@ -56,6 +56,7 @@ def period_from(date_from: str | None, date_to: str | None, today: date) -> tupl
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """`formcheck report`: a patient's clinician report over a period, written as a PDF."""
     from formcheck.history.cli import _patient
     from formcheck.history.database import database_files
     from formcheck.history.store import HistoryStore, label

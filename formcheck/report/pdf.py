@@ -193,6 +193,8 @@ def hold_text(summary: ExerciseSummary) -> str:
 
 
 def rom_text(summary: ExerciseSummary) -> str:
+    """The mean range of motion as the table prints it: whole degrees, else two decimals and the
+    unit; "-" when there is none."""
     if summary.mean_rom is None:
         return "-"
     if summary.rom_unit == "deg":

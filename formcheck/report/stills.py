@@ -87,6 +87,7 @@ def frame_at(path: Path, t_s: float) -> np.ndarray | None:
 
 
 def jpeg_bytes(rgb: np.ndarray) -> bytes:
+    """An RGB image encoded as JPEG (``JPEG_QUALITY``)."""
     out = io.BytesIO()
     Image.fromarray(rgb).save(out, format="JPEG", quality=JPEG_QUALITY)
     return out.getvalue()

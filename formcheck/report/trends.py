@@ -52,10 +52,12 @@ class Period:
 
     @property
     def days(self) -> int:
+        """How many days the period covers."""
         return (self.last - self.first).days + 1
 
     @property
     def label(self) -> str:
+        """The period for headings, e.g. ``2024-05-01 to 2024-05-28``."""
         return f"{self.first.isoformat()} to {self.last.isoformat()}"
 
 
@@ -320,7 +322,7 @@ class DayAxis:
 
     @property
     def tick_format(self) -> str:
-        """strftime for a tick: day and month, with the year when the span crosses one."""
+        """The strftime format of a tick: day and month, with the year when the span crosses one."""
         return "%d %b" if self.first.year == self.last.year else "%d %b %Y"
 
 
@@ -369,6 +371,7 @@ class ExerciseSummary:
 
     @property
     def reps_done(self) -> int:
+        """Reps done, good and faulty."""
         return self.reps_good + self.reps_faulty
 
 
@@ -451,6 +454,7 @@ class FaultTally:
 
     @property
     def recurring(self) -> bool:
+        """Broken often enough (``RECURRING_AT`` times) to be reported as recurring."""
         return self.count >= RECURRING_AT
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import SIDES, PoseFrame, other_side, side_name, sides_of
 from formcheck.signals.back_curve import EXTRA_BEND_DEG, frame_facing, trunk_axes
 from formcheck.signals.geometry import (
     angle_between_deg,
@@ -29,7 +29,7 @@ from formcheck.signals.geometry import (
     midpoint,
 )
 from formcheck.signals.reference import hip_height_px
-from formcheck.specs.schema import SeenView, Side, WorkingSide
+from formcheck.types import SeenView, Side, WorkingSide
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def shown_decimals(unit: str) -> int:
 
 @dataclass(frozen=True)
 class SignalDef:
+    """A named signal: its unit, a few words for the page, the body parts it reads and the
+    function that measures it."""
+
     name: str
     unit: str
     description: str
@@ -75,20 +78,16 @@ def _p(frame: PoseFrame, name: str, image: bool) -> np.ndarray:
     return frame.xy(name) if image else frame.world(name)
 
 
-def _sides(ctx: SignalContext) -> tuple[str, ...]:
-    return ("left", "right") if ctx.side == "both" else (ctx.side,)
-
-
-def _per_side_mean(frame: PoseFrame, ctx: SignalContext, fn: Callable[[str], float]) -> float:
-    values = [fn(s) for s in _sides(ctx)]
+def _per_side_mean(frame: PoseFrame, ctx: SignalContext, fn: Callable[[Side], float]) -> float:
+    values = [fn(s) for s in sides_of(ctx.side)]
     good = [v for v in values if not math.isnan(v)]
     return sum(good) / len(good) if good else math.nan
 
 
-def _knee_flexion(frame: PoseFrame, side: str, image: bool) -> float:
+def _knee_flexion(frame: PoseFrame, side: Side, image: bool) -> float:
     """One leg's hip-knee-ankle flexion, in the image (2D) or the world (3D)."""
-    hip, knee = _p(frame, f"{side}_hip", image), _p(frame, f"{side}_knee", image)
-    return flexion_deg(hip, knee, _p(frame, f"{side}_ankle", image))
+    hip, knee = _p(frame, side_name(side, "hip"), image), _p(frame, side_name(side, "knee"), image)
+    return flexion_deg(hip, knee, _p(frame, side_name(side, "ankle"), image))
 
 
 def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -102,10 +101,10 @@ def knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 LEG_IN_VIEW_VISIBILITY = 0.5
 
 
-def _one_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext, side: str) -> float:
+def _one_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext, side: Side) -> float:
     """Knee flexion of one leg, measured as :func:`knee_flexion_deg`; NaN when that knee is
     hidden."""
-    if frame.vis(f"{side}_knee") < LEG_IN_VIEW_VISIBILITY:
+    if frame.vis(side_name(side, "knee")) < LEG_IN_VIEW_VISIBILITY:
         return math.nan
     return _knee_flexion(frame, side, _use_image(ctx))
 
@@ -120,17 +119,20 @@ def right_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return _one_knee_flexion_deg(frame, ctx, "right")
 
 
+def _hip_flexion(frame: PoseFrame, side: Side, image: bool) -> float:
+    """One leg's shoulder-hip-knee flexion, in the image (2D) or the world (3D)."""
+    return flexion_deg(
+        _p(frame, side_name(side, "shoulder"), image),
+        _p(frame, side_name(side, "hip"), image),
+        _p(frame, side_name(side, "knee"), image),
+    )
+
+
 def hip_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Hip flexion between trunk and thigh (shoulder-hip-knee): 0 = in one line (standing tall or
     the top of a bridge), 90 = thigh at right angles to the trunk."""
     img = _use_image(ctx)
-    return _per_side_mean(
-        frame,
-        ctx,
-        lambda s: flexion_deg(
-            _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_hip", img), _p(frame, f"{s}_knee", img)
-        ),
-    )
+    return _per_side_mean(frame, ctx, lambda s: _hip_flexion(frame, s, img))
 
 
 def hip_flexion_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -144,25 +146,12 @@ def hip_flexion_image_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     is the image angle in every view, so the view flipping between diagonal and front mid-rep
     (as it does on that real clip) does not switch it between two measures.
     """
-    return _per_side_mean(
-        frame,
-        ctx,
-        lambda s: flexion_deg(
-            frame.xy(f"{s}_shoulder"), frame.xy(f"{s}_hip"), frame.xy(f"{s}_knee")
-        ),
-    )
+    return _per_side_mean(frame, ctx, lambda s: _hip_flexion(frame, s, image=True))
 
 
 def _hip_flexions(frame: PoseFrame, image: bool) -> tuple[float, float]:
     """(left, right) hip flexion, shoulder-hip-knee, in the image or in 3D."""
-    left, right = (
-        flexion_deg(
-            _p(frame, f"{s}_shoulder", image),
-            _p(frame, f"{s}_hip", image),
-            _p(frame, f"{s}_knee", image),
-        )
-        for s in ("left", "right")
-    )
+    left, right = (_hip_flexion(frame, s, image) for s in SIDES)
     return left, right
 
 
@@ -192,7 +181,9 @@ def spine_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
         frame,
         ctx,
         lambda s: flexion_deg(
-            _p(frame, f"{s}_hip", img), _p(frame, f"{s}_shoulder", img), _p(frame, f"{s}_ear", img)
+            _p(frame, side_name(s, "hip"), img),
+            _p(frame, side_name(s, "shoulder"), img),
+            _p(frame, side_name(s, "ear"), img),
         ),
     )
 
@@ -200,17 +191,17 @@ def spine_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
 def _thigh_len(frame: PoseFrame, image: bool) -> float:
     """The longer thigh (hip to knee), in the image or in 3D."""
     return max(
-        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
-        for s in ("left", "right")
+        distance(_p(frame, side_name(s, "hip"), image), _p(frame, side_name(s, "knee"), image))
+        for s in SIDES
     )
 
 
 def _leg_len(frame: PoseFrame, image: bool) -> float:
     """The longer leg's hip-knee-ankle path, in the image or in 3D: bent knees shorten nothing."""
     return max(
-        distance(_p(frame, f"{s}_hip", image), _p(frame, f"{s}_knee", image))
-        + distance(_p(frame, f"{s}_knee", image), _p(frame, f"{s}_ankle", image))
-        for s in ("left", "right")
+        distance(_p(frame, side_name(s, "hip"), image), _p(frame, side_name(s, "knee"), image))
+        + distance(_p(frame, side_name(s, "knee"), image), _p(frame, side_name(s, "ankle"), image))
+        for s in SIDES
     )
 
 
@@ -280,7 +271,7 @@ def hip_height_leg(frame: PoseFrame, ctx: SignalContext) -> float:
     """
     image = _use_image(ctx)
     hip = midpoint(_p(frame, "left_hip", image), _p(frame, "right_hip", image))
-    lower_ankle_y = max(float(_p(frame, f"{s}_ankle", image)[1]) for s in ("left", "right"))
+    lower_ankle_y = max(float(_p(frame, side_name(s, "ankle"), image)[1]) for s in SIDES)
     leg = _leg_len(frame, image)
     return (lower_ankle_y - float(hip[1])) / leg if leg > 0 else math.nan
 
@@ -332,7 +323,7 @@ def pelvis_lift_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     return math.degrees(math.atan2(float(-d[1]), abs(float(d[0]))))
 
 
-def _legs_by_image_side(frame: PoseFrame, view: str) -> dict[str, tuple[np.ndarray, ...]]:
+def _legs_by_image_side(frame: PoseFrame, view: SeenView) -> dict[Side, tuple[np.ndarray, ...]]:
     """Hip, knee and toes of each leg, taken by image side rather than by the model's labels.
 
     Facing the camera, one leg's hip, knee and toes all lie on its own side of the image: planted
@@ -345,12 +336,15 @@ def _legs_by_image_side(frame: PoseFrame, view: str) -> dict[str, tuple[np.ndarr
     at a slant the legs overlap in the image and the labels are kept.
     """
     names = ("hip", "knee", "foot_index")
-    labelled = {s: tuple(frame.xy(f"{s}_{n}") for n in names) for s in ("left", "right")}
+    labelled = {s: tuple(frame.xy(side_name(s, n)) for n in names) for s in SIDES}
     if view != "front" or any(np.isnan(p).any() for leg in labelled.values() for p in leg):
         return labelled
     image_left, image_right = [], []
     for n in names:
-        a, b = sorted((frame.xy(f"left_{n}"), frame.xy(f"right_{n}")), key=lambda p: float(p[0]))
+        a, b = sorted(
+            (frame.xy(side_name("left", n)), frame.xy(side_name("right", n))),
+            key=lambda p: float(p[0]),
+        )
         image_left.append(a)
         image_right.append(b)
     if frame.xy("left_hip")[0] <= frame.xy("right_hip")[0]:
@@ -358,7 +352,7 @@ def _legs_by_image_side(frame: PoseFrame, view: str) -> dict[str, tuple[np.ndarr
     return {"left": tuple(image_right), "right": tuple(image_left)}
 
 
-def _knee_inward_thigh(frame: PoseFrame, view: str, side: str) -> float:
+def _knee_inward_thigh(frame: PoseFrame, view: SeenView, side: Side) -> float:
     """One leg's knee offset from its hip-to-toes line (see :func:`knee_valgus_thigh`)."""
     mid_x = (frame.xy("left_hip")[0] + frame.xy("right_hip")[0]) / 2
     hip, knee, toe = _legs_by_image_side(frame, view)[side]
@@ -383,7 +377,7 @@ def knee_valgus_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     knee).
     """
     worst = math.nan
-    for s in _sides(ctx):
+    for s in sides_of(ctx.side):
         value = _knee_inward_thigh(frame, ctx.view, s)
         if math.isnan(worst) or abs(value) > abs(worst):
             worst = value
@@ -436,8 +430,8 @@ def _hands_behind_trunk(frame: PoseFrame) -> bool:
     axes = trunk_axes(frame.xy_px, frame_facing(frame.xy_px))
     if axes is None:
         return False
-    for side in ("left", "right"):
-        offset = frame.xy(f"{side}_wrist") - axes.shoulder
+    for side in SIDES:
+        offset = frame.xy(side_name(side, "wrist")) - axes.shoulder
         level = float(offset @ axes.along)
         behind = float(offset @ axes.back)
         if 0.0 <= level <= axes.length and behind > HANDS_BEHIND_TRUNK * axes.length:
@@ -489,7 +483,7 @@ def knee_gap_thigh(frame: PoseFrame, ctx: SignalContext) -> float:
     0.25 with the knees together (a knee's width), growing as they part. In any view, since it
     does not depend on how the thighs lie in the image."""
     thighs = [
-        distance(frame.world(f"{s}_knee"), frame.world(f"{s}_hip")) for s in ("left", "right")
+        distance(frame.world(side_name(s, "knee")), frame.world(side_name(s, "hip"))) for s in SIDES
     ]
     thigh = (thighs[0] + thighs[1]) / 2
     if not thigh > 0:
@@ -532,19 +526,11 @@ def pulled_leg_side(frame: PoseFrame, view: SeenView) -> Side | None:
 # -- signals for the stretches of the clinic sheets ---------------------------------------------
 
 
-def _other(side: WorkingSide) -> WorkingSide:
-    if side == "left":
-        return "right"
-    if side == "right":
-        return "left"
-    return side
-
-
 def opposite_knee_flexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     """Knee flexion (as :func:`knee_flexion_deg`) of the leg that is *not* the working side: the
     front leg of a half-kneeling hip-flexor stretch whose kneeling leg is stretched. With
     ``side="both"`` it is the two-leg mean."""
-    return knee_flexion_deg(frame, replace(ctx, side=_other(ctx.side)))
+    return knee_flexion_deg(frame, replace(ctx, side=other_side(ctx.side)))
 
 
 def thigh_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
@@ -556,7 +542,7 @@ def thigh_incline_deg(frame: PoseFrame, ctx: SignalContext) -> float:
         frame,
         ctx,
         lambda s: incline_from_vertical_deg(
-            _p(frame, f"{s}_knee", img), _p(frame, f"{s}_hip", img)
+            _p(frame, side_name(s, "knee"), img), _p(frame, side_name(s, "hip"), img)
         ),
     )
 
@@ -568,9 +554,9 @@ def ankle_dorsiflexion_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     foot. Image 2D in side view, world 3D otherwise."""
     img = _use_image(ctx)
 
-    def one(s: str) -> float:
-        shin = _p(frame, f"{s}_knee", img) - _p(frame, f"{s}_ankle", img)
-        foot = _p(frame, f"{s}_foot_index", img) - _p(frame, f"{s}_heel", img)
+    def one(s: Side) -> float:
+        shin = _p(frame, side_name(s, "knee"), img) - _p(frame, side_name(s, "ankle"), img)
+        foot = _p(frame, side_name(s, "foot_index"), img) - _p(frame, side_name(s, "heel"), img)
         return 90.0 - angle_between_deg(shin, foot)
 
     return _per_side_mean(frame, ctx, one)
@@ -608,8 +594,8 @@ def ankle_lift_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     vertically in the image, in torso lengths. About half a torso with an ankle resting on the
     other knee, near 0 with both feet on the floor. Seen alike from the front, the side or a
     diagonal, where the 3D depth of a crossed ankle is not."""
-    low = max(float(frame.xy(f"{s}_ankle")[1]) for s in ("left", "right"))
-    high = min(float(frame.xy(f"{s}_ankle")[1]) for s in ("left", "right"))
+    low = max(float(frame.xy(side_name(s, "ankle"))[1]) for s in SIDES)
+    high = min(float(frame.xy(side_name(s, "ankle"))[1]) for s in SIDES)
     sho = midpoint(frame.xy("left_shoulder"), frame.xy("right_shoulder"))
     hip = midpoint(frame.xy("left_hip"), frame.xy("right_hip"))
     torso = distance(sho, hip)
@@ -618,20 +604,11 @@ def ankle_lift_torso(frame: PoseFrame, ctx: SignalContext) -> float:
     return (low - high) / torso
 
 
-def _hip_flexion_world(frame: PoseFrame, s: str) -> float:
-    return flexion_deg(
-        frame.world(f"{s}_shoulder"), frame.world(f"{s}_hip"), frame.world(f"{s}_knee")
-    )
-
-
 def kneeling_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     """Half-kneeling stretches: the leg whose hip is bent less (the thigh down to the kneeling
     knee, the other one forward at about 90 deg) is the one whose hip flexors are stretched."""
-    return (
-        "left"
-        if _hip_flexion_world(frame, "left") < _hip_flexion_world(frame, "right")
-        else "right"
-    )
+    left, right = _hip_flexions(frame, image=False)
+    return "left" if left < right else "right"
 
 
 # A quad stretch bends one knee 100 deg or more beyond the other (heel to the buttock); standing
@@ -644,7 +621,7 @@ def bent_knee_side(frame: PoseFrame, view: SeenView) -> Side | None:
     the knees are bent alike (standing), when no leg is singled out. Knee angles as the signals
     take them (:func:`knee_flexion_deg`: in the image side-on)."""
     image = view == "side"
-    left, right = (_knee_flexion(frame, s, image) for s in ("left", "right"))
+    left, right = (_knee_flexion(frame, s, image) for s in SIDES)
     if abs(left - right) < BENT_KNEE_MARGIN_DEG:
         return None
     return "left" if left > right else "right"
@@ -658,7 +635,7 @@ def straight_leg_side(frame: PoseFrame, view: SeenView) -> Side:
     front one 15-16 (the image: 0-2 and 20-22), and picked the bent leg.
     """
     image = view == "side"
-    left, right = (_knee_flexion(frame, s, image) for s in ("left", "right"))
+    left, right = (_knee_flexion(frame, s, image) for s in SIDES)
     return "left" if left < right else "right"
 
 
@@ -678,7 +655,7 @@ def body_lean_deg(frame: PoseFrame, ctx: SignalContext) -> float:
     img = _use_image(ctx)
     sho = midpoint(_p(frame, "left_shoulder", img), _p(frame, "right_shoulder", img))
     return _per_side_mean(
-        frame, ctx, lambda s: incline_from_vertical_deg(_p(frame, f"{s}_ankle", img), sho)
+        frame, ctx, lambda s: incline_from_vertical_deg(_p(frame, side_name(s, "ankle"), img), sho)
     )
 
 

@@ -18,6 +18,9 @@ from OneEuroFilter import OneEuroFilter
 
 @dataclass(frozen=True)
 class OneEuroParams:
+    """The One Euro filter's tuning: its cutoff at rest, how fast the cutoff rises with speed,
+    and the cutoff of the speed itself."""
+
     min_cutoff_hz: float = 1.5
     beta: float = 0.05
     d_cutoff_hz: float = 1.0
@@ -38,6 +41,7 @@ class CausalOneEuro:
         self._last_t: float | None = None
 
     def __call__(self, value: float, t_s: float) -> float:
+        """Smooth one sample taken at ``t_s`` seconds; NaN in, NaN out."""
         if math.isnan(value):
             return math.nan
         if self._filter is None or self._last_t is None or t_s - self._last_t > self._max_gap_s:
@@ -61,6 +65,7 @@ class RollingMedian:
         self._samples: deque[tuple[float, float]] = deque()
 
     def add(self, t_s: float, value: float) -> float:
+        """Add a sample taken at ``t_s``; returns the median over the window."""
         self._samples.append((t_s, value))
         while t_s - self._samples[0][0] > self._window_s:
             self._samples.popleft()
@@ -68,6 +73,7 @@ class RollingMedian:
 
     @property
     def value(self) -> float:
+        """The median of the samples in the window (NaN before the first)."""
         if not self._samples:
             return math.nan
         return statistics.median(v for _, v in self._samples)

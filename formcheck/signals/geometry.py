@@ -63,23 +63,11 @@ def line_angle_deg(u: Point, v: Point) -> float:
 
 
 def distance(a: Point, b: Point) -> float:
+    """Straight-line distance between two points (2D or 3D); NaN when either is."""
     d = a - b
     return math.sqrt(float(np.dot(d, d)))
 
 
-def signed_offset_from_line(p: Point, a: Point, b: Point) -> float:
-    """Signed perpendicular distance of 2D image point ``p`` from the line through a and b.
-
-    Positive when ``p`` lies on the right-hand side of someone walking from ``a`` to ``b`` on the
-    screen (image y points down), negative on their left-hand side.
-    """
-    d = b - a
-    n = math.sqrt(float(np.dot(d, d)))
-    if not n > 0:
-        return math.nan
-    w = p - a
-    return float(d[0] * w[1] - d[1] * w[0]) / n
-
-
 def midpoint(a: Point, b: Point) -> Point:
+    """The point halfway between ``a`` and ``b``."""
     return (a + b) / 2.0

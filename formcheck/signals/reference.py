@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import SIDES, PoseFrame, side_name
 from formcheck.signals.filters import RollingMedian
 from formcheck.signals.geometry import flexion_deg
 
@@ -44,8 +44,12 @@ def hip_height_px(frame: PoseFrame) -> float:
 def knee_bend_deg(frame: PoseFrame) -> float:
     """The more bent of the two knees (3D hip-knee-ankle flexion), in degrees."""
     return max(
-        flexion_deg(frame.world(f"{s}_hip"), frame.world(f"{s}_knee"), frame.world(f"{s}_ankle"))
-        for s in ("left", "right")
+        flexion_deg(
+            frame.world(side_name(s, "hip")),
+            frame.world(side_name(s, "knee")),
+            frame.world(side_name(s, "ankle")),
+        )
+        for s in SIDES
     )
 
 
@@ -64,10 +68,6 @@ class StandingHipHeight:
         self._straightest_deg = math.inf
         self._reference = math.nan
 
-    @property
-    def reference_px(self) -> float:
-        return self._reference
-
     def legs_straight(self, frame: PoseFrame) -> bool:
         """Are both knees within the margin of the straightest this person has shown?"""
         bend = knee_bend_deg(frame)
@@ -78,6 +78,8 @@ class StandingHipHeight:
         return bend <= limit
 
     def update(self, frame: PoseFrame) -> float:
+        """Feed one frame; returns the standing hip height learnt so far (NaN until the person has
+        stood)."""
         height = hip_height_px(frame)
         if self.legs_straight(frame) and height > 0:
             self._reference = self._heights.add(frame.t_s, height)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame
-from formcheck.specs.schema import SeenView, Side
+from formcheck.landmarks import PoseFrame, side_name
+from formcheck.types import SeenView, Side
 
 # Yaw limits: below 30 degrees the knees' side-to-side movement is well seen (front); above 55 the
 # sagittal plane is close enough to square-on that 2D angles err by less than ~10% (side).
@@ -36,6 +36,8 @@ def body_yaw_deg(frame: PoseFrame) -> float:
 
 
 def classify_view(yaw_deg: float) -> SeenView:
+    """The view a body yaw stands for: side from ``SIDE_MIN_YAW_DEG``, front up to
+    ``FRONT_MAX_YAW_DEG``, diagonal between."""
     if yaw_deg >= SIDE_MIN_YAW_DEG:
         return "side"
     if yaw_deg <= FRONT_MAX_YAW_DEG:
@@ -54,17 +56,20 @@ def near_side(frame: PoseFrame) -> Side:
     """The side of the body nearer the camera: the clearly more visible one, else the one with
     the smaller world z (MediaPipe's z is smaller toward the camera)."""
     names = ("shoulder", "hip", "knee", "ankle")
-    vis_left = sum(frame.vis(f"left_{n}") for n in names)
-    vis_right = sum(frame.vis(f"right_{n}") for n in names)
+    vis_left = sum(frame.vis(side_name("left", n)) for n in names)
+    vis_right = sum(frame.vis(side_name("right", n)) for n in names)
     if abs(vis_left - vis_right) >= NEAR_VISIBILITY_MARGIN:
         return "left" if vis_left > vis_right else "right"
-    z_left = sum(float(frame.world(f"left_{n}")[2]) for n in names)
-    z_right = sum(float(frame.world(f"right_{n}")[2]) for n in names)
+    z_left = sum(float(frame.world(side_name("left", n))[2]) for n in names)
+    z_right = sum(float(frame.world(side_name("right", n))[2]) for n in names)
     return "left" if z_left < z_right else "right"
 
 
 @dataclass(frozen=True)
 class ViewEstimate:
+    """The view, the body's yaw in degrees and the nearer side, as :class:`ViewTracker` sees
+    them now."""
+
     view: SeenView
     yaw_deg: float
     near_side: Side
@@ -79,6 +84,7 @@ class ViewTracker:
         self._samples: deque[tuple[float, float, Side]] = deque()
 
     def update(self, frame: PoseFrame) -> ViewEstimate:
+        """Feed one frame; returns the steady estimate with it included."""
         yaw = body_yaw_deg(frame)
         if not math.isnan(yaw):
             self._samples.append((frame.t_s, yaw, near_side(frame)))
@@ -87,6 +93,7 @@ class ViewTracker:
         return self.current()
 
     def current(self) -> ViewEstimate:
+        """The steady estimate over the window; view ``unknown`` before any pose."""
         if not self._samples:
             return ViewEstimate("unknown", math.nan, "left")
         yaw = float(np.median([s[1] for s in self._samples]))

@@ -54,6 +54,9 @@ class VideoError(Exception):
 
 @dataclass(frozen=True)
 class VideoInfo:
+    """What a video holds: the size of the frames as read, frame rate, length, frame count and
+    rotation."""
+
     path: Path
     width: int  # of the frames iter_frames yields: upright, scaled to MODEL_MAX_SIDE_PX
     height: int
@@ -244,6 +247,8 @@ class VideoWriter:
         self._last_ms = -1
 
     def write(self, rgb: RgbImage, t_s: float) -> None:
+        """Add one frame shown at ``t_s`` seconds (kept strictly after the last frame, to the
+        millisecond)."""
         h, w = self._stream.height, self._stream.width
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
         ms = max(round(t_s * 1000), self._last_ms + 1)
@@ -254,6 +259,7 @@ class VideoWriter:
             self._container.mux(packet)
 
     def close(self) -> None:
+        """Flush the encoder and close the file."""
         for packet in self._stream.encode():
             self._container.mux(packet)
         self._container.close()

@@ -31,18 +31,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-View = Literal["side", "front", "diagonal"]
-Phase = Literal["start", "outward", "end", "return", "hold"]
-Severity = Literal["error", "warning", "info"]
-SideMode = Literal["none", "both", "left", "right"]
-# What the engine reports per frame: the view it sees ("unknown" before any pose), the side it
-# judges, and why a frame could not be judged.
-Side = Literal["left", "right"]
-SeenView = Literal["side", "front", "diagonal", "unknown"]
-WorkingSide = Literal["left", "right", "both", "none"]
-SideChoice = Literal["auto", "left", "right"]
-SIDE_CHOICES: tuple[SideChoice, ...] = ("auto", "left", "right")
-NotJudgedReason = Literal["no_person", "low_confidence", "not_ready"]
+# The `X as X` imports are re-exports for formcheck/engine/session.py and formcheck/engine/holds.py,
+# which take these names from here and are being refactored (#25); the rest of the package imports
+# them from formcheck.types. Drop the re-exports once those two files do too.
+from formcheck.types import NotJudgedReason as NotJudgedReason
+from formcheck.types import Phase, RomBetter, Severity, SideMode, View
+from formcheck.types import SeenView as SeenView
+from formcheck.types import SideChoice as SideChoice
+from formcheck.types import WorkingSide as WorkingSide
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a final newline through
 # Fault id of a rep faster than the spec's ``reps.min_rep_s``.
@@ -89,9 +85,13 @@ def refuse_booleans_as_numbers(model: type[BaseModel], data: Any) -> Any:
     return data
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A mapping read from YAML (a spec's, a program's), checked strictly and then frozen: unknown
+    keys, NaN, infinity and yes/no where a number goes are all refused."""
+
     # NaN and infinity are refused in every number: ``max: .nan`` would make a band that nothing
-    # fails and ``min_persist_s: .inf`` a rule that never fires, both silently.
+    # fails, ``min_persist_s: .inf`` a rule that never fires, both silently, and a program's
+    # ``hold_s: .inf`` would never end a hold and write ``Infinity`` into the JSON result.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
@@ -100,7 +100,7 @@ class _Strict(BaseModel):
         return refuse_booleans_as_numbers(cls, data)
 
 
-class Band(_Strict):
+class Band(StrictModel):
     """An inclusive range of a signal; at least one end must be given."""
 
     min: float | None = None
@@ -115,6 +115,7 @@ class Band(_Strict):
         return self
 
     def contains(self, value: float) -> bool:
+        """Is ``value`` inside the band (ends included)? NaN never is."""
         if value != value:  # NaN is never inside
             return False
         if self.min is not None and value < self.min:
@@ -122,6 +123,7 @@ class Band(_Strict):
         return not (self.max is not None and value > self.max)
 
     def describe(self) -> str:
+        """The band in a few characters: ``10..30``, ``>= 10`` or ``<= 30``."""
         if self.min is not None and self.max is not None:
             return f"{self.min:g}..{self.max:g}"
         if self.min is not None:
@@ -129,12 +131,14 @@ class Band(_Strict):
         return f"<= {self.max:g}"
 
 
-class Camera(_Strict):
+class Camera(StrictModel):
+    """Where the camera goes: the views the exercise is judged in, and a line of set-up advice."""
+
     views: list[View] = Field(min_length=1, description="views in which the exercise is assessed")
     setup: str = Field(min_length=10, description="one line: where to put the laptop")
 
 
-class Prescription(_Strict):
+class Prescription(StrictModel):
     """What the clinic sheet prescribes; shown to the patient and used by programs."""
 
     sets: int | None = Field(default=None, ge=1, le=MAX_SETS)
@@ -150,7 +154,7 @@ class Prescription(_Strict):
     note: str = ""
 
 
-class Readiness(_Strict):
+class Readiness(StrictModel):
     """The gate before anything is counted."""
 
     landmarks: list[str] = Field(min_length=1, description="body parts that must be reliably seen")
@@ -168,7 +172,7 @@ class Readiness(_Strict):
     min_s: float = Field(default=0.5, ge=0, description="time the start position must be held")
 
 
-class RepConfirm(_Strict):
+class RepConfirm(StrictModel):
     """A second signal that must agree at the rep's furthest point for the rep to count."""
 
     signal: str
@@ -191,7 +195,9 @@ class RepConfirm(_Strict):
         return self
 
 
-class RepPhases(_Strict):
+class RepPhases(StrictModel):
+    """How reps are counted: a signal, its start and end bands, and the timings a rep must keep."""
+
     signal: str
     start: Band
     end: Band
@@ -263,6 +269,7 @@ class RepPhases(_Strict):
 
     @property
     def rising(self) -> bool:
+        """Does the signal rise from the start band to the end band?"""
         return (
             self.start.max is not None
             and self.end.min is not None
@@ -270,7 +277,9 @@ class RepPhases(_Strict):
         )
 
 
-class HoldSpec(_Strict):
+class HoldSpec(StrictModel):
+    """How a stretch is held and timed: its posture, its depth signal and when the clock runs."""
+
     signal: str = Field(
         description="the stretch's depth: measured over each hold (median and best) and "
         "reported, not a condition of the clock unless 'target' is set"
@@ -316,25 +325,25 @@ class HoldSpec(_Strict):
         return self
 
 
-class Steadiness(_Strict):
+class Steadiness(StrictModel):
     """Parameters of a ``steady`` rule (see the module docstring)."""
 
     window_s: float = Field(default=4.0, gt=0, description="seconds of signal looked at")
     swing: float = Field(gt=0, description="smallest reversal counted, in the signal's unit")
 
 
-class RomSpec(_Strict):
+class RomSpec(StrictModel):
     """The range-of-motion measure reported per rep and per hold, to follow progress."""
 
     signal: str
-    better: Literal["higher", "lower"] = Field(description="which way is more range")
+    better: RomBetter = Field(description="which way is more range")
     label: str = Field(min_length=3, description="what the number is, in plain words")
     same_within: float = Field(
         default=0.0, ge=0, description="sides closer than this are reported as even"
     )
 
 
-class SheetSource(_Strict):
+class SheetSource(StrictModel):
     """Where an exercise comes from, when the sheet gives only a title."""
 
     sheet: str = Field(min_length=1, description="which clinic sheet")
@@ -342,7 +351,10 @@ class SheetSource(_Strict):
     mapping: str = Field(min_length=10, description="what it is mapped to, and why")
 
 
-class Rule(_Strict):
+class Rule(StrictModel):
+    """One form check: a signal that must keep to (or reach) its ok band in some phases and views,
+    and the cue when it does not."""
+
     id: str
     severity: Severity = "warning"
     message: str = Field(min_length=3, description="the cue the patient hears")
@@ -399,7 +411,10 @@ class Rule(_Strict):
         return v
 
 
-class ExerciseSpec(_Strict):
+class ExerciseSpec(StrictModel):
+    """One exercise as its YAML file gives it: what it is, how it is counted or timed, and what is
+    checked."""
+
     id: str
     title: str
     kind: Literal["reps", "hold"]

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from formcheck.specs.schema import ExerciseSpec, Prescription
+from formcheck.types import SEVERITY_RANK, Severity, View
 
-SEVERITY_WORDS = {
+SEVERITY_WORDS: dict[Severity, str] = {
     "error": "Important",
     "warning": "Watch out",
     "info": "Tip",
 }
 
-VIEW_WORDS = {
+VIEW_WORDS: dict[View, str] = {
     "side": "side-on",
     "front": "facing the camera",
     "diagonal": "at an angle (diagonal)",
@@ -56,7 +57,7 @@ def prescription_lines(p: Prescription, kind: str) -> list[str]:
     return lines
 
 
-def views_text(views: Sequence[str]) -> str:
+def views_text(views: Sequence[View]) -> str:
     """``["side", "front"]`` -> ``"side-on or facing the camera"``."""
     words = [VIEW_WORDS.get(v, v) for v in views]
     if len(words) <= 1:
@@ -83,8 +84,7 @@ class Check:
 
 def checks(spec: ExerciseSpec) -> list[Check]:
     """Every rule of ``spec``, most severe first, in the words the page shows."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    rules = sorted(spec.rules, key=lambda r: order.get(r.severity, 3))
+    rules = sorted(spec.rules, key=lambda r: SEVERITY_RANK[r.severity])
     return [
         Check(r.id, SEVERITY_WORDS.get(r.severity, r.severity), r.message, views_text(r.views))
         for r in rules

@@ -47,13 +47,8 @@ from formcheck.pose.backend import PoseBackend
 from formcheck.pose.model_store import ModelInstallError
 from formcheck.render.overlay import draw_overlay
 from formcheck.results import RunInfo, to_dict
-from formcheck.specs.schema import (
-    ExerciseSpec,
-    NotJudgedReason,
-    SeenView,
-    SideChoice,
-    WorkingSide,
-)
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import NotJudgedReason, SeenView, Severity, SideChoice, WorkingSide
 
 RgbImage = npt.NDArray[np.uint8]
 Status = Literal["waiting", "running", "paused", "finished", "stopped_for_pain"]
@@ -236,7 +231,7 @@ class LiveSnapshot:
     depth: float = math.nan
     cue_text: str | None = None
     cue_key: str | None = None
-    cue_severity: str | None = None
+    cue_severity: Severity | None = None
     cue_seq: int = 0
     fps: float = 0.0
     camera_fps: float = 0.0

@@ -62,6 +62,7 @@ class StreamModel:
             return self._slot.backend is not None
 
     def detect(self, rgb: npt.NDArray[np.uint8], t_s: float) -> PoseFrame | None:
+        """The landmarks in ``rgb`` at ``t_s``, opening the model first when it is closed."""
         with self._slot.lock:
             if self._slot.backend is None:
                 self._slot.backend = self._open()
@@ -69,6 +70,7 @@ class StreamModel:
             return self._slot.backend.detect(rgb, t_s)
 
     def close(self) -> None:
+        """Close the model (after a detection in progress); the next detection opens a fresh one."""
         self._slot.close()
 
 

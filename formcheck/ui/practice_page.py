@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from formcheck.history.records import Patient
-from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import SIDE_CHOICES, SideChoice
 from formcheck.ui import history_hooks, webrtc
 from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines, prescription_lines, views_text

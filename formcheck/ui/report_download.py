@@ -45,7 +45,7 @@ def report_download(
     key: str,
     videos: Mapping[int, Path] | None = None,
 ) -> None:
-    """ "Make the clinician report" and, once made, "Download the report (PDF)".
+    """The "Make the clinician report" button and, once made, "Download the report (PDF)".
 
     Args:
         patient: Whose report.

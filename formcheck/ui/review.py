@@ -27,7 +27,8 @@ from formcheck.results import RunInfo, to_dict
 from formcheck.signals.catalog import SIGNALS, shown_decimals
 from formcheck.source.recording import RecordingError, open_recording
 from formcheck.source.video import VideoError
-from formcheck.specs.schema import ExerciseSpec, SideChoice
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import NotJudgedReason, SideChoice
 
 VIDEO_SUFFIXES: tuple[str, ...] = ("mp4", "mov", "webm", "avi", "mkv")
 MAX_UPLOAD_MB = 200
@@ -132,12 +133,15 @@ class Review:
 
     @property
     def result(self) -> SessionResult:
+        """The engine's result for the clip."""
         return self.analysis.result
 
     def json_bytes(self) -> bytes:
+        """The JSON result as the bytes of a file (indented, UTF-8)."""
         return (json.dumps(self.report, indent=2) + "\n").encode("utf-8")
 
     def csv_bytes(self) -> bytes:
+        """Every frame's state as the bytes of a CSV file."""
         return frames_csv(self.spec, self.analysis.states).encode("utf-8")
 
     def stem(self) -> str:
@@ -360,11 +364,11 @@ def frames_csv(spec: ExerciseSpec, states: list[FrameState]) -> str:
     return buffer.getvalue()
 
 
-def not_assessed(states: list[FrameState]) -> list[tuple[str, float]]:
+def not_assessed(states: list[FrameState]) -> list[tuple[NotJudgedReason, float]]:
     """Why frames could not be judged: ``(reason, fraction of all frames)``, commonest first."""
     if not states:
         return []
-    counts: dict[str, int] = {}
+    counts: dict[NotJudgedReason, int] = {}
     for s in states:
         if not s.assessable and s.reason:
             counts[s.reason] = counts.get(s.reason, 0) + 1

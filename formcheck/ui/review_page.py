@@ -14,7 +14,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from formcheck.feedback import reason_text, unchecked_text
 from formcheck.report.trends import default_period, plans_for
 from formcheck.source.video import VideoError, probe
-from formcheck.specs.schema import SIDE_CHOICES, ExerciseSpec, SideChoice
+from formcheck.specs.schema import ExerciseSpec
+from formcheck.types import SIDE_CHOICES, SideChoice
 from formcheck.ui import history_hooks, uploads
 from formcheck.ui import patient as patient_ui
 from formcheck.ui.library import not_checked_lines

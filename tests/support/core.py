@@ -4,6 +4,7 @@ and not the history."""
 from __future__ import annotations
 
 CORE_MODULES = [
+    "formcheck.types",
     "formcheck.landmarks",
     "formcheck.signals.catalog",
     "formcheck.signals.filters",

@@ -18,7 +18,7 @@ import numpy as np
 
 from formcheck.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, LandmarkSeries, PoseFrame
 from formcheck.signals.catalog import SIGNALS, SignalContext
-from formcheck.specs.schema import SeenView, WorkingSide
+from formcheck.types import SeenView, WorkingSide
 from tools.synth import poses as P
 from tools.synth.body import Body, unit
 from tools.synth.camera import HFOV_DEG, Camera, place_camera
