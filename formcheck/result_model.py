@@ -102,10 +102,6 @@ class Rep(_Part):
     )
 
     @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
     def good(self) -> bool:
         return not self.faults
 
