@@ -56,8 +56,10 @@ def _finite_or_none(x: Any) -> Any:
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
-# Seconds from the clip's first frame, or a duration; to the millisecond.
-Seconds = Annotated[float, Field(ge=0), AfterValidator(_rounded(3))]
+# Seconds from the clip's first frame, or a duration; to the millisecond. Never negative says the
+# schema, which the history checks a result against; a result built from the engine takes its
+# times as the input's clock gave them (a landmark file may start before 0 s), as it always has.
+Seconds = Annotated[float, Field(json_schema_extra={"minimum": 0}), AfterValidator(_rounded(3))]
 # A share of frames, 0..1.
 Share = Annotated[float, Field(ge=0, le=1), AfterValidator(_rounded(3))]
 # A signal's value, in the signal's unit.

@@ -62,3 +62,14 @@ def test_nan_where_a_number_is_needed_is_refused_when_written() -> None:
     data = to_dict(_one_rep(math.nan, 80.0), RunInfo("c.mp4", 10.0, 1.0, "replay"))
     with pytest.raises(NonFiniteNumberError, match=r"reps\.events\[0\]\.peak"):
         json_text(data)
+
+
+def test_times_before_zero_are_written_as_the_input_gave_them() -> None:
+    # Scenario: a landmark file whose clock starts before 0 s: the result keeps its times (and
+    # the schema, which the history checks, refuses them), as before the model.
+    rep = RepEvent(1, -3.0, -1.0, 90.0, ())
+    result = SessionResult("hip_hinge", [rep], [], [], 100, 100, 100, "side", "left")
+    data = to_dict(result, RunInfo("c.npz", 10.0, 1.0, "replay"))
+    assert (data["reps"]["events"][0]["start_s"], data["reps"]["events"][0]["end_s"]) == (-3, -1)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, result_schema())
