@@ -398,7 +398,7 @@ class ProgramRunner:
             blocks = [b for b in self.blocks if b.exercise == item.spec.id]
             rows = []
             for b in blocks:
-                sides = side_summary(b.result)
+                sides = {k: v.model_dump(mode="json") for k, v in side_summary(b.result).items()}
                 rows.append(
                     {
                         "set": b.set_index,
@@ -429,7 +429,8 @@ class ProgramRunner:
                     "blocks": rows,
                     "completed": bool(blocks) and all(b.completed for b in blocks),
                     "range_of_motion": (
-                        compare_sides(merged, rom) | {"target": item.rom_target}
+                        compare_sides(merged, rom).model_dump(mode="json")
+                        | {"target": item.rom_target}
                         if item.spec.rom
                         else None
                     ),
@@ -448,7 +449,7 @@ class ProgramRunner:
         }
 
 
-def _rom_by_side(blocks: list[BlockResult]) -> dict[str, dict[str, Any]]:
+def _rom_by_side(blocks: list[BlockResult]) -> dict[str, float]:
     """Median range of motion per side over all of an exercise's blocks."""
     import statistics
 
@@ -457,7 +458,7 @@ def _rom_by_side(blocks: list[BlockResult]) -> dict[str, dict[str, Any]]:
         for v in [*(r.rom for r in b.result.reps), *(h.rom for h in b.result.holds)]:
             if not math.isnan(v):
                 values.setdefault(b.side, []).append(v)
-    return {s: {"rom_median": round(statistics.median(v), 2)} for s, v in values.items()}
+    return {s: round(statistics.median(v), 2) for s, v in values.items()}
 
 
 # A recording of the next exercise starts this long after the previous one ended, on the program's

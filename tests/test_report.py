@@ -381,7 +381,7 @@ def test_a_stretch_done_on_both_sides_counts_one_round_per_pair(
     stored: dict[str, StoredSession],
 ) -> None:
     (hold,) = stored["stretch"].holds
-    both = [hold, dataclasses.replace(hold, side="right")] * 2
+    both = [hold, hold.model_copy(update={"side": "right"})] * 2
     session = dataclasses.replace(stored["stretch"], holds=tuple(both))
     assert sets_done(session, plans_for(load_all_specs())["hamstring_stretch_standing"]) == 2
 

@@ -12,11 +12,13 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 from formcheck import __version__
+from formcheck.history.from_result import in_column_order
+from formcheck.history.models import FaultRow, HoldRow, RepRow
 from formcheck.history.records import Patient, StoredSession
 from formcheck.history.store import HistoryStore
 
@@ -44,9 +46,12 @@ def _iso(t: datetime) -> str:
 
 def session_dict(session: StoredSession) -> dict[str, Any]:
     """One session as JSON-able data, datetimes as ISO 8601 UTC."""
-    data = asdict(session)
+    data = {f.name: getattr(session, f.name) for f in fields(session)}
     data["started_at"] = _iso(session.started_at)
     data["ended_at"] = _iso(session.ended_at)
+    data["reps"] = [in_column_order(r, RepRow) for r in session.reps]
+    data["holds"] = [in_column_order(h, HoldRow) for h in session.holds]
+    data["faults"] = [in_column_order(f, FaultRow) for f in session.faults]
     return data
 
 
@@ -99,7 +104,7 @@ def csv_tables(sessions: list[StoredSession]) -> dict[str, str]:
         for r in s.reps:
             rep_rows.append(
                 [
-                    *key, r.index, r.side, r.start_s, r.end_s, round(r.duration_s, 3),
+                    *key, r.index, r.side, r.start_s, r.end_s, round(r.end_s - r.start_s, 3),
                     r.tempo_s, r.peak, r.rom, _yes(r.good), ";".join(r.faults),
                     *(r.measures.get(m) for m in measures),
                 ]

@@ -1,8 +1,11 @@
-"""Turning one result dict (:func:`formcheck.results.to_dict`) and what the caller knows about
-the set into rows.
+"""Turning one result (the result model, or its dict from :func:`formcheck.results.to_dict`) and
+what the caller knows about the set into rows, and rows back into the result's reps, holds and
+faults: the one place where the history maps the result model to its tables.
 
 The result says what happened in the clip or set; :class:`SessionContext` adds what only the
-caller knows: when it happened, where it came from, the program and the prescription.
+caller knows: when it happened, where it came from, the program and the prescription. A rep's,
+hold's or fault's fields go to the columns of the same name, so a field added to the model needs
+only its column (and an Alembic revision) here.
 """
 
 from __future__ import annotations
@@ -10,16 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import jsonschema
+from pydantic import BaseModel, ValidationError
 
 from formcheck import __version__
 from formcheck.history.errors import HistoryError
-from formcheck.history.models import FaultRow, HoldRow, RepRow, SessionRow
+from formcheck.history.models import Base, FaultRow, HoldRow, RepRow, SessionRow
+from formcheck.result_model import AnalysisResult
 from formcheck.results import result_schema
 
 if TYPE_CHECKING:
@@ -103,89 +108,100 @@ def check_result(result: Mapping[str, Any]) -> None:
         raise HistoryError("not a formcheck result: it holds NaN or infinity") from None
 
 
-def session_row(patient_id: int, result: Mapping[str, Any], context: SessionContext) -> SessionRow:
+def parse_result(result: Mapping[str, Any] | AnalysisResult) -> AnalysisResult:
+    """``result`` as the result model; a dict is checked against the result schema first.
+
+    Raises:
+        HistoryError: the dict does not match the result schema or holds NaN or infinity.
+    """
+    if isinstance(result, AnalysisResult):
+        result = result.model_dump(mode="json")
+    check_result(result)
+    try:
+        return AnalysisResult.model_validate(result)
+    except ValidationError as exc:
+        raise HistoryError(f"not a formcheck result: {exc.errors()[0]['msg']}") from None
+
+
+# A rep's, hold's or fault's fields are its row's columns, by name; where a column is named
+# otherwise (``index`` is a word SQL reserves), here.
+_COLUMN_OF = {"index": "rep_index"}
+_FIELD_OF = {column: name for name, column in _COLUMN_OF.items()}
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def row_values(item: BaseModel) -> dict[str, Any]:
+    """A rep's, hold's or fault's fields as its row's column values."""
+    return {_COLUMN_OF.get(name, name): value for name, value in item.model_dump().items()}
+
+
+def from_row(kind: type[Item], row: Base) -> Item:
+    """A rep, hold or fault read back from its row, each field from its column. Not checked
+    again: the history wrote it from a checked result."""
+    return kind.model_construct(
+        **{name: getattr(row, _COLUMN_OF.get(name, name)) for name in kind.model_fields}
+    )
+
+
+def in_column_order(item: BaseModel, table: type[Base]) -> dict[str, Any]:
+    """A stored rep's, hold's or fault's fields in its table's column order (the order the
+    history's JSON export lists them in)."""
+    values = item.model_dump()
+    columns = (_FIELD_OF.get(c.name, c.name) for c in table.__table__.columns)
+    return {name: values[name] for name in columns if name in values}
+
+
+def session_row(
+    patient_id: int, result: Mapping[str, Any] | AnalysisResult, context: SessionContext
+) -> SessionRow:
     """The session row with its reps, holds and faults, ready to add in one transaction.
 
     Raises:
         HistoryError: the result does not match its schema, the source is unknown or the end
             comes before the start.
     """
-    check_result(result)
+    model = parse_result(result)
     if context.source not in SOURCES:
         raise HistoryError(f"source must be one of {', '.join(SOURCES)}, not {context.source!r}")
     if context.ended_at < context.started_at:
         raise HistoryError(
             f"a session cannot end ({context.ended_at}) before it starts ({context.started_at})"
         )
-    reps = result["reps"]
-    rom = result.get("range_of_motion") or {}
-    row = SessionRow(
+    rom = model.range_of_motion
+    return SessionRow(
         patient_id=patient_id,
-        exercise=result["exercise"],
-        spec_version=context.spec_version,
-        program=context.program,
-        set_index=context.set_index,
-        sets_prescribed=context.sets_prescribed,
-        source=context.source,
-        clip=result["source"] or None,
-        started_at=context.started_at,
-        ended_at=context.ended_at,
-        duration_s=result["duration_s"],
-        app_version=context.app_version,
-        view=result["view"],
-        side=result["side"],
-        frames=result["frames"],
-        frames_with_pose=result["frames_with_pose"],
-        reps_good=reps["good"],
-        reps_faulty=reps["faulty"],
-        reps_prescribed=context.reps_prescribed,
-        hold_target_s=context.hold_target_s,
-        cannot_judge_share=round(1.0 - result["assessable_fraction"], 3),
-        stopped_for_pain=result["stopped_for_pain"],
-        recording_path=str(context.recording_path.resolve()) if context.recording_path else None,
-        rom_signal=rom.get("signal"),
-        rom_better=rom.get("better"),
-        rules_not_checked=dict(result.get("rules_not_checked", {})),
-        not_counted=list(reps.get("not_counted", [])),
-        reps=[
-            RepRow(
-                rep_index=r["index"],
-                side=r.get("side", "none"),
-                start_s=r["start_s"],
-                end_s=r["end_s"],
-                tempo_s=r.get("tempo_s"),
-                peak=r["peak"],
-                rom=r.get("rom"),
-                faults=list(r["faults"]),
-                measures=dict(r.get("measures", {})),
-            )
-            for r in reps["events"]
-        ],
+        **_context_columns(context),
+        exercise=model.exercise,
+        clip=model.source or None,
+        duration_s=model.duration_s,
+        view=model.view,
+        side=model.side,
+        frames=model.frames,
+        frames_with_pose=model.frames_with_pose,
+        reps_good=model.reps.good,
+        reps_faulty=model.reps.faulty,
+        cannot_judge_share=round(1.0 - model.assessable_fraction, 3),
+        stopped_for_pain=model.stopped_for_pain,
+        rom_signal=rom.signal if rom else None,
+        rom_better=rom.better if rom else None,
+        rules_not_checked=dict(model.rules_not_checked),
+        not_counted=[n.model_dump() for n in model.reps.not_counted],
+        reps=[RepRow(**row_values(r)) for r in model.reps.events],
         holds=[
-            HoldRow(
-                side=h["side"],
-                start_s=h["start_s"],
-                end_s=h["end_s"],
-                duration_s=h["duration_s"],
-                rom=h.get("rom"),
-                counted=counted,
-                rom_best=h.get("rom_best"),
-            )
-            for key, counted in (("holds", True), ("short_holds", False))
-            for h in result.get(key, [])
+            HoldRow(**row_values(h), counted=counted)
+            for holds, counted in ((model.holds, True), (model.short_holds, False))
+            for h in holds
         ],
-        faults=[
-            FaultRow(
-                rule=f["rule"],
-                severity=f.get("severity", "error"),
-                start_s=f["start_s"],
-                end_s=f["end_s"],
-                message=f.get("message", ""),
-            )
-            for f in result["faults"]
-        ],
+        faults=[FaultRow(**row_values(f)) for f in model.faults],
     )
-    if context.clip_identity is not None:
+
+
+def _context_columns(context: SessionContext) -> dict[str, Any]:
+    """The context's fields as the session's columns of the same names."""
+    columns = {f.name: getattr(context, f.name) for f in fields(context)}
+    path = columns.pop("recording_path")
+    columns["recording_path"] = str(path.resolve()) if path else None
+    if context.clip_identity is None:
         # Only a batch clip names the column; other rows leave it to the server's default.
-        row.clip_identity = context.clip_identity
-    return row
+        del columns["clip_identity"]
+    return columns

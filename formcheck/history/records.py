@@ -1,15 +1,18 @@
 """What the store hands back: plain frozen values, usable after the database session is gone.
 
 The progress page and the clinician report read these; they never see ORM objects, so a page can
-keep them across reruns and a report can be built without a database connection open.
+keep them across reruns and a report can be built without a database connection open. A session's
+reps, holds and faults are the result model's own (:mod:`formcheck.result_model`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from formcheck.result_model import Fault, Hold, Rep
 
 
 @dataclass(frozen=True)
@@ -19,47 +22,15 @@ class Patient:
     created_at: datetime  # UTC
 
 
-@dataclass(frozen=True)
-class StoredRep:
-    """One rep. Times are seconds from the start of its set or clip."""
-
-    index: int  # 1-based
-    side: str
-    start_s: float
-    end_s: float
-    tempo_s: float | None  # None when the rep began before it was seen
-    peak: float  # furthest value of the rep signal
-    rom: float | None  # range of motion, in the unit of the session's ``rom_signal``
-    faults: tuple[str, ...]  # rule ids broken in this rep
-    measures: dict[str, float | None] = field(default_factory=dict)  # e.g. back_bend_deg
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def good(self) -> bool:
-        return not self.faults
+# A stored rep or fault is the result's (formcheck.result_model), read back from its row.
+StoredRep = Rep
+StoredFault = Fault
 
 
-@dataclass(frozen=True)
-class StoredHold:
-    side: str
-    start_s: float
-    end_s: float
-    duration_s: float  # time in position, short breaks left out
-    rom: float | None  # median range of motion over the hold, in the unit of ``rom_signal``
-    counted: bool  # False: shorter than the spec's minimum hold
-    rom_best: float | None = None  # its best value over the hold (the session's ``rom_better``)
+class StoredHold(Hold):
+    """A stored hold: the result's hold, and whether it counted."""
 
-
-@dataclass(frozen=True)
-class StoredFault:
-    rule: str
-    severity: str  # error | warning | info
-    start_s: float
-    end_s: float
-    message: str
+    counted: bool  # False: shorter than the spec's minimum hold (the result's short_holds)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from formcheck.history.database import (
     resolve_url,
 )
 from formcheck.history.errors import HistoryError
-from formcheck.history.from_result import SessionContext, session_row
+from formcheck.history.from_result import SessionContext, from_row, session_row
 from formcheck.history.migrate import upgrade
 from formcheck.history.models import PatientRow, SessionRow
 from formcheck.history.records import (
@@ -41,6 +41,7 @@ from formcheck.history.records import (
     StoredRep,
     StoredSession,
 )
+from formcheck.result_model import AnalysisResult
 
 MAX_NAME_CHARS = 200
 # Row ids are 32-bit on PostgreSQL (``integer``); a larger number names no row anywhere.
@@ -278,13 +279,16 @@ class HistoryStore:
     # -- sessions ------------------------------------------------------------------------------
 
     def save_session(
-        self, patient_id: int, result: Mapping[str, Any], context: SessionContext
+        self,
+        patient_id: int,
+        result: Mapping[str, Any] | AnalysisResult,
+        context: SessionContext,
     ) -> int:
         """Save one completed set or analysed clip in one transaction; returns its session id.
 
         Args:
             patient_id: :attr:`Patient.id`.
-            result: The result dict (:func:`formcheck.results.to_dict`).
+            result: The result model, or its dict (:func:`formcheck.results.to_dict`).
             context: What the caller knows about the set (:func:`~formcheck.history.
                 from_result.context_for` fills it from the spec).
 
@@ -492,25 +496,7 @@ def _stored(row: SessionRow) -> StoredSession:
         rom_better=row.rom_better,
         rules_not_checked=dict(row.rules_not_checked),
         not_counted=tuple(row.not_counted),
-        reps=tuple(
-            StoredRep(
-                r.rep_index,
-                r.side,
-                r.start_s,
-                r.end_s,
-                r.tempo_s,
-                r.peak,
-                r.rom,
-                tuple(r.faults),
-                dict(r.measures),
-            )
-            for r in row.reps
-        ),
-        holds=tuple(
-            StoredHold(h.side, h.start_s, h.end_s, h.duration_s, h.rom, h.counted, h.rom_best)
-            for h in row.holds
-        ),
-        faults=tuple(
-            StoredFault(f.rule, f.severity, f.start_s, f.end_s, f.message) for f in row.faults
-        ),
+        reps=tuple(from_row(StoredRep, r) for r in row.reps),
+        holds=tuple(from_row(StoredHold, h) for h in row.holds),
+        faults=tuple(from_row(StoredFault, f) for f in row.faults),
     )

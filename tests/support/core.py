@@ -13,6 +13,7 @@ CORE_MODULES = [
     "formcheck.engine.session",
     "formcheck.feedback",
     "formcheck.results",
+    "formcheck.result_model",
     "formcheck.analyze",
     "formcheck.source.poses",
     "formcheck.source.recording",

@@ -26,7 +26,10 @@ def hold(
     held_s: float = 20.0,
     counted: bool = True,
 ) -> StoredHold:
-    return StoredHold(side, 1.0, 1.0 + held_s, held_s, rom, counted, best)
+    return StoredHold(
+        side=side, start_s=1.0, end_s=1.0 + held_s, duration_s=held_s, rom=rom, counted=counted,
+        rom_best=best,
+    )  # fmt: skip
 
 
 def stored(
@@ -54,8 +57,10 @@ def stored(
 
 
 def rep(index: int, good: bool) -> StoredRep:
-    return StoredRep(index, "left", 4.0 * index, 4.0 * index + 2, 2.0, 90.0, 90.0,
-                     () if good else ("depth",))  # fmt: skip
+    return StoredRep(
+        index=index, side="left", start_s=4.0 * index, end_s=4.0 * index + 2, tempo_s=2.0,
+        peak=90.0, rom=90.0, faults=[] if good else ["depth"],
+    )  # fmt: skip
 
 
 def stretch_days(days: list[int]) -> list[StoredSession]:
