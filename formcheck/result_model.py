@@ -105,6 +105,7 @@ class Rep(_Part):
 
     @property
     def good(self) -> bool:
+        """A rep without a fault."""
         return not self.faults
 
 
@@ -117,6 +118,8 @@ class NotCounted(_Part):
 
 
 class Reps(_Part):
+    """The set's reps: how many, how many were good, each one, and movements not counted."""
+
     count: Count
     good: Count
     faulty: Count
@@ -177,6 +180,8 @@ class Fault(_Part):
 
 
 class Processing(_Part):
+    """How the analysis ran: its speed and the pose model it used."""
+
     fps: Annotated[float, Field(ge=0), AfterValidator(_rounded(1))] = Field(
         description="frames analysed per second of wall time"
     )
