@@ -9,20 +9,14 @@ timestamps, so dropped frames or a variable frame rate change nothing but the sa
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
-from collections.abc import Mapping
+from collections import Counter
 from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
 from formcheck.engine.perception import Perception
+from formcheck.engine.rep_in_progress import RepEvent, RepInProgress
 from formcheck.engine.reps import Rep, RepCounter
-from formcheck.engine.rules import (
-    Fault,
-    ReachTracker,
-    RuleMonitor,
-    StartBaseline,
-    SwingCounter,
-)
+from formcheck.engine.rules import Fault, RuleMonitor, StartBaseline, SwingCounter
 from formcheck.landmarks import PoseFrame
 from formcheck.specs.schema import (
     TOO_FAST,
@@ -43,9 +37,6 @@ TEMPO_CUE_S = 3.0
 # Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
 # bounce of 1 Hz or faster leaves the band for well under a second per swing.
 POSITION_ABSENCE_S = 1.5
-# What is reported with a rep is the largest value held this long (a frame or two of a
-# mis-traced outline is not how much the back bent); the back rule judges the same 0.3 s.
-REPORT_HELD_S = 0.3
 # A rule whose signal cannot be measured for this long (not a dropped frame or two) is said to
 # be unchecked, so the person knows the check is not happening.
 UNMEASURED_HINT_S = 1.0
@@ -65,31 +56,6 @@ def stops_hold_clock(rule: Rule) -> bool:
     if rule.stops_clock is not None:
         return rule.stops_clock
     return rule.severity == "error" or rule.check == "steady"
-
-
-@dataclass(frozen=True)
-class RepEvent:
-    index: int
-    start_s: float
-    end_s: float
-    peak_value: float
-    faults: tuple[str, ...]
-    side: WorkingSide = "none"
-    rom: float = math.nan  # furthest value of the spec's range-of-motion signal in the rep
-    # Start of the movement to back in the start band; NaN when the rep began before it was
-    # seen (the person started at the rep's end, e.g. set up over the bar).
-    tempo_s: float = math.nan
-    # The largest value in the rep of each signal the spec reports (``reps.report``); NaN when
-    # it could not be measured.
-    measures: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def good(self) -> bool:
-        return not self.faults
 
 
 @dataclass(frozen=True)
@@ -192,10 +158,10 @@ class ExerciseSession:
         self._tempo_until = -math.inf
         self._position_left_s: float | None = None  # since when the hold position is left
         self._position_since_s = -math.inf  # when it was last taken after a real absence
-        self._rom_best = math.nan
         self._below_target = False  # in the posture, short of the clinician's minimum depth
-        self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
-        self._reach_unjudged = False
+        self._rep = RepInProgress(spec)
+        # The rep under way began before it was seen (readiness confirmed in its end position).
+        self._rep_began_unseen = False
         # When the body last jumped (another person followed, a cut in the video).
         self._jump_s = -math.inf
         self._ready = False
@@ -203,7 +169,6 @@ class ExerciseSession:
         self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
         self._posture_since = math.nan  # in the hold's posture since, while readiness is awaited
         self._last_pose_s = math.nan
-        self._rep_faults: set[str] = set()
         self._rep_events: list[RepEvent] = []
         self._holds: list[Hold] = []
         self._faults: list[Fault] = []
@@ -222,8 +187,6 @@ class ExerciseSession:
         self._confirm_start = StartBaseline()
         self._confirm_start_value = math.nan
         self._not_counted: list[NotCounted] = []
-        self._rep_measures: dict[str, float] = {}  # largest held value so far in this rep
-        self._measure_windows: dict[str, deque[tuple[float, float]]] = {}
         self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
 
     # -- main loop -----------------------------------------------------------------------------
@@ -246,8 +209,7 @@ class ExerciseSession:
             self._count_assessable(view, side)
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
-                self._track_rep_rom(signals)
-                self._track_rep_measures(t_s, signals)
+                self._rep.track(t_s, signals)
         self._track_position(t_s, in_position)
         unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
         unmeasured = self._unmeasured_now(t_s) if assessable else []
@@ -348,8 +310,7 @@ class ExerciseSession:
             ):
                 # Confirmed only now, min_persist_s after it began: the clock ran on meanwhile.
                 self._hold.take_back(monitor.active_since_s)
-            if monitor.active:
-                self._rep_faults.add(monitor.rule.id)
+        self._rep.note_faults(m.rule.id for m in self._monitors if m.active)
         return new_faults
 
     def _time_hold(
@@ -437,7 +398,7 @@ class ExerciseSession:
         self._posture_since = math.nan
         if self._reps:
             self._reps.reset(math.nan, math.nan)
-        self._rep_faults.clear()
+        self._rep.forget_faults()
 
     @staticmethod
     def _in_position(positions: list[dict[str, Band]], signals: dict[str, float]) -> bool:
@@ -471,7 +432,7 @@ class ExerciseSession:
                 self._note_confirm(t_s, signals)
                 # Begun at the rep's end (on the box, over the bar): its first rep was not seen
                 # going down, so neither how far it went nor its tempo is judged.
-                self._reach_unjudged = self._reps.phase == "end"
+                self._rep_began_unseen = self._reps.phase == "end"
 
     def _advance(
         self,
@@ -490,19 +451,12 @@ class ExerciseSession:
             self._note_confirm(t_s, signals)
             phase = self._reps.phase
             if phase != "start":
-                for tracker in self._reach:
-                    if view in tracker.rule.views:
-                        tracker.update(signals.get(tracker.rule.signal, math.nan))
+                self._rep.track_reach(view, signals)
             event = self._complete_rep(rep, side) if rep is not None else None
             if event is not None:
                 new_reps.append(event)
             elif phase == "start":
-                self._rep_faults.clear()
-                self._rom_best = math.nan
-                self._rep_measures = {}
-                self._measure_windows = {}
-                for tracker in self._reach:
-                    tracker.passed_and_reset()
+                self._rep = RepInProgress(self.spec)  # begun afresh while in the start position
         if self._hold is not None and self.spec.hold is not None:
             hold = self.spec.hold
             value = signals[hold.signal]
@@ -520,33 +474,8 @@ class ExerciseSession:
                 phase = "hold"
         return phase, in_position
 
-    def _track_rep_measures(self, t_s: float, signals: dict[str, float]) -> None:
-        """The largest value of each reported signal held for ``REPORT_HELD_S`` in this rep."""
-        for name in self.spec.reps.report if self.spec.reps else []:
-            value = signals.get(name, math.nan)
-            if math.isnan(value):
-                continue
-            window = self._measure_windows.setdefault(name, deque())
-            window.append((t_s, value))
-            while t_s - window[0][0] > REPORT_HELD_S:
-                window.popleft()
-            if t_s - window[0][0] < REPORT_HELD_S * 0.8:  # frame spacing leaves a gap
-                continue
-            held = min(v for _, v in window)
-            best = self._rep_measures.get(name, math.nan)
-            if math.isnan(best) or held > best:
-                self._rep_measures[name] = held
-
     def _rom_now(self, signals: dict[str, float]) -> float:
         return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
-
-    def _track_rep_rom(self, signals: dict[str, float]) -> None:
-        value = self._rom_now(signals)
-        if math.isnan(value) or self.spec.rom is None:
-            return
-        higher = self.spec.rom.better == "higher"
-        if math.isnan(self._rom_best) or (value > self._rom_best) == higher:
-            self._rom_best = value
 
     def _note_confirm(self, t_s: float, signals: dict[str, float]) -> None:
         """Keep the cross-check signal's value at the frame the rep signal peaked, and its value
@@ -573,13 +502,8 @@ class ExerciseSession:
         if ok_peak and ok_rise:
             return True
         self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
-        self._rep_faults.clear()
-        self._rom_best = math.nan
-        self._rep_measures = {}
-        self._measure_windows = {}
-        self._reach_unjudged = False
-        for tracker in self._reach:
-            tracker.passed_and_reset()
+        self._rep = RepInProgress(self.spec)
+        self._rep_began_unseen = False
         return False
 
     def _complete_rep(self, rep: Rep, side: WorkingSide = "none") -> RepEvent | None:
@@ -587,49 +511,18 @@ class ExerciseSession:
         the spec's cross-check says the movement was not a rep)."""
         if not self._confirmed(rep):
             return None
-        faults = set(self._rep_faults)
-        tempo = self.spec.reps
         # Begun before it was seen (at the rep's end, or before the body jumped: another person
         # followed, a cut in the video), or its movement never seen (the signal leapt from the
         # start band into the end band between two frames: a misread pose): neither its depth nor
         # its tempo is known.
-        unjudged, self._reach_unjudged = self._reach_unjudged, False
+        unjudged, self._rep_began_unseen = self._rep_began_unseen, False
         unjudged = unjudged or rep.leapt or self._jump_s >= rep.began_s - JUMP_GRACE_S
-        tempo_s = math.nan if unjudged else rep.tempo_s
-        if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
-            faults.add(TOO_FAST)
+        closing, self._rep = self._rep, RepInProgress(self.spec)
+        event, faults = closing.close(rep, len(self._rep_events) + 1, side, not unjudged)
+        if TOO_FAST in event.faults:
             self._tempo_until = rep.end_s + TEMPO_CUE_S
-            self._faults.append(
-                Fault(TOO_FAST, rep.start_s, rep.end_s, "warning", tempo.too_fast_message)
-            )
-        for tracker in self._reach:
-            if not tracker.passed_and_reset() and not unjudged:
-                faults.add(tracker.rule.id)
-                self._faults.append(
-                    Fault(
-                        tracker.rule.id,
-                        rep.start_s,
-                        rep.end_s,
-                        tracker.rule.severity,
-                        tracker.rule.message,
-                    )
-                )
-        event = RepEvent(
-            len(self._rep_events) + 1,
-            rep.start_s,
-            rep.end_s,
-            rep.peak_value,
-            tuple(sorted(faults)),
-            side,
-            self._rom_best,
-            tempo_s,
-            {n: self._rep_measures.get(n, math.nan) for n in tempo.report} if tempo else {},
-        )
-        self._rep_measures = {}
-        self._measure_windows = {}
+        self._faults.extend(faults)
         self._rep_events.append(event)
-        self._rep_faults.clear()
-        self._rom_best = math.nan
         return event
 
     def finish(self) -> SessionResult:
