@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
 from formcheck.engine.perception import Perception
-from formcheck.engine.rep_in_progress import RepEvent, RepInProgress
-from formcheck.engine.reps import Rep, RepCounter
+from formcheck.engine.readiness import in_any_position
+from formcheck.engine.rep_in_progress import RepEvent
+from formcheck.engine.rep_tally import NotCounted, RepTally
 from formcheck.engine.rules import Fault, RuleMonitor, StartBaseline, SwingCounter
 from formcheck.landmarks import PoseFrame
 from formcheck.specs.schema import (
     TOO_FAST,
-    Band,
     ExerciseSpec,
     NotJudgedReason,
     Phase,
@@ -32,8 +32,6 @@ from formcheck.specs.schema import (
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
-# A rushed rep keeps its "slow down" cue active this long after it ends, so the cue can be heard.
-TEMPO_CUE_S = 3.0
 # Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
 # bounce of 1 Hz or faster leaves the band for well under a second per swing.
 POSITION_ABSENCE_S = 1.5
@@ -42,9 +40,6 @@ POSITION_ABSENCE_S = 1.5
 UNMEASURED_HINT_S = 1.0
 # Swings this long before settling into the position count: bouncing into a stretch is bouncing.
 STEADY_LEAD_S = 1.0
-# A rep whose movement began less than this after the body jumped (another person followed, a cut
-# in the video) may have been under way before its first frame: its tempo and depth are not judged.
-JUMP_GRACE_S = 0.5
 
 
 def stops_hold_clock(rule: Rule) -> bool:
@@ -56,15 +51,6 @@ def stops_hold_clock(rule: Rule) -> bool:
     if rule.stops_clock is not None:
         return rule.stops_clock
     return rule.severity == "error" or rule.check == "steady"
-
-
-@dataclass(frozen=True)
-class NotCounted:
-    """A movement through the rep's bands that is not a rep, and why (shown in the reps table)."""
-
-    start_s: float
-    end_s: float
-    reason: str
 
 
 @dataclass
@@ -132,7 +118,7 @@ class ExerciseSession:
     def __init__(self, spec: ExerciseSpec, side: SideChoice = "auto") -> None:
         self.spec = spec
         self._perception = Perception(spec, side)
-        self._reps = RepCounter(spec.reps) if spec.reps else None
+        self._reps = RepTally(spec) if spec.reps else None
         self._hold = (
             HoldTimer(spec.hold, spec.rom.better if spec.rom else "higher") if spec.hold else None
         )
@@ -155,21 +141,14 @@ class ExerciseSession:
             for r in spec.rules
             if r.check == "steady" and r.steady is not None
         }
-        self._tempo_until = -math.inf
         self._position_left_s: float | None = None  # since when the hold position is left
         self._position_since_s = -math.inf  # when it was last taken after a real absence
         self._below_target = False  # in the posture, short of the clinician's minimum depth
-        self._rep = RepInProgress(spec)
-        # The rep under way began before it was seen (readiness confirmed in its end position).
-        self._rep_began_unseen = False
-        # When the body last jumped (another person followed, a cut in the video).
-        self._jump_s = -math.inf
         self._ready = False
         self._start_since = math.nan
         self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
         self._posture_since = math.nan  # in the hold's posture since, while readiness is awaited
         self._last_pose_s = math.nan
-        self._rep_events: list[RepEvent] = []
         self._holds: list[Hold] = []
         self._faults: list[Fault] = []
         self._frames = 0
@@ -181,12 +160,6 @@ class ExerciseSession:
         self._side_counts: Counter[WorkingSide] = Counter()
         self._last_t = math.nan
         self._last_side: WorkingSide = "none"
-        # The cross-check signal where the rep signal last peaked (``reps.confirm``), and its
-        # value in the person's start position.
-        self._confirm_at_peak = math.nan
-        self._confirm_start = StartBaseline()
-        self._confirm_start_value = math.nan
-        self._not_counted: list[NotCounted] = []
         self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
 
     # -- main loop -----------------------------------------------------------------------------
@@ -196,8 +169,8 @@ class ExerciseSession:
         self._frames += 1
         self._last_t = t_s
         seen = self._perception.update(t_s, frame)
-        if seen.jumped:
-            self._jump_s = t_s
+        if seen.jumped and self._reps:
+            self._reps.jumped(t_s)
         reason = self._readiness(t_s, frame, seen.signals, seen.reason)
         view, side, signals = seen.view, seen.side, seen.signals
         assessable = reason is None
@@ -209,7 +182,7 @@ class ExerciseSession:
             self._count_assessable(view, side)
             phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
             if self._reps is not None and phase != "start":
-                self._rep.track(t_s, signals)
+                self._reps.track(t_s, signals)
         self._track_position(t_s, in_position)
         unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
         unmeasured = self._unmeasured_now(t_s) if assessable else []
@@ -219,6 +192,7 @@ class ExerciseSession:
             new_holds.append(finished)
         self._faults.extend(new_faults)
         self._holds.extend(new_holds)
+        events = self._reps.events if self._reps else []
         return FrameState(
             t_s=t_s,
             assessable=assessable,
@@ -228,9 +202,9 @@ class ExerciseSession:
             ready=self._ready,
             phase=phase,
             signals=signals,
-            rep_count=len(self._rep_events),
-            good_reps=sum(1 for r in self._rep_events if r.good),
-            faulty_reps=sum(1 for r in self._rep_events if not r.good),
+            rep_count=len(events),
+            good_reps=sum(1 for r in events if r.good),
+            faulty_reps=sum(1 for r in events if not r.good),
             hold_s=self._hold.current_s if self._hold else 0.0,
             in_position=in_position,
             hold_waiting=self._hold_waiting(phase, in_position),
@@ -310,7 +284,8 @@ class ExerciseSession:
             ):
                 # Confirmed only now, min_persist_s after it began: the clock ran on meanwhile.
                 self._hold.take_back(monitor.active_since_s)
-        self._rep.note_faults(m.rule.id for m in self._monitors if m.active)
+        if self._reps:
+            self._reps.note_faults(m.rule.id for m in self._monitors if m.active)
         return new_faults
 
     def _time_hold(
@@ -352,7 +327,7 @@ class ExerciseSession:
 
     def _active_faults(self, t_s: float) -> list[str]:
         active = [m.rule.id for m in self._monitors if m.active]
-        if t_s < self._tempo_until:
+        if self._reps and self._reps.too_fast_cue(t_s):
             active.append(TOO_FAST)
         return active
 
@@ -397,27 +372,18 @@ class ExerciseSession:
         self._start_since = math.nan
         self._posture_since = math.nan
         if self._reps:
-            self._reps.reset(math.nan, math.nan)
-        self._rep.forget_faults()
-
-    @staticmethod
-    def _in_position(positions: list[dict[str, Band]], signals: dict[str, float]) -> bool:
-        """Is the person in any one of these positions (signal -> band) now?"""
-        return any(
-            all(band.contains(signals[name]) for name, band in position.items())
-            for position in positions
-        )
+            self._reps.lose()
 
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
-        if self.spec.hold is None or not self._in_position(self.spec.hold.posture, signals):
+        if self.spec.hold is None or not in_any_position(self.spec.hold.posture, signals):
             self._posture_since = math.nan
         elif math.isnan(self._posture_since):
             self._posture_since = t_s
 
-        in_end = self._in_position(self.spec.ready.end_positions, signals)
-        if not (in_end or self._in_position(self.spec.ready.positions, signals)):
+        in_end = in_any_position(self.spec.ready.end_positions, signals)
+        if not (in_end or in_any_position(self.spec.ready.positions, signals)):
             self._start_since = math.nan
             return
         if math.isnan(self._start_since):
@@ -427,12 +393,8 @@ class ExerciseSession:
             # A stretch held while readiness was confirmed was held all along: its clock may
             # start from when the position was taken (see _time_hold).
             self._ready_at = (t_s, max(self._start_since, self._posture_since))
-            if self._reps and self.spec.reps:
-                self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
-                self._note_confirm(t_s, signals)
-                # Begun at the rep's end (on the box, over the bar): its first rep was not seen
-                # going down, so neither how far it went nor its tempo is judged.
-                self._rep_began_unseen = self._reps.phase == "end"
+            if self._reps:
+                self._reps.begin(t_s, signals, in_end)
 
     def _advance(
         self,
@@ -445,22 +407,15 @@ class ExerciseSession:
     ) -> tuple[Phase | None, bool]:
         phase: Phase | None = None
         in_position = False
-        if self._reps is not None and self.spec.reps is not None:
-            resting = self._in_position(self.spec.ready.positions, signals)
-            rep = self._reps.update(t_s, signals[self.spec.reps.signal], resting)
-            self._note_confirm(t_s, signals)
+        if self._reps is not None:
+            event = self._reps.count(t_s, signals, view, side)
             phase = self._reps.phase
-            if phase != "start":
-                self._rep.track_reach(view, signals)
-            event = self._complete_rep(rep, side) if rep is not None else None
             if event is not None:
                 new_reps.append(event)
-            elif phase == "start":
-                self._rep = RepInProgress(self.spec)  # begun afresh while in the start position
         if self._hold is not None and self.spec.hold is not None:
             hold = self.spec.hold
             value = signals[hold.signal]
-            in_posture = self._in_position(hold.posture, signals)
+            in_posture = in_any_position(hold.posture, signals)
             settled = self._settle.update(t_s, value if in_posture else math.nan)
             # A hold begins once the person is still in the posture, not while still moving
             # into it; once begun, it runs while they stay in it. How deep they go is theirs
@@ -477,61 +432,11 @@ class ExerciseSession:
     def _rom_now(self, signals: dict[str, float]) -> float:
         return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
 
-    def _note_confirm(self, t_s: float, signals: dict[str, float]) -> None:
-        """Keep the cross-check signal's value at the frame the rep signal peaked, and its value
-        in the start position."""
-        confirm = self.spec.reps.confirm if self.spec.reps else None
-        if confirm is None or self._reps is None:
-            return
-        value = signals.get(confirm.signal, math.nan)
-        start = self._confirm_start.update(t_s, value, self._reps.phase == "start")
-        if self._reps.peak_s == t_s:
-            self._confirm_at_peak, self._confirm_start_value = value, start
-
-    def _confirmed(self, rep: Rep) -> bool:
-        """Does the spec's cross-check agree that this movement is a rep? If not, say why."""
-        confirm = self.spec.reps.confirm if self.spec.reps else None
-        value, self._confirm_at_peak = self._confirm_at_peak, math.nan
-        if confirm is None or math.isnan(value):
-            return True
-        rise = value - self._confirm_start_value
-        ok_peak = confirm.at_peak is None or confirm.at_peak.contains(value)
-        # Without a start position seen (a rep begun at its end) the rise is not judged.
-        ok_rise = confirm.rise_from_start is None or math.isnan(rise)
-        ok_rise = ok_rise or confirm.rise_from_start.contains(rise)  # type: ignore[union-attr]
-        if ok_peak and ok_rise:
-            return True
-        self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
-        self._rep = RepInProgress(self.spec)
-        self._rep_began_unseen = False
-        return False
-
-    def _complete_rep(self, rep: Rep, side: WorkingSide = "none") -> RepEvent | None:
-        """Record a finished rep with every rule it broke, its tempo and its range (None when
-        the spec's cross-check says the movement was not a rep)."""
-        if not self._confirmed(rep):
-            return None
-        # Begun before it was seen (at the rep's end, or before the body jumped: another person
-        # followed, a cut in the video), or its movement never seen (the signal leapt from the
-        # start band into the end band between two frames: a misread pose): neither its depth nor
-        # its tempo is known.
-        unjudged, self._rep_began_unseen = self._rep_began_unseen, False
-        unjudged = unjudged or rep.leapt or self._jump_s >= rep.began_s - JUMP_GRACE_S
-        closing, self._rep = self._rep, RepInProgress(self.spec)
-        event, faults = closing.close(rep, len(self._rep_events) + 1, side, not unjudged)
-        if TOO_FAST in event.faults:
-            self._tempo_until = rep.end_s + TEMPO_CUE_S
-        self._faults.extend(faults)
-        self._rep_events.append(event)
-        return event
-
     def finish(self) -> SessionResult:
         """Close what is under way (a hold, an open fault) and return the whole result."""
         t = self._last_t if not math.isnan(self._last_t) else 0.0
-        if self._reps is not None and self._ready and self.spec.reps is not None:
-            rep = self._reps.finish(self._perception.last_raw.get(self.spec.reps.signal, math.nan))
-            if rep is not None:
-                self._complete_rep(rep, self._last_side)
+        if self._reps is not None and self._ready:
+            self._reps.finish(self._perception.last_raw, self._last_side)
         for monitor in self._monitors:
             fault = monitor.close(t)
             if fault:
@@ -540,13 +445,15 @@ class ExerciseSession:
             hold = self._hold.close()
             if hold:
                 self._holds.append(hold)
+        rep_faults = self._reps.faults if self._reps else []
         view: SeenView = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
         side: WorkingSide = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
         return SessionResult(
             exercise=self.spec.id,
-            reps=list(self._rep_events),
+            reps=list(self._reps.events) if self._reps else [],
             holds=list(self._holds),
-            faults=sorted(self._faults, key=lambda f: (f.start_s, f.rule)),
+            # A rule's faults come from one place (the rules, or the whole reps), in time order.
+            faults=sorted([*rep_faults, *self._faults], key=lambda f: (f.start_s, f.rule)),
             frames=self._frames,
             frames_with_pose=self._frames_with_pose,
             assessable_frames=self._assessable,
@@ -559,5 +466,5 @@ class ExerciseSession:
             rules_unchecked={
                 rule: n / self._rule_due[rule] for rule, n in self._rule_unchecked.items()
             },
-            not_counted=list(self._not_counted),
+            not_counted=list(self._reps.not_counted) if self._reps else [],
         )
