@@ -12,7 +12,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
+from formcheck.engine.hold_clock import HoldClock, Placed
+from formcheck.engine.holds import Hold
 from formcheck.engine.perception import Perception
 from formcheck.engine.readiness import in_any_position
 from formcheck.engine.rep_in_progress import RepEvent
@@ -32,9 +33,6 @@ from formcheck.specs.schema import (
 
 # Without a person for this long, the start position must be shown again before counting resumes.
 LOST_RESET_S = 2.0
-# Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
-# bounce of 1 Hz or faster leaves the band for well under a second per swing.
-POSITION_ABSENCE_S = 1.5
 # A rule whose signal cannot be measured for this long (not a dropped frame or two) is said to
 # be unchecked, so the person knows the check is not happening.
 UNMEASURED_HINT_S = 1.0
@@ -119,13 +117,7 @@ class ExerciseSession:
         self.spec = spec
         self._perception = Perception(spec, side)
         self._reps = RepTally(spec) if spec.reps else None
-        self._hold = (
-            HoldTimer(spec.hold, spec.rom.better if spec.rom else "higher") if spec.hold else None
-        )
-        self._settle = SettleDetector(
-            spec.hold.settle_s if spec.hold else 0.5,
-            spec.hold.settle_within if spec.hold else None,
-        )
+        self._hold = HoldClock(spec.hold, spec.rom) if spec.hold else None
         self._monitors = [RuleMonitor(r) for r in spec.rules if r.check in ("throughout", "steady")]
         # Rules judged as a change from the person's own start position (a rounded back against
         # the way they stand): the start value of each, frozen during reps.
@@ -141,15 +133,9 @@ class ExerciseSession:
             for r in spec.rules
             if r.check == "steady" and r.steady is not None
         }
-        self._position_left_s: float | None = None  # since when the hold position is left
-        self._position_since_s = -math.inf  # when it was last taken after a real absence
-        self._below_target = False  # in the posture, short of the clinician's minimum depth
         self._ready = False
         self._start_since = math.nan
-        self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
-        self._posture_since = math.nan  # in the hold's posture since, while readiness is awaited
         self._last_pose_s = math.nan
-        self._holds: list[Hold] = []
         self._faults: list[Fault] = []
         self._frames = 0
         self._frames_with_pose = 0
@@ -177,21 +163,22 @@ class ExerciseSession:
         new_reps: list[RepEvent] = []
         new_holds: list[Hold] = []
         phase: Phase | None = None
-        in_position = False
         if assessable:
             self._count_assessable(view, side)
-            phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
-            if self._reps is not None and phase != "start":
-                self._reps.track(t_s, signals)
-        self._track_position(t_s, in_position)
+            phase = self._advance(t_s, signals, view, side, new_reps)
+        placed = self._hold.place(t_s, signals, assessable) if self._hold else Placed(False, False)
+        if placed.holding:
+            phase = "hold"
+        if assessable and self._reps is not None and phase != "start":
+            self._reps.track(t_s, signals)
+        in_position = placed.in_position
         unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
         unmeasured = self._unmeasured_now(t_s) if assessable else []
         new_faults = self._judge_rules(t_s, assessable, phase, view, signals)
-        finished = self._time_hold(t_s, in_position, side, signals)
+        finished = self._time_hold(t_s, placed, side, signals)
         if finished:
             new_holds.append(finished)
         self._faults.extend(new_faults)
-        self._holds.extend(new_holds)
         events = self._reps.events if self._reps else []
         return FrameState(
             t_s=t_s,
@@ -207,7 +194,7 @@ class ExerciseSession:
             faulty_reps=sum(1 for r in events if not r.good),
             hold_s=self._hold.current_s if self._hold else 0.0,
             in_position=in_position,
-            hold_waiting=self._hold_waiting(phase, in_position),
+            hold_waiting=self._hold_waiting(phase),
             active_faults=self._active_faults(t_s),
             unchecked_rules=unchecked,
             unmeasured_rules=unmeasured,
@@ -260,13 +247,14 @@ class ExerciseSession:
         """Feed every rule; returns the faults that ended now. Rules see every frame, so that a
         fault closes when assessment stops."""
         new_faults = []
+        position_since_s = self._hold.position_since_s if self._hold else -math.inf
         for monitor in self._monitors:
             applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
             value = signals.get(monitor.rule.signal, math.nan)
             swings = self._swings.get(monitor.rule.id)
             if swings is not None:
                 value = swings.update(
-                    t_s, value if assessable else math.nan, self._position_since_s - STEADY_LEAD_S
+                    t_s, value if assessable else math.nan, position_since_s - STEADY_LEAD_S
                 )
             baseline = math.nan
             tracker = self._baselines.get(monitor.rule.id)
@@ -289,41 +277,21 @@ class ExerciseSession:
         return new_faults
 
     def _time_hold(
-        self, t_s: float, in_position: bool, side: WorkingSide, signals: dict[str, float]
+        self, t_s: float, placed: Placed, side: WorkingSide, signals: dict[str, float]
     ) -> Hold | None:
-        """Run the hold clock; returns the hold that ended now, if any.
-
-        The clock stops while a confirmed fault is failing; once the position is corrected it
-        runs again at once, not only when the correction has lasted min_persist_s (the cue stays
-        until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
-        """
+        """Run the hold clock; returns the hold that ended now, if any."""
         if self._hold is None:
             return None
-        hold_ok = in_position and not any(
-            m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
-        )
-        confirmed_s, held_since_s = self._ready_at
-        return self._hold.update(
-            t_s,
-            hold_ok,
-            side,
-            self._rom_now(signals),
-            fault_pause=in_position and not hold_ok,
-            at_rest=self._settle.at_rest,
-            # In the posture from the frame readiness was confirmed: the wait was in it too.
-            began_s=held_since_s if t_s == confirmed_s else None,
-        )
+        stopped = any(m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule))
+        return self._hold.time(t_s, placed, side, signals, stopped)
 
-    def _hold_waiting(self, phase: Phase | None, in_position: bool) -> str | None:
+    def _hold_waiting(self, phase: Phase | None) -> str | None:
         """Why the clock is not running though the person holds the stretch's posture."""
-        if phase != "hold":
+        if phase != "hold" or self._hold is None:
             return None
-        if self._below_target:
-            return "below_target"
-        stopping = [m.rule.id for m in self._monitors if m.active and stops_hold_clock(m.rule)]
-        if stopping:
-            return stopping[0]
-        return None
+        return self._hold.waiting(
+            [m.rule.id for m in self._monitors if m.active and stops_hold_clock(m.rule)]
+        )
 
     def _active_faults(self, t_s: float) -> list[str]:
         active = [m.rule.id for m in self._monitors if m.active]
@@ -354,34 +322,19 @@ class ExerciseSession:
                 self._unmeasured_since.setdefault(rule.id, t_s)
         return by_view
 
-    def _track_position(self, t_s: float, in_position: bool) -> None:
-        """Remember when the hold position was last taken after a real absence from it."""
-        if not in_position:
-            if self._position_left_s is None:
-                self._position_left_s = t_s
-            return
-        if self._position_left_s is None:
-            return
-        first_time = math.isinf(self._position_since_s)
-        if first_time or t_s - self._position_left_s >= POSITION_ABSENCE_S:
-            self._position_since_s = t_s
-        self._position_left_s = None
-
     def _lose_readiness(self) -> None:
         self._ready = False
         self._start_since = math.nan
-        self._posture_since = math.nan
+        if self._hold:
+            self._hold.lose()
         if self._reps:
             self._reps.lose()
 
     def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
         if self._ready:
             return
-        if self.spec.hold is None or not in_any_position(self.spec.hold.posture, signals):
-            self._posture_since = math.nan
-        elif math.isnan(self._posture_since):
-            self._posture_since = t_s
-
+        if self._hold:
+            self._hold.await_readiness(t_s, signals)
         in_end = in_any_position(self.spec.ready.end_positions, signals)
         if not (in_end or in_any_position(self.spec.ready.positions, signals)):
             self._start_since = math.nan
@@ -390,9 +343,8 @@ class ExerciseSession:
             self._start_since = t_s
         if t_s - self._start_since >= self.spec.ready.min_s:
             self._ready = True
-            # A stretch held while readiness was confirmed was held all along: its clock may
-            # start from when the position was taken (see _time_hold).
-            self._ready_at = (t_s, max(self._start_since, self._posture_since))
+            if self._hold:
+                self._hold.ready(t_s, self._start_since)
             if self._reps:
                 self._reps.begin(t_s, signals, in_end)
 
@@ -403,34 +355,13 @@ class ExerciseSession:
         view: SeenView,
         side: WorkingSide,
         new_reps: list[RepEvent],
-        new_holds: list[Hold],
-    ) -> tuple[Phase | None, bool]:
-        phase: Phase | None = None
-        in_position = False
-        if self._reps is not None:
-            event = self._reps.count(t_s, signals, view, side)
-            phase = self._reps.phase
-            if event is not None:
-                new_reps.append(event)
-        if self._hold is not None and self.spec.hold is not None:
-            hold = self.spec.hold
-            value = signals[hold.signal]
-            in_posture = in_any_position(hold.posture, signals)
-            settled = self._settle.update(t_s, value if in_posture else math.nan)
-            # A hold begins once the person is still in the posture, not while still moving
-            # into it; once begun, it runs while they stay in it. How deep they go is theirs
-            # (measured, reported), unless the clinician set a minimum for this patient.
-            holding = in_posture and (self._hold.active or settled)
-            self._below_target = (
-                holding and hold.target is not None and not hold.target.contains(value)
-            )
-            in_position = holding and not self._below_target
-            if holding:
-                phase = "hold"
-        return phase, in_position
-
-    def _rom_now(self, signals: dict[str, float]) -> float:
-        return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
+    ) -> Phase | None:
+        if self._reps is None:
+            return None
+        event = self._reps.count(t_s, signals, view, side)
+        if event is not None:
+            new_reps.append(event)
+        return self._reps.phase
 
     def finish(self) -> SessionResult:
         """Close what is under way (a hold, an open fault) and return the whole result."""
@@ -442,16 +373,14 @@ class ExerciseSession:
             if fault:
                 self._faults.append(fault)
         if self._hold is not None:
-            hold = self._hold.close()
-            if hold:
-                self._holds.append(hold)
+            self._hold.close()
         rep_faults = self._reps.faults if self._reps else []
         view: SeenView = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
         side: WorkingSide = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
         return SessionResult(
             exercise=self.spec.id,
             reps=list(self._reps.events) if self._reps else [],
-            holds=list(self._holds),
+            holds=list(self._hold.holds) if self._hold else [],
             # A rule's faults come from one place (the rules, or the whole reps), in time order.
             faults=sorted([*rep_faults, *self._faults], key=lambda f: (f.start_s, f.rule)),
             frames=self._frames,
