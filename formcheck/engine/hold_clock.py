@@ -30,6 +30,9 @@ class Placed(NamedTuple):
     in_position: bool  # holding, and deep enough for the clinician's target if there is one
 
 
+NOT_HOLDING = Placed(holding=False, in_position=False)
+
+
 class HoldClock:
     """Times the holds of one exercise.
 
@@ -78,7 +81,7 @@ class HoldClock:
 
     def place(self, t_s: float, signals: Mapping[str, float], judged: bool) -> Placed:
         """Is the person holding the posture on this frame (``judged``: it passed the gates)?"""
-        placed = Placed(False, False)
+        placed = NOT_HOLDING
         if judged:
             value = signals[self._hold.signal]
             in_posture = in_any_position(self._hold.posture, signals)
