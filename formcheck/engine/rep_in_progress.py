@@ -44,10 +44,12 @@ class RepEvent:
 
     @property
     def duration_s(self) -> float:
+        """From leaving the start band to being back in it."""
         return self.end_s - self.start_s
 
     @property
     def good(self) -> bool:
+        """No rule broken in the rep."""
         return not self.faults
 
 

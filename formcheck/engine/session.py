@@ -12,10 +12,9 @@
   signal leaves unjudged, :mod:`~formcheck.engine.unchecked`);
 - time the hold, which needs the verdicts (a failing error stops the clock);
 
-and returns a :class:`FrameState` for the cues, the overlay and the UI; :meth:`~ExerciseSession.
-finish` closes what is under way and returns the :class:`SessionResult`. Everything is driven by
-the frames' own timestamps, so dropped frames or a variable frame rate change nothing but the
-sampling.
+and returns a :class:`FrameState` for the cues, the overlay and the UI. ``finish`` closes what is
+under way and returns the :class:`SessionResult`. Everything is driven by the frames' own
+timestamps, so dropped frames or a variable frame rate change nothing but the sampling.
 """
 
 from __future__ import annotations
@@ -145,9 +144,9 @@ class _Moved:
     """Where one frame leaves the person: the phase (a rep phase, ``hold`` or None), whether in
     the hold's posture, and the rep it completed."""
 
-    phase: Phase | None = None
-    placed: Placed = NOT_HOLDING
-    rep: RepEvent | None = None
+    phase: Phase | None
+    placed: Placed
+    rep: RepEvent | None
 
 
 class ExerciseSession:
