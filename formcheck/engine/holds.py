@@ -92,9 +92,10 @@ class SettleDetector:
 
 
 class HoldTimer:
-    def __init__(self, spec: HoldSpec, rom_better: str = "higher") -> None:
+    def __init__(self, spec: HoldSpec, rom_better: str | None = None) -> None:
         self._spec = spec
         # Which way the range-of-motion signal is better ("higher" or "lower"): the hold's best.
+        # None: the spec reports no range of motion (every value is NaN, there is no best).
         self._rom_higher = rom_better != "lower"
         self._start_s = math.nan
         self._last_good_s = math.nan

@@ -67,6 +67,67 @@ class Rep:
         return self.end_s - self.began_s
 
 
+def _further(rising: bool, a: float, b: float) -> bool:
+    """Is ``a`` further along the rep than ``b`` (any value is further than NaN)?"""
+    if math.isnan(b):
+        return True
+    return a > b if rising else a < b
+
+
+class RestLevel:
+    """The rep signal's resting level in the start band, for bands measured from rest.
+
+    ``value`` is the start-ward extreme of the current stay in the start band, or with
+    ``rest_median_s`` the median of the recent samples in a start position; ``last_s`` is the
+    last time the signal was within ``REST_TOL_FRAC`` of the band gap of it (where a movement
+    began).
+    """
+
+    def __init__(self, spec: RepPhases) -> None:
+        self._spec = spec
+        self.value = math.nan
+        self.last_s = math.nan
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def note(self, t_s: float, value: float, in_start_position: bool) -> None:
+        """Update the resting level the bands are measured from (start phase only)."""
+        window_s = self._spec.rest_median_s
+        if window_s is None:
+            self._lower(value)
+            return
+        if not in_start_position:
+            return
+        samples = self._samples
+        samples.append((t_s, value))
+        while t_s - samples[0][0] > window_s:
+            samples.popleft()
+        self.value = statistics.median(v for _, v in samples)
+
+    def track(self, t_s: float, value: float) -> None:
+        """A sample in the start band during the start phase: still at rest?"""
+        if self._spec.rest_median_s is None:
+            self._lower(value)
+        if abs(value - self.value) <= self._tol():
+            self.last_s = t_s
+
+    def forget(self) -> None:
+        """Back from an excursion: the resting level is looked for afresh (a median level goes
+        on from the samples of its window)."""
+        self.last_s = math.nan
+        if self._spec.rest_median_s is None:
+            self.value = math.nan
+
+    def _tol(self) -> float:
+        s, e = self._spec.start, self._spec.end
+        gap = (e.min - s.max) if self._spec.rising else (s.min - e.max)  # type: ignore[operator]
+        return REST_TOL_FRAC * abs(gap)
+
+    def _lower(self, value: float) -> None:
+        """The resting level follows the start-ward extreme of the stay in the start band."""
+        if math.isnan(self.value) or not _further(self._spec.rising, value, self.value):
+            self.value = value
+
+
 class RepCounter:
     """Counts reps of one signal against the spec's start and end bands.
 
@@ -85,12 +146,7 @@ class RepCounter:
         self._peak_s = math.nan
         self._last_t = math.nan
         self._last_value = math.nan
-        # Resting level in the start band (its start-ward extreme during this stay, or with
-        # ``rest_median_s`` the median of the recent samples in a start position) and the last
-        # time the signal was within REST_TOL of it.
-        self._rest = math.nan
-        self._rest_s = math.nan
-        self._rest_samples: deque[tuple[float, float]] = deque()
+        self._rest = RestLevel(spec)
         self._move_start_s = math.nan
         self._leapt = False
 
@@ -113,13 +169,14 @@ class RepCounter:
         """Bands measured from the resting level: the start-ward extreme of the current stay in
         the start band (so far), frozen while a rep is under way."""
         spec = self._spec
-        if math.isnan(self._rest):
+        rest = self._rest.value
+        if math.isnan(rest):
             return "start"  # no resting level seen yet: nothing can have begun
-        offset = value - self._rest
+        offset = value - rest
         if spec.back_share is not None and self.phase != "start" and not math.isnan(self._peak):
             # Back once it has come back_share of the way from the peak, even if that is still
             # far from where it rested before (it may rest elsewhere now).
-            reach = (self._peak - self._rest) * (1.0 - spec.back_share)
+            reach = (self._peak - rest) * (1.0 - spec.back_share)
             if (offset <= reach) if spec.rising else (offset >= reach):
                 return "start"
         if spec.end.contains(offset):
@@ -128,41 +185,9 @@ class RepCounter:
             return "start"
         return "between"
 
-    def _rest_tol(self) -> float:
-        s, e = self._spec.start, self._spec.end
-        gap = (e.min - s.max) if self._spec.rising else (s.min - e.max)  # type: ignore[operator]
-        return REST_TOL_FRAC * abs(gap)
-
-    def _lower_rest(self, value: float) -> None:
-        """The resting level follows the start-ward extreme of the stay in the start band."""
-        if math.isnan(self._rest) or not self._further(value, self._rest):
-            self._rest = value
-
-    def _note_rest(self, t_s: float, value: float, in_start_position: bool) -> None:
-        """Update the resting level the bands are measured from (start phase only)."""
-        window_s = self._spec.rest_median_s
-        if window_s is None:
-            self._lower_rest(value)
-            return
-        if not in_start_position:
-            return
-        samples = self._rest_samples
-        samples.append((t_s, value))
-        while t_s - samples[0][0] > window_s:
-            samples.popleft()
-        self._rest = statistics.median(v for _, v in samples)
-
-    def _track_rest(self, t_s: float, value: float) -> None:
-        if self._spec.rest_median_s is None:
-            self._lower_rest(value)
-        if abs(value - self._rest) <= self._rest_tol():
-            self._rest_s = t_s
-
     def _further(self, a: float, b: float) -> bool:
         """Is ``a`` further along the rep than ``b``?"""
-        if math.isnan(b):
-            return True
-        return a > b if self._spec.rising else a < b
+        return _further(self._spec.rising, a, b)
 
     def reset(self, t_s: float, value: float, in_end: bool = False) -> None:
         """Start afresh at ``t_s`` (the readiness gate just opened), dropping any rep in progress.
@@ -185,7 +210,7 @@ class RepCounter:
         """Is ``value`` nearer the start band than the end band (past the middle of the gap)?"""
         s, e = self._spec.start, self._spec.end
         if self._spec.from_rest:
-            value -= self._rest
+            value -= self._rest.value
         if self._spec.rising:
             return value <= (s.max + e.min) / 2  # type: ignore[operator]
         return value >= (s.min + e.max) / 2  # type: ignore[operator]
@@ -215,14 +240,7 @@ class RepCounter:
             and end_s - self._left_start_s <= self._spec.max_rep_s
         ):
             self.phase = "start"
-            return Rep(
-                self._left_start_s,
-                end_s,
-                self._peak,
-                self._peak_s,
-                self._move_start_s,
-                self._leapt,
-            )
+            return self._rep(end_s)
         return None
 
     def update(self, t_s: float, value: float, in_start_position: bool = True) -> Rep | None:
@@ -231,26 +249,16 @@ class RepCounter:
         if math.isnan(value):
             return None
         if self.phase == "start" and self._spec.from_rest:
-            self._note_rest(t_s, value, in_start_position)  # the bands are measured from it
+            self._rest.note(t_s, value, in_start_position)  # the bands are measured from it
         band = self._band_of(value)
         previous_band = self._band
         if band != self._band:
             self._band = band
             self._band_since = t_s
-        # Leaving the start band starts a rep candidate at the last sample seen in the start band.
         if self.phase == "start" and band == "start":
-            self._track_rest(t_s, value)
+            self._rest.track(t_s, value)
         if self.phase == "start" and band != "start":
-            if self._confirmed == "start" and self._band_since == t_s:
-                self._left_start_s = self._last_t if not math.isnan(self._last_t) else t_s
-                self._move_start_s = self._rest_s if not math.isnan(self._rest_s) else t_s
-                self._peak, self._peak_s = value, t_s
-                self._leapt = (
-                    band == "end"
-                    and previous_band == "start"
-                    and t_s - self._last_t <= MAX_FRAME_DT_S
-                )
-            self.phase = "outward"
+            self._leave_start(t_s, value, band, previous_band)
         if self.phase != "start" and self._further(value, self._peak):
             self._peak, self._peak_s = value, t_s
         frame_dt_s = 0.0 if math.isnan(self._last_t) else min(t_s - self._last_t, MAX_FRAME_DT_S)
@@ -260,8 +268,24 @@ class RepCounter:
         # (a nanosecond of slack: frame times are sums of floats, and a stay of exactly
         # min_phase_s must not depend on their rounding)
         held = t_s - self._band_since + frame_dt_s >= self._spec.min_phase_s - 1e-9
-        if not held:
-            return None
+        return self._hold_band(band) if held else None
+
+    def _leave_start(self, t_s: float, value: float, band: str, previous_band: str) -> None:
+        """Leaving the start band starts a rep candidate at the last sample seen in the start
+        band."""
+        if self._confirmed == "start" and self._band_since == t_s:
+            self._left_start_s = self._last_t if not math.isnan(self._last_t) else t_s
+            rest_s = self._rest.last_s
+            self._move_start_s = rest_s if not math.isnan(rest_s) else t_s
+            self._peak, self._peak_s = value, t_s
+            self._leapt = (
+                band == "end" and previous_band == "start" and t_s - self._last_t <= MAX_FRAME_DT_S
+            )
+        self.phase = "outward"
+
+    def _hold_band(self, band: str) -> Rep | None:
+        """``band`` has been held for ``min_phase_s``: move on a phase; back in the start band
+        after reaching the end band is a rep."""
         previous = self._confirmed
         self._confirmed = band
         if band == "end" and self.phase in ("outward", "return"):
@@ -272,21 +296,21 @@ class RepCounter:
             completed = previous != "start" and self.phase in ("end", "return")
             rep = None
             if completed and self._band_since - self._left_start_s <= self._spec.max_rep_s:
-                rep = Rep(
-                    self._left_start_s,
-                    self._band_since,
-                    self._peak,
-                    self._peak_s,
-                    self._move_start_s,
-                    self._leapt,
-                )
+                rep = self._rep(self._band_since)
             if self.phase != "start":
-                # Back from an excursion: the resting level is looked for afresh (a median
-                # level goes on from the samples of its window).
-                self._rest_s = math.nan
-                if self._spec.rest_median_s is None:
-                    self._rest = math.nan
+                self._rest.forget()
             self.phase = "start"
             self._peak = math.nan
             return rep
         return None
+
+    def _rep(self, end_s: float) -> Rep:
+        """The rep under way, ending at ``end_s``."""
+        return Rep(
+            self._left_start_s,
+            end_s,
+            self._peak,
+            self._peak_s,
+            self._move_start_s,
+            self._leapt,
+        )

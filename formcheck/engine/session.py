@@ -1,104 +1,57 @@
-"""The exercise engine: one spec, frame after frame, to reps, holds, faults and an assess state.
+"""The exercise engine: one spec, frame after frame, to reps, holds, faults and a state per frame.
 
-Per frame, two rooms: perception (:mod:`formcheck.engine.perception`: the view and working side,
-the spec's signals measured and smoothed, the visibility gate), then judging, here: the readiness
-gate, the rep counter or hold timer, and the rules. Everything is driven by the frames' own
+:class:`ExerciseSession` takes each frame through the engine's rooms in turn:
+
+- perceive (:mod:`~formcheck.engine.perception`): the view, the working side, the spec's signals
+  measured and smoothed, whether the person is in view;
+- gate (:mod:`~formcheck.engine.readiness`): nothing is judged until the start is shown;
+- count (:mod:`~formcheck.engine.rep_tally`, each rep gathered by
+  :mod:`~formcheck.engine.rep_in_progress`) or place in the hold's posture
+  (:mod:`~formcheck.engine.hold_clock`);
+- judge the form rules (:mod:`~formcheck.engine.judging`; the rules the view or an unmeasured
+  signal leaves unjudged, :mod:`~formcheck.engine.unchecked`);
+- time the hold, which needs the verdicts (a failing error stops the clock);
+
+and returns a :class:`FrameState` for the cues, the overlay and the UI. ``finish`` closes what is
+under way and returns the :class:`SessionResult`. Everything is driven by the frames' own
 timestamps, so dropped frames or a variable frame rate change nothing but the sampling.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
-from collections.abc import Mapping
+from collections import Counter
 from dataclasses import dataclass, field
 
-from formcheck.engine.holds import Hold, HoldTimer, SettleDetector
-from formcheck.engine.perception import Perception
-from formcheck.engine.reps import Rep, RepCounter
-from formcheck.engine.rules import (
-    Fault,
-    ReachTracker,
-    RuleMonitor,
-    StartBaseline,
-    SwingCounter,
-)
+from formcheck.engine.hold_clock import NOT_HOLDING, HoldClock, Placed
+from formcheck.engine.holds import Hold
+from formcheck.engine.judging import RuleJudge, Verdicts, stops_hold_clock
+from formcheck.engine.perception import Perceived, Perception
+from formcheck.engine.readiness import ReadinessGate
+from formcheck.engine.rep_in_progress import RepEvent
+from formcheck.engine.rep_tally import NotCounted, RepTally
+from formcheck.engine.rules import Fault
+from formcheck.engine.unchecked import Unchecked, UncheckedRules
 from formcheck.landmarks import PoseFrame
 from formcheck.specs.schema import (
     TOO_FAST,
-    Band,
     ExerciseSpec,
     NotJudgedReason,
     Phase,
-    Rule,
     SeenView,
     SideChoice,
     WorkingSide,
 )
 
-# Without a person for this long, the start position must be shown again before counting resumes.
-LOST_RESET_S = 2.0
-# A rushed rep keeps its "slow down" cue active this long after it ends, so the cue can be heard.
-TEMPO_CUE_S = 3.0
-# Out of the hold position this long is a real absence (a leg switch, a rest), not a bounce: a
-# bounce of 1 Hz or faster leaves the band for well under a second per swing.
-POSITION_ABSENCE_S = 1.5
-# What is reported with a rep is the largest value held this long (a frame or two of a
-# mis-traced outline is not how much the back bent); the back rule judges the same 0.3 s.
-REPORT_HELD_S = 0.3
-# A rule whose signal cannot be measured for this long (not a dropped frame or two) is said to
-# be unchecked, so the person knows the check is not happening.
-UNMEASURED_HINT_S = 1.0
-# Swings this long before settling into the position count: bouncing into a stretch is bouncing.
-STEADY_LEAD_S = 1.0
-# A rep whose movement began less than this after the body jumped (another person followed, a cut
-# in the video) may have been under way before its first frame: its tempo and depth are not judged.
-JUMP_GRACE_S = 0.5
-
-
-def stops_hold_clock(rule: Rule) -> bool:
-    """Does this rule's failure stop the hold clock? The rule's ``stops_clock`` if set; else
-    errors (the position no longer stretches what it should) and steady rules (bouncing is not
-    holding) do, and other warnings are coaching cues while the clock runs."""
-    if "hold" not in rule.phases:
-        return False
-    if rule.stops_clock is not None:
-        return rule.stops_clock
-    return rule.severity == "error" or rule.check == "steady"
-
-
-@dataclass(frozen=True)
-class RepEvent:
-    index: int
-    start_s: float
-    end_s: float
-    peak_value: float
-    faults: tuple[str, ...]
-    side: WorkingSide = "none"
-    rom: float = math.nan  # furthest value of the spec's range-of-motion signal in the rep
-    # Start of the movement to back in the start band; NaN when the rep began before it was
-    # seen (the person started at the rep's end, e.g. set up over the bar).
-    tempo_s: float = math.nan
-    # The largest value in the rep of each signal the spec reports (``reps.report``); NaN when
-    # it could not be measured.
-    measures: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def good(self) -> bool:
-        return not self.faults
-
-
-@dataclass(frozen=True)
-class NotCounted:
-    """A movement through the rep's bands that is not a rep, and why (shown in the reps table)."""
-
-    start_s: float
-    end_s: float
-    reason: str
+# The engine's public names, importable from here whichever room defines them.
+__all__ = [
+    "ExerciseSession",
+    "FrameState",
+    "NotCounted",
+    "RepEvent",
+    "SessionResult",
+    "stops_hold_clock",
+]
 
 
 @dataclass
@@ -155,6 +108,47 @@ class SessionResult:
     not_counted: list[NotCounted] = field(default_factory=list)
 
 
+@dataclass
+class _FrameCounts:
+    """Frames seen, with a person and judged; the views and sides judged (the result's)."""
+
+    frames: int = 0
+    with_pose: int = 0
+    judged: int = 0
+    last_t: float = math.nan
+    last_side: WorkingSide = "none"  # the side of the last judged frame
+    views: Counter[SeenView] = field(default_factory=Counter)
+    sides: Counter[WorkingSide] = field(default_factory=Counter)
+
+    def seen(self, t_s: float, has_pose: bool) -> None:
+        self.frames += 1
+        self.last_t = t_s
+        if has_pose:
+            self.with_pose += 1
+
+    def judge(self, view: SeenView, side: WorkingSide) -> None:
+        self.judged += 1
+        self.last_side = side
+        self.views[view] += 1
+        self.sides[side] += 1
+
+    def view(self) -> SeenView:
+        return self.views.most_common(1)[0][0] if self.views else "unknown"
+
+    def side(self) -> WorkingSide:
+        return self.sides.most_common(1)[0][0] if self.sides else "none"
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """Where one frame leaves the person: the phase (a rep phase, ``hold`` or None), whether in
+    the hold's posture, and the rep it completed."""
+
+    phase: Phase | None
+    placed: Placed
+    rep: RepEvent | None
+
+
 class ExerciseSession:
     """Runs one exercise spec over a stream of frames.
 
@@ -166,505 +160,148 @@ class ExerciseSession:
     def __init__(self, spec: ExerciseSpec, side: SideChoice = "auto") -> None:
         self.spec = spec
         self._perception = Perception(spec, side)
-        self._reps = RepCounter(spec.reps) if spec.reps else None
-        self._hold = (
-            HoldTimer(spec.hold, spec.rom.better if spec.rom else "higher") if spec.hold else None
-        )
-        self._settle = SettleDetector(
-            spec.hold.settle_s if spec.hold else 0.5,
-            spec.hold.settle_within if spec.hold else None,
-        )
-        self._monitors = [RuleMonitor(r) for r in spec.rules if r.check in ("throughout", "steady")]
-        # Rules judged as a change from the person's own start position (a rounded back against
-        # the way they stand): the start value of each, frozen during reps.
-        self._baselines = {
-            r.id: StartBaseline() for r in spec.rules if r.change_from_start is not None
-        }
-        # Steady rules judge the oscillation frequency (Hz) of their signal, counted on every
-        # assessable frame so that a bounce is seen from its first swing, but only from
-        # STEADY_LEAD_S before the person last settled into the hold position: the big swings
-        # of getting into it, switching legs or coming up between holds are not bouncing.
-        self._swings = {
-            r.id: SwingCounter(r.steady.window_s, r.steady.swing)
-            for r in spec.rules
-            if r.check == "steady" and r.steady is not None
-        }
-        self._tempo_until = -math.inf
-        self._position_left_s: float | None = None  # since when the hold position is left
-        self._position_since_s = -math.inf  # when it was last taken after a real absence
-        self._rom_best = math.nan
-        self._below_target = False  # in the posture, short of the clinician's minimum depth
-        self._reach = [ReachTracker(r) for r in spec.rules if r.check == "reached"]
-        self._reach_unjudged = False
-        # When the body last jumped (another person followed, a cut in the video).
-        self._jump_s = -math.inf
-        self._ready = False
-        self._start_since = math.nan
-        self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
-        self._posture_since = math.nan  # in the hold's posture since, while readiness is awaited
-        self._last_pose_s = math.nan
-        self._rep_faults: set[str] = set()
-        self._rep_events: list[RepEvent] = []
-        self._holds: list[Hold] = []
-        self._faults: list[Fault] = []
-        self._frames = 0
-        self._frames_with_pose = 0
-        self._assessable = 0
-        self._view_counts: Counter[SeenView] = Counter()
-        self._rule_due: Counter[str] = Counter()
-        self._rule_unchecked: Counter[str] = Counter()
-        self._side_counts: Counter[WorkingSide] = Counter()
-        self._last_t = math.nan
-        self._last_side: WorkingSide = "none"
-        # The cross-check signal where the rep signal last peaked (``reps.confirm``), and its
-        # value in the person's start position.
-        self._confirm_at_peak = math.nan
-        self._confirm_start = StartBaseline()
-        self._confirm_start_value = math.nan
-        self._not_counted: list[NotCounted] = []
-        self._rep_measures: dict[str, float] = {}  # largest held value so far in this rep
-        self._measure_windows: dict[str, deque[tuple[float, float]]] = {}
-        self._unmeasured_since: dict[str, float] = {}  # rule -> since when it is unmeasurable
-
-    # -- main loop -----------------------------------------------------------------------------
+        self._readiness = ReadinessGate(spec.ready)
+        self._reps = RepTally(spec) if spec.reps else None
+        self._hold = HoldClock(spec.hold, spec.rom) if spec.hold else None
+        self._judge = RuleJudge(spec.rules)
+        self._unchecked = UncheckedRules(spec.rules)
+        self._counts = _FrameCounts()
 
     def update(self, t_s: float, frame: PoseFrame | None) -> FrameState:
         """Feed one frame (``None`` when no person was found) at time ``t_s``."""
-        self._frames += 1
-        self._last_t = t_s
-        seen = self._perception.update(t_s, frame)
-        if seen.jumped:
-            self._jump_s = t_s
-        reason = self._readiness(t_s, frame, seen.signals, seen.reason)
-        view, side, signals = seen.view, seen.side, seen.signals
-        assessable = reason is None
-        new_reps: list[RepEvent] = []
-        new_holds: list[Hold] = []
-        phase: Phase | None = None
-        in_position = False
-        if assessable:
-            self._count_assessable(view, side)
-            phase, in_position = self._advance(t_s, signals, view, side, new_reps, new_holds)
-            if self._reps is not None and phase != "start":
-                self._track_rep_rom(signals)
-                self._track_rep_measures(t_s, signals)
-        self._track_position(t_s, in_position)
-        unchecked = self._count_unchecked(t_s, phase, view, signals) if assessable else []
-        unmeasured = self._unmeasured_now(t_s) if assessable else []
-        new_faults = self._judge_rules(t_s, assessable, phase, view, signals)
-        finished = self._time_hold(t_s, in_position, side, signals)
-        if finished:
-            new_holds.append(finished)
-        self._faults.extend(new_faults)
-        self._holds.extend(new_holds)
+        seen = self._perceive(t_s, frame)
+        reason = self._gate(t_s, frame is not None, seen)
+        judged = reason is None
+        moved = self._move(t_s, seen, judged)
+        unchecked = Unchecked()
+        if judged:
+            unchecked = self._unchecked.update(t_s, moved.phase, seen.view, seen.signals)
+        verdicts = self._judge_rules(t_s, judged, moved.phase, seen)
+        hold = self._time_hold(t_s, moved.placed, seen, verdicts)
+        events = self._reps.events if self._reps else []
         return FrameState(
             t_s=t_s,
-            assessable=assessable,
+            assessable=judged,
             reason=reason,
-            view=view,
-            side=side,
-            ready=self._ready,
-            phase=phase,
-            signals=signals,
-            rep_count=len(self._rep_events),
-            good_reps=sum(1 for r in self._rep_events if r.good),
-            faulty_reps=sum(1 for r in self._rep_events if not r.good),
+            view=seen.view,
+            side=seen.side,
+            ready=self._readiness.ready,
+            phase=moved.phase,
+            signals=seen.signals,
+            rep_count=len(events),
+            good_reps=sum(1 for r in events if r.good),
+            faulty_reps=sum(1 for r in events if not r.good),
             hold_s=self._hold.current_s if self._hold else 0.0,
-            in_position=in_position,
-            hold_waiting=self._hold_waiting(phase, in_position),
+            in_position=moved.placed.in_position,
+            hold_waiting=self._hold_waiting(moved.phase),
             active_faults=self._active_faults(t_s),
-            unchecked_rules=unchecked,
-            unmeasured_rules=unmeasured,
-            new_reps=new_reps,
-            new_holds=new_holds,
-            new_faults=new_faults,
+            unchecked_rules=unchecked.by_view,
+            unmeasured_rules=unchecked.unmeasured,
+            new_reps=[moved.rep] if moved.rep else [],
+            new_holds=[hold] if hold else [],
+            new_faults=verdicts.ended,
         )
 
-    def _readiness(
-        self,
-        t_s: float,
-        frame: PoseFrame | None,
-        signals: dict[str, float],
-        reason: NotJudgedReason | None,
-    ) -> NotJudgedReason | None:
+    def _perceive(self, t_s: float, frame: PoseFrame | None) -> Perceived:
+        self._counts.seen(t_s, frame is not None)
+        seen = self._perception.update(t_s, frame)
+        if seen.jumped and self._reps:
+            self._reps.jumped(t_s)
+        return seen
+
+    def _gate(self, t_s: float, has_pose: bool, seen: Perceived) -> NotJudgedReason | None:
         """Why this frame cannot be judged: perception's reason, or ``not_ready`` until the
         person has shown the start position (shown again after being lost for a while)."""
-        if frame is None:
-            if not math.isnan(self._last_pose_s) and t_s - self._last_pose_s > LOST_RESET_S:
-                self._lose_readiness()
-            return reason
-        self._frames_with_pose += 1
-        self._last_pose_s = t_s
-        if reason is None:
-            self._check_ready(t_s, signals)
-            if not self._ready:
-                return "not_ready"
-        return reason
+        gate = self._readiness.update(t_s, has_pose, seen.reason, seen.signals)
+        if gate.lost:
+            if self._hold:
+                self._hold.lose()
+            if self._reps:
+                self._reps.lose()
+        if gate.awaited and self._hold:
+            self._hold.await_readiness(t_s, seen.signals)
+        if gate.opened:
+            if self._hold:
+                self._hold.ready(t_s, gate.start_since_s)
+            if self._reps:
+                self._reps.begin(t_s, seen.signals, gate.in_end)
+        return gate.reason
 
-    def _count_assessable(self, view: SeenView, side: WorkingSide) -> None:
-        self._assessable += 1
-        self._last_side = side
-        self._view_counts[view] += 1
-        self._side_counts[side] += 1
-
-    def _unmeasured_now(self, t_s: float) -> list[str]:
-        """Rules whose signal has not been measurable for ``UNMEASURED_HINT_S``."""
-        return [
-            r for r, since in self._unmeasured_since.items() if t_s - since >= UNMEASURED_HINT_S
-        ]
+    def _move(self, t_s: float, seen: Perceived, judged: bool) -> _Moved:
+        """Count the reps and place the person in the hold's posture."""
+        phase: Phase | None = None
+        rep = None
+        if judged:
+            self._counts.judge(seen.view, seen.side)
+            if self._reps:
+                rep = self._reps.count(t_s, seen.signals, seen.view, seen.side)
+                phase = self._reps.phase
+        placed = NOT_HOLDING
+        if self._hold:
+            placed = self._hold.place(t_s, seen.signals, judged)
+        if placed.holding:
+            phase = "hold"
+        if judged and self._reps and phase != "start":
+            self._reps.track(t_s, seen.signals)
+        return _Moved(phase, placed, rep)
 
     def _judge_rules(
-        self,
-        t_s: float,
-        assessable: bool,
-        phase: Phase | None,
-        view: SeenView,
-        signals: dict[str, float],
-    ) -> list[Fault]:
-        """Feed every rule; returns the faults that ended now. Rules see every frame, so that a
-        fault closes when assessment stops."""
-        new_faults = []
-        for monitor in self._monitors:
-            applicable = assessable and phase in monitor.rule.phases and view in monitor.rule.views
-            value = signals.get(monitor.rule.signal, math.nan)
-            swings = self._swings.get(monitor.rule.id)
-            if swings is not None:
-                value = swings.update(
-                    t_s, value if assessable else math.nan, self._position_since_s - STEADY_LEAD_S
-                )
-            baseline = math.nan
-            tracker = self._baselines.get(monitor.rule.id)
-            if tracker is not None:
-                baseline = tracker.update(t_s, value, assessable and phase == "start")
-            was_active = monitor.active
-            fault = monitor.update(t_s, value, applicable, baseline)
-            if fault:
-                new_faults.append(fault)
-            if (
-                self._hold is not None
-                and monitor.active
-                and not was_active
-                and stops_hold_clock(monitor.rule)
-            ):
-                # Confirmed only now, min_persist_s after it began: the clock ran on meanwhile.
-                self._hold.take_back(monitor.active_since_s)
-            if monitor.active:
-                self._rep_faults.add(monitor.rule.id)
-        return new_faults
+        self, t_s: float, judged: bool, phase: Phase | None, seen: Perceived
+    ) -> Verdicts:
+        """Judge the form rules; the rep under way takes the faults under way."""
+        position_since_s = self._hold.position_since_s if self._hold else -math.inf
+        verdicts = self._judge.judge(t_s, judged, phase, seen.view, seen.signals, position_since_s)
+        if self._reps:
+            self._reps.note_faults(self._judge.active())
+        return verdicts
 
     def _time_hold(
-        self, t_s: float, in_position: bool, side: WorkingSide, signals: dict[str, float]
+        self, t_s: float, placed: Placed, seen: Perceived, verdicts: Verdicts
     ) -> Hold | None:
-        """Run the hold clock; returns the hold that ended now, if any.
-
-        The clock stops while a confirmed fault is failing; once the position is corrected it
-        runs again at once, not only when the correction has lasted min_persist_s (the cue stays
-        until then). Rendered pelvis lifts: 0.5 s per lift was lost otherwise.
-        """
+        """Run the hold clock; returns the hold that ended now, if any."""
         if self._hold is None:
             return None
-        hold_ok = in_position and not any(
-            m.active and m.failing for m in self._monitors if stops_hold_clock(m.rule)
-        )
-        confirmed_s, held_since_s = self._ready_at
-        return self._hold.update(
-            t_s,
-            hold_ok,
-            side,
-            self._rom_now(signals),
-            fault_pause=in_position and not hold_ok,
-            at_rest=self._settle.at_rest,
-            # In the posture from the frame readiness was confirmed: the wait was in it too.
-            began_s=held_since_s if t_s == confirmed_s else None,
-        )
+        for since_s in verdicts.clock_taken_back_from:
+            self._hold.take_back(since_s)
+        return self._hold.time(t_s, placed, seen.side, seen.signals, self._judge.clock_stopped())
 
-    def _hold_waiting(self, phase: Phase | None, in_position: bool) -> str | None:
+    def _hold_waiting(self, phase: Phase | None) -> str | None:
         """Why the clock is not running though the person holds the stretch's posture."""
-        if phase != "hold":
+        if phase != "hold" or self._hold is None:
             return None
-        if self._below_target:
-            return "below_target"
-        stopping = [m.rule.id for m in self._monitors if m.active and stops_hold_clock(m.rule)]
-        if stopping:
-            return stopping[0]
-        return None
+        return self._hold.waiting(self._judge.stopping())
 
     def _active_faults(self, t_s: float) -> list[str]:
-        active = [m.rule.id for m in self._monitors if m.active]
-        if t_s < self._tempo_until:
+        active = self._judge.active()
+        if self._reps and self._reps.too_fast_cue(t_s):
             active.append(TOO_FAST)
         return active
 
-    def _count_unchecked(
-        self, t_s: float, phase: Phase | None, view: SeenView, signals: dict[str, float]
-    ) -> list[str]:
-        """Rules due in this phase that cannot be judged now, counted for the result: the view
-        cannot judge them, or their signal could not be measured (the back's outline not
-        traced). Returns those the view cannot judge: the person can fix that by turning."""
-        by_view = []
-        for rule in self.spec.rules:
-            unmeasured = False
-            if phase in rule.phases:
-                self._rule_due[rule.id] += 1
-                if view not in rule.views:
-                    self._rule_unchecked[rule.id] += 1
-                    by_view.append(rule.id)
-                elif math.isnan(signals.get(rule.signal, math.nan)):
-                    self._rule_unchecked[rule.id] += 1
-                    unmeasured = True
-            if not unmeasured:
-                self._unmeasured_since.pop(rule.id, None)
-            else:
-                self._unmeasured_since.setdefault(rule.id, t_s)
-        return by_view
-
-    def _track_position(self, t_s: float, in_position: bool) -> None:
-        """Remember when the hold position was last taken after a real absence from it."""
-        if not in_position:
-            if self._position_left_s is None:
-                self._position_left_s = t_s
-            return
-        if self._position_left_s is None:
-            return
-        first_time = math.isinf(self._position_since_s)
-        if first_time or t_s - self._position_left_s >= POSITION_ABSENCE_S:
-            self._position_since_s = t_s
-        self._position_left_s = None
-
-    def _lose_readiness(self) -> None:
-        self._ready = False
-        self._start_since = math.nan
-        self._posture_since = math.nan
-        if self._reps:
-            self._reps.reset(math.nan, math.nan)
-        self._rep_faults.clear()
-
-    @staticmethod
-    def _in_position(positions: list[dict[str, Band]], signals: dict[str, float]) -> bool:
-        """Is the person in any one of these positions (signal -> band) now?"""
-        return any(
-            all(band.contains(signals[name]) for name, band in position.items())
-            for position in positions
-        )
-
-    def _check_ready(self, t_s: float, signals: dict[str, float]) -> None:
-        if self._ready:
-            return
-        if self.spec.hold is None or not self._in_position(self.spec.hold.posture, signals):
-            self._posture_since = math.nan
-        elif math.isnan(self._posture_since):
-            self._posture_since = t_s
-
-        in_end = self._in_position(self.spec.ready.end_positions, signals)
-        if not (in_end or self._in_position(self.spec.ready.positions, signals)):
-            self._start_since = math.nan
-            return
-        if math.isnan(self._start_since):
-            self._start_since = t_s
-        if t_s - self._start_since >= self.spec.ready.min_s:
-            self._ready = True
-            # A stretch held while readiness was confirmed was held all along: its clock may
-            # start from when the position was taken (see _time_hold).
-            self._ready_at = (t_s, max(self._start_since, self._posture_since))
-            if self._reps and self.spec.reps:
-                self._reps.reset(t_s, signals[self.spec.reps.signal], in_end=in_end)
-                self._note_confirm(t_s, signals)
-                # Begun at the rep's end (on the box, over the bar): its first rep was not seen
-                # going down, so neither how far it went nor its tempo is judged.
-                self._reach_unjudged = self._reps.phase == "end"
-
-    def _advance(
-        self,
-        t_s: float,
-        signals: dict[str, float],
-        view: SeenView,
-        side: WorkingSide,
-        new_reps: list[RepEvent],
-        new_holds: list[Hold],
-    ) -> tuple[Phase | None, bool]:
-        phase: Phase | None = None
-        in_position = False
-        if self._reps is not None and self.spec.reps is not None:
-            resting = self._in_position(self.spec.ready.positions, signals)
-            rep = self._reps.update(t_s, signals[self.spec.reps.signal], resting)
-            self._note_confirm(t_s, signals)
-            phase = self._reps.phase
-            if phase != "start":
-                for tracker in self._reach:
-                    if view in tracker.rule.views:
-                        tracker.update(signals.get(tracker.rule.signal, math.nan))
-            event = self._complete_rep(rep, side) if rep is not None else None
-            if event is not None:
-                new_reps.append(event)
-            elif phase == "start":
-                self._rep_faults.clear()
-                self._rom_best = math.nan
-                self._rep_measures = {}
-                self._measure_windows = {}
-                for tracker in self._reach:
-                    tracker.passed_and_reset()
-        if self._hold is not None and self.spec.hold is not None:
-            hold = self.spec.hold
-            value = signals[hold.signal]
-            in_posture = self._in_position(hold.posture, signals)
-            settled = self._settle.update(t_s, value if in_posture else math.nan)
-            # A hold begins once the person is still in the posture, not while still moving
-            # into it; once begun, it runs while they stay in it. How deep they go is theirs
-            # (measured, reported), unless the clinician set a minimum for this patient.
-            holding = in_posture and (self._hold.active or settled)
-            self._below_target = (
-                holding and hold.target is not None and not hold.target.contains(value)
-            )
-            in_position = holding and not self._below_target
-            if holding:
-                phase = "hold"
-        return phase, in_position
-
-    def _track_rep_measures(self, t_s: float, signals: dict[str, float]) -> None:
-        """The largest value of each reported signal held for ``REPORT_HELD_S`` in this rep."""
-        for name in self.spec.reps.report if self.spec.reps else []:
-            value = signals.get(name, math.nan)
-            if math.isnan(value):
-                continue
-            window = self._measure_windows.setdefault(name, deque())
-            window.append((t_s, value))
-            while t_s - window[0][0] > REPORT_HELD_S:
-                window.popleft()
-            if t_s - window[0][0] < REPORT_HELD_S * 0.8:  # frame spacing leaves a gap
-                continue
-            held = min(v for _, v in window)
-            best = self._rep_measures.get(name, math.nan)
-            if math.isnan(best) or held > best:
-                self._rep_measures[name] = held
-
-    def _rom_now(self, signals: dict[str, float]) -> float:
-        return signals.get(self.spec.rom.signal, math.nan) if self.spec.rom else math.nan
-
-    def _track_rep_rom(self, signals: dict[str, float]) -> None:
-        value = self._rom_now(signals)
-        if math.isnan(value) or self.spec.rom is None:
-            return
-        higher = self.spec.rom.better == "higher"
-        if math.isnan(self._rom_best) or (value > self._rom_best) == higher:
-            self._rom_best = value
-
-    def _note_confirm(self, t_s: float, signals: dict[str, float]) -> None:
-        """Keep the cross-check signal's value at the frame the rep signal peaked, and its value
-        in the start position."""
-        confirm = self.spec.reps.confirm if self.spec.reps else None
-        if confirm is None or self._reps is None:
-            return
-        value = signals.get(confirm.signal, math.nan)
-        start = self._confirm_start.update(t_s, value, self._reps.phase == "start")
-        if self._reps.peak_s == t_s:
-            self._confirm_at_peak, self._confirm_start_value = value, start
-
-    def _confirmed(self, rep: Rep) -> bool:
-        """Does the spec's cross-check agree that this movement is a rep? If not, say why."""
-        confirm = self.spec.reps.confirm if self.spec.reps else None
-        value, self._confirm_at_peak = self._confirm_at_peak, math.nan
-        if confirm is None or math.isnan(value):
-            return True
-        rise = value - self._confirm_start_value
-        ok_peak = confirm.at_peak is None or confirm.at_peak.contains(value)
-        # Without a start position seen (a rep begun at its end) the rise is not judged.
-        ok_rise = confirm.rise_from_start is None or math.isnan(rise)
-        ok_rise = ok_rise or confirm.rise_from_start.contains(rise)  # type: ignore[union-attr]
-        if ok_peak and ok_rise:
-            return True
-        self._not_counted.append(NotCounted(rep.start_s, rep.end_s, confirm.reason))
-        self._rep_faults.clear()
-        self._rom_best = math.nan
-        self._rep_measures = {}
-        self._measure_windows = {}
-        self._reach_unjudged = False
-        for tracker in self._reach:
-            tracker.passed_and_reset()
-        return False
-
-    def _complete_rep(self, rep: Rep, side: WorkingSide = "none") -> RepEvent | None:
-        """Record a finished rep with every rule it broke, its tempo and its range (None when
-        the spec's cross-check says the movement was not a rep)."""
-        if not self._confirmed(rep):
-            return None
-        faults = set(self._rep_faults)
-        tempo = self.spec.reps
-        # Begun before it was seen (at the rep's end, or before the body jumped: another person
-        # followed, a cut in the video), or its movement never seen (the signal leapt from the
-        # start band into the end band between two frames: a misread pose): neither its depth nor
-        # its tempo is known.
-        unjudged, self._reach_unjudged = self._reach_unjudged, False
-        unjudged = unjudged or rep.leapt or self._jump_s >= rep.began_s - JUMP_GRACE_S
-        tempo_s = math.nan if unjudged else rep.tempo_s
-        if tempo and tempo.min_rep_s is not None and tempo_s < tempo.min_rep_s:
-            faults.add(TOO_FAST)
-            self._tempo_until = rep.end_s + TEMPO_CUE_S
-            self._faults.append(
-                Fault(TOO_FAST, rep.start_s, rep.end_s, "warning", tempo.too_fast_message)
-            )
-        for tracker in self._reach:
-            if not tracker.passed_and_reset() and not unjudged:
-                faults.add(tracker.rule.id)
-                self._faults.append(
-                    Fault(
-                        tracker.rule.id,
-                        rep.start_s,
-                        rep.end_s,
-                        tracker.rule.severity,
-                        tracker.rule.message,
-                    )
-                )
-        event = RepEvent(
-            len(self._rep_events) + 1,
-            rep.start_s,
-            rep.end_s,
-            rep.peak_value,
-            tuple(sorted(faults)),
-            side,
-            self._rom_best,
-            tempo_s,
-            {n: self._rep_measures.get(n, math.nan) for n in tempo.report} if tempo else {},
-        )
-        self._rep_measures = {}
-        self._measure_windows = {}
-        self._rep_events.append(event)
-        self._rep_faults.clear()
-        self._rom_best = math.nan
-        return event
-
     def finish(self) -> SessionResult:
-        """Close what is under way (a hold, an open fault) and return the whole result."""
-        t = self._last_t if not math.isnan(self._last_t) else 0.0
-        if self._reps is not None and self._ready and self.spec.reps is not None:
-            rep = self._reps.finish(self._perception.last_raw.get(self.spec.reps.signal, math.nan))
-            if rep is not None:
-                self._complete_rep(rep, self._last_side)
-        for monitor in self._monitors:
-            fault = monitor.close(t)
-            if fault:
-                self._faults.append(fault)
+        """Close what is under way (a rep, a hold, an open fault) and return the whole result."""
+        counts = self._counts
+        if self._reps is not None and self._readiness.ready:
+            self._reps.finish(self._perception.last_raw, counts.last_side)
+        self._judge.close(counts.last_t if not math.isnan(counts.last_t) else 0.0)
         if self._hold is not None:
-            hold = self._hold.close()
-            if hold:
-                self._holds.append(hold)
-        view: SeenView = self._view_counts.most_common(1)[0][0] if self._view_counts else "unknown"
-        side: WorkingSide = self._side_counts.most_common(1)[0][0] if self._side_counts else "none"
+            self._hold.close()
+        reps, hold, rom = self._reps, self._hold, self.spec.rom
+        # A rule's faults all come from one room (the rules, or the whole reps), in time order.
+        faults = [*(reps.faults if reps else []), *self._judge.faults]
         return SessionResult(
             exercise=self.spec.id,
-            reps=list(self._rep_events),
-            holds=list(self._holds),
-            faults=sorted(self._faults, key=lambda f: (f.start_s, f.rule)),
-            frames=self._frames,
-            frames_with_pose=self._frames_with_pose,
-            assessable_frames=self._assessable,
-            view=view,
-            side=side,
-            short_holds=list(self._hold.short_holds) if self._hold else [],
-            rom_signal=self.spec.rom.signal if self.spec.rom else None,
-            rom_better=self.spec.rom.better if self.spec.rom else None,
-            rom_same_within=self.spec.rom.same_within if self.spec.rom else 0.0,
-            rules_unchecked={
-                rule: n / self._rule_due[rule] for rule, n in self._rule_unchecked.items()
-            },
-            not_counted=list(self._not_counted),
+            reps=list(reps.events) if reps else [],
+            holds=list(hold.holds) if hold else [],
+            faults=sorted(faults, key=lambda f: (f.start_s, f.rule)),
+            frames=counts.frames,
+            frames_with_pose=counts.with_pose,
+            assessable_frames=counts.judged,
+            view=counts.view(),
+            side=counts.side(),
+            short_holds=list(hold.short_holds) if hold else [],
+            rom_signal=rom.signal if rom else None,
+            rom_better=rom.better if rom else None,
+            rom_same_within=rom.same_within if rom else 0.0,
+            rules_unchecked=self._unchecked.shares(),
+            not_counted=list(reps.not_counted) if reps else [],
         )

@@ -22,4 +22,10 @@ CORE_MODULES = [
     "formcheck.engine.rules",
     "formcheck.engine.holds",
     "formcheck.engine.perception",
+    "formcheck.engine.readiness",
+    "formcheck.engine.rep_tally",
+    "formcheck.engine.rep_in_progress",
+    "formcheck.engine.hold_clock",
+    "formcheck.engine.judging",
+    "formcheck.engine.unchecked",
 ]
