@@ -35,6 +35,8 @@ from formcheck.specs.schema import WorkingSide
 
 @dataclass(frozen=True)
 class RunInfo:
+    """Where a result came from and how it was run (source, length, frame rate, side, model)."""
+
     source: str
     duration_s: float
     processing_s: float
@@ -167,6 +169,7 @@ def to_dict(result: SessionResult, run: RunInfo, stopped_for_pain: bool = False)
 
 
 def result_schema() -> dict[str, Any]:
+    """The JSON Schema every result file follows (generated from the result model)."""
     text = resources.files("formcheck").joinpath("schemas/result.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -28,6 +28,8 @@ MIN_ATTEMPT_S = 0.5
 
 @dataclass(frozen=True)
 class Hold:
+    """A finished hold: when it ran, the time in position, its side and depth."""
+
     start_s: float
     end_s: float
     duration_s: float  # time actually in position, breaks excluded
@@ -69,6 +71,7 @@ class SettleDetector:
         self.at_rest = False
 
     def update(self, t_s: float, value: float) -> bool:
+        """Feed the hold signal (NaN out of position); returns whether the person is still now."""
         if math.isnan(value):
             self._samples.clear()
             self._rest_level = math.nan
@@ -92,6 +95,8 @@ class SettleDetector:
 
 
 class HoldTimer:
+    """Times the stays in position and turns the long enough ones into holds."""
+
     def __init__(self, spec: HoldSpec, rom_better: str | None = None) -> None:
         self._spec = spec
         # Which way the range-of-motion signal is better ("higher" or "lower"): the hold's best.
@@ -112,6 +117,7 @@ class HoldTimer:
 
     @property
     def active(self) -> bool:
+        """Whether a hold is under way."""
         return not math.isnan(self._start_s)
 
     @property

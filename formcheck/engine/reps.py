@@ -270,7 +270,7 @@ class RepCounter:
         held = t_s - self._band_since + frame_dt_s >= self._spec.min_phase_s - 1e-9
         return self._hold_band(band) if held else None
 
-    def _leave_start(self, t_s: float, value: float, band: str, previous_band: str) -> None:
+    def _leave_start(self, t_s: float, value: float, band: RepBand, previous_band: RepBand) -> None:
         """Leaving the start band starts a rep candidate at the last sample seen in the start
         band."""
         if self._confirmed == "start" and self._band_since == t_s:
@@ -283,7 +283,7 @@ class RepCounter:
             )
         self.phase = "outward"
 
-    def _hold_band(self, band: str) -> Rep | None:
+    def _hold_band(self, band: RepBand) -> Rep | None:
         """``band`` has been held for ``min_phase_s``: move on a phase; back in the start band
         after reaching the end band is a rep."""
         previous = self._confirmed

@@ -87,6 +87,8 @@ class FrameState:
 
 @dataclass
 class SessionResult:
+    """Everything a finished set or clip produced: reps, holds, faults and what was not judged."""
+
     exercise: str
     reps: list[RepEvent]
     holds: list[Hold]

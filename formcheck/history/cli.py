@@ -88,6 +88,7 @@ def _patient(store: HistoryStore, args: argparse.Namespace) -> Patient:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """``history list``: the saved sessions, a line each."""
     with _store(args.db) as store:
         chosen = find_patient(store, args)
         patient_id = chosen.id if chosen else None
@@ -100,6 +101,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """``history show``: one session in full."""
     from formcheck.history.store import parse_id
 
     session_id = parse_id(args.session_id, "session")
@@ -134,6 +136,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """``history export``: a patient's sessions as JSON or CSV."""
     from formcheck.history.database import database_files
     from formcheck.history.export import export_payload
     from formcheck.history.store import label
@@ -153,6 +156,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    """``history delete``: remove a patient or a session, and the recordings formcheck made."""
     from formcheck.history.store import label, printable
 
     with _store(args.db) as store:
@@ -186,6 +190,7 @@ def _confirm(question: str, doing: str) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """``history backup``: a consistent copy of the database."""
     from formcheck.history.backup import backup
     from formcheck.history.database import database_files
     from formcheck.outputs import stage_outputs
@@ -200,6 +205,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """``history restore``: replace the database with a checked backup."""
     from formcheck.history.backup import check_backup, current_counts, restore
 
     source = Path(args.backup)
@@ -216,6 +222,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_patients_add(args: argparse.Namespace) -> int:
+    """``history patients add``: a new patient."""
     with _store(args.db) as store:
         patient = store.add_patient(args.name)
     from formcheck.history.store import printable
@@ -225,6 +232,7 @@ def cmd_patients_add(args: argparse.Namespace) -> int:
 
 
 def cmd_patients_list(args: argparse.Namespace) -> int:
+    """``history patients list``: every patient with an id."""
     from formcheck.history.store import printable
 
     with _store(args.db) as store:

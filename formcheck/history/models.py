@@ -36,18 +36,22 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store a time as UTC without its zone (both databases read it back alike)."""
         if value is None:
             return None
         utc = value.astimezone(UTC)  # a naive value is taken as local time, as Python does
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read a stored time back as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
+    """The history's ORM base: how Python types map to columns."""
+
     type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it from the class)
         # Spelled out: SQLAlchemy 2.0 maps float to Float, 2.1 to Double.
         float: Double,

@@ -17,6 +17,8 @@ from formcheck.result_model import Fault, Hold, Rep
 
 @dataclass(frozen=True)
 class Patient:
+    """A patient as the history knows them: an id and a name."""
+
     id: int
     name: str
     created_at: datetime  # UTC
@@ -72,6 +74,7 @@ class StoredSession:
 
     @property
     def reps_done(self) -> int:
+        """Reps done in the session, good and faulty."""
         return self.reps_good + self.reps_faulty
 
     def best_hold_s(self) -> dict[str, float]:

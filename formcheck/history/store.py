@@ -114,9 +114,9 @@ def parse_id(text: str | int, what: str) -> int:
 
 
 def printable(name: str) -> str:
-    """``name`` safe to print on a terminal: any character a name may not hold (a name saved
+    r"""``name`` safe to print on a terminal: any character a name may not hold (a name saved
     before names were checked, or written into a shared database directly) is shown as its
-    ``\\uXXXX`` code instead of acting (an escape sequence retitling the terminal, an override
+    ``\uXXXX`` code instead of acting (an escape sequence retitling the terminal, an override
     turning the line around)."""
     return "".join(
         f"\\u{ord(c):04x}" if unicodedata.category(c) in _REFUSED_CATEGORIES else c for c in name
@@ -154,6 +154,7 @@ class HistoryStore:
             raise
 
     def close(self) -> None:
+        """Release the database connections."""
         self._engine.dispose()
 
     def check_writable(self) -> None:

@@ -21,10 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """Apply this revision."""
     with op.batch_alter_table("holds") as batch:
         batch.add_column(sa.Column("rom_best", sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
+    """Undo this revision."""
     with op.batch_alter_table("holds") as batch:
         batch.drop_column("rom_best")

@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """Apply this revision."""
     # A nullable column (NULL by default) and a unique index, both added in place (NULLs
     # never collide, so every existing row keeps NULL).
     column = sa.Column(
@@ -29,5 +30,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Undo this revision."""
     op.drop_index("ix_sessions_clip_identity", table_name="sessions")
     op.drop_column("sessions", "clip_identity")

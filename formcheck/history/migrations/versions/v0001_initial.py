@@ -34,6 +34,7 @@ def _session_child(name: str, *columns: sa.Column[object]) -> None:
 
 
 def upgrade() -> None:
+    """Apply this revision."""
     op.create_table(
         "patients",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -111,5 +112,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Undo this revision."""
     for name in ("faults", "holds", "reps", "sessions", "patients"):
         op.drop_table(name)
