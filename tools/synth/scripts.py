@@ -104,6 +104,25 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(rng.uniform(lo, hi))
 
 
+def _out_and_back(
+    rng: np.random.Generator,
+    tl: Timeline,
+    reps: int,
+    key: str,
+    top: tuple[float, float],
+    move_s: tuple[float, float],
+    at_top_s: tuple[float, float],
+) -> None:
+    """``reps`` reps of ``key`` from 0 out to a random ``top`` and back, each marked as a rep
+    interval, with a short pause at the top and a rest after."""
+    for _ in range(reps):
+        t0, _ = tl.move(_u(rng, *move_s), **{key: _u(rng, *top)})
+        tl.pause(_u(rng, *at_top_s))
+        _, t1 = tl.move(_u(rng, *move_s), **{key: 0.0})
+        tl.intervals.append(Interval("rep", t0, t1))
+        tl.pause(_u(rng, 0.6, 1.0))
+
+
 def _both_arms(
     shoulder_flex_deg: float, shoulder_abd_deg: float, elbow_flex_deg: float
 ) -> dict[str, ArmPose]:
@@ -281,12 +300,7 @@ def glute_bridge(
     tl.pause(_u(rng, 0.6, 0.9))
     tl.move(_u(rng, 1.0, 1.4), hip=50.0, knee=100.0)
     tl.pause(_u(rng, 0.8, 1.1))
-    for _ in range(reps):
-        t0, _ = tl.move(_u(rng, 1.1, 1.5), bridge=_u(rng, 24, 28))
-        tl.pause(_u(rng, 0.5, 1.0))
-        _, t1 = tl.move(_u(rng, 1.1, 1.5), bridge=0.0)
-        tl.intervals.append(Interval("rep", t0, t1))
-        tl.pause(_u(rng, 0.6, 1.0))
+    _out_and_back(rng, tl, reps, "bridge", top=(24, 28), move_s=(1.1, 1.5), at_top_s=(0.5, 1.0))
 
     def pose_at(p: dict[str, float]) -> Body:
         arms = _both_arms(shoulder_flex_deg=-p["bridge"], shoulder_abd_deg=15, elbow_flex_deg=5)
@@ -365,12 +379,7 @@ def side_lying_leg_abduction(
     # Getting into position: the legs slide a little forward and the knees straighten.
     tl.move(_u(rng, 0.6, 0.9), hipf=_u(rng, 10, 16), knee=_u(rng, 2, 5))
     tl.pause(_u(rng, 0.6, 0.9))
-    for _ in range(reps):
-        t0, _ = tl.move(_u(rng, 1.0, 1.4), lift=_u(rng, 28, 40))
-        tl.pause(_u(rng, 0.3, 0.6))
-        _, t1 = tl.move(_u(rng, 1.0, 1.4), lift=0.0)
-        tl.intervals.append(Interval("rep", t0, t1))
-        tl.pause(_u(rng, 0.6, 1.0))
+    _out_and_back(rng, tl, reps, "lift", top=(28, 40), move_s=(1.0, 1.4), at_top_s=(0.3, 0.6))
 
     def pose_at(p: dict[str, float]) -> Body:
         return P.side_lying(
