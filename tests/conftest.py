@@ -52,3 +52,12 @@ def postgres_cluster() -> Iterator[Cluster]:
     cluster = start_cluster(bin_dir)
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty history database: an SQLite file, then a database on the test cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.new_database()

@@ -26,7 +26,6 @@ from formcheck.history.migrate import alembic_config
 from formcheck.history.store import HistoryStore
 from formcheck.landmarks import LandmarkSeries
 from tests.factories import side_view_squat_frame
-from tests.postgres import Cluster
 from tests.support.history import sample_context, sample_result
 from tests.support.paths import REPO
 
@@ -78,14 +77,6 @@ def squat_landmarks(path: Path) -> Path:
         frames.append(side_view_squat_frame(t, value))
     LandmarkSeries.from_frames(times, frames, (800, 1000), "squats").save(path)
     return path
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'history.sqlite3'}"
-    cluster: Cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.new_database()
 
 
 def test_a_clip_saved_from_analyze_can_be_listed_shown_exported_and_deleted(

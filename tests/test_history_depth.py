@@ -16,7 +16,6 @@ from formcheck.history.from_result import SessionContext, check_result
 from formcheck.history.store import HistoryStore
 from formcheck.results import RunInfo, to_dict
 from formcheck.specs.schema import Band, HoldSpec
-from tests.postgres import Cluster
 from tests.support.history import BASE_TIME
 
 FPS = 15.0
@@ -75,14 +74,6 @@ def test_the_best_does_not_change_the_clock() -> None:
         (h.start_s, h.end_s, h.duration_s, h.rom) for h in lower
     ]
     assert (higher[0].rom_best, lower[0].rom_best) == (96.0, 90.0)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'history.sqlite3'}"
-    cluster: Cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.new_database()
 
 
 def test_the_best_depth_goes_through_the_json_and_the_history(db_url: str) -> None:

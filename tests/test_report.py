@@ -36,7 +36,6 @@ from formcheck.report.trends import (
 )
 from formcheck.source.video import iter_frames
 from formcheck.specs.loader import load_all_specs, load_spec
-from tests.postgres import Cluster
 from tests.support.paths import SAMPLE_CLIP
 from tests.support.pdf import jpeg_images, poppler
 from tests.support.sessions import FULL_DEG, SHORT_DEG, as_dict, squat_session, stretch_session
@@ -159,14 +158,6 @@ def run_report(db_url: str, out: Path, *extra: str) -> int:
     return main(
         ["report", "--patient", "Anna K", *PERIOD_ARGS, "--pdf", str(out), "--db", db_url, *extra]
     )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'history.sqlite3'}"
-    cluster: Cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.new_database()
 
 
 def test_the_report_shows_what_the_database_holds(db_url: str, tmp_path: Path) -> None:
