@@ -54,12 +54,12 @@ def _turn(views: Sequence[View]) -> str:
 
 def unmeasured_text(rule: Rule) -> str:
     """Plain words for a rule whose signal the camera cannot measure now (e.g. the back's
-    outline hidden or merged with something behind the person, the feet hidden behind the
-    legs)."""
+    outline hidden, flickering in dim light or merged with something behind the person, the feet
+    hidden behind the legs)."""
     what = rule.checks or "this part of your form"
     if rule.signal.startswith("back_"):  # read from the person's outline (segmentation mask)
-        advice = "Keep it in full view, side-on to the camera, against a plain background, in "
-        advice += "fitted clothes."
+        advice = "Keep it in full view, side-on to the camera, in good light, against a plain "
+        advice += "background, in fitted clothes."
     else:
         advice = f"Keep {what} in full view of the camera."
     return f"{what[0].upper()}{what[1:]} cannot be seen clearly enough to check. {advice}"

@@ -22,7 +22,7 @@ from formcheck.landmarks import (
     trunk_direction_deg,
 )
 from formcheck.signals.catalog import SIDE_DETECTORS, SIGNALS, SignalContext
-from formcheck.signals.filters import CausalOneEuro
+from formcheck.signals.filters import CausalOneEuro, JitterGate
 from formcheck.signals.geometry import distance
 from formcheck.signals.reference import StandingHipHeight
 from formcheck.signals.view import ViewTracker
@@ -151,6 +151,12 @@ class Perception:
         # The person's standing hip height, the reference of ``hip_drop_leg``.
         self._standing = StandingHipHeight()
         self._filters = {name: CausalOneEuro() for name in spec.signals}
+        # Readings that can flicker (the back's outline) are dropped while they do.
+        self._jitter_gates = {
+            name: JitterGate(limit)
+            for name in spec.signals
+            if (limit := SIGNALS[name].max_jitter) is not None
+        }
         self._side_votes: deque[tuple[float, Side | None]] = deque()
         self._in_view = False  # the last pose passed the visibility gate (VISIBILITY_HYSTERESIS)
         self.last_raw: dict[str, float] = {}  # each signal's last unsmoothed value
@@ -177,6 +183,8 @@ class Perception:
         for name in self.spec.signals:
             raw = SIGNALS[name].fn(frame, ctx)
             signals[name] = self._filters[name](raw, t_s)
+            if name in self._jitter_gates:
+                signals[name] = self._jitter_gates[name](raw, signals[name], t_s)
             self.last_raw[name] = raw
         self._in_view = self._visible(frame, side)
         reason: NotJudgedReason | None = None

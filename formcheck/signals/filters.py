@@ -77,3 +77,42 @@ class RollingMedian:
         if not self._samples:
             return math.nan
         return statistics.median(v for _, v in self._samples)
+
+
+class JitterGate:
+    """Drops a measurement while its recent readings disagree from frame to frame.
+
+    A body changes shape smoothly: between two frames a joint angle or the bend of the back moves
+    on from where it was heading. A reading that swings back and forth by tens of degrees from one
+    frame to the next is not measuring the body (an arm swinging through the back's outline, a
+    dim or blurred silhouette). The spread is the median absolute second difference of the raw
+    readings over the last ``window_s`` seconds: a steady movement, fast or slow, gives about 0,
+    a reading flickering around its level gives about twice its flicker. Above ``max_jitter``
+    the value is replaced by NaN (not measured).
+    """
+
+    def __init__(self, max_jitter: float, window_s: float = 0.4) -> None:
+        self._max_jitter = max_jitter
+        self._window_s = window_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def __call__(self, raw: float, smoothed: float, t_s: float) -> float:
+        """``smoothed``, or NaN while the raw readings of the last ``window_s`` jitter."""
+        if self._samples and t_s < self._samples[-1][0]:
+            self._samples.clear()
+        self._samples.append((t_s, raw))
+        while t_s - self._samples[0][0] > self._window_s:
+            self._samples.popleft()
+        return math.nan if self.jitter > self._max_jitter else smoothed
+
+    @property
+    def jitter(self) -> float:
+        """The median absolute second difference of the readings in the window (0 with fewer
+        than three in a row)."""
+        values = [v for _, v in self._samples]
+        seconds = [
+            abs(a - 2 * b + c)
+            for a, b, c in zip(values, values[1:], values[2:], strict=False)
+            if not (math.isnan(a) or math.isnan(b) or math.isnan(c))
+        ]
+        return statistics.median(seconds) if seconds else 0.0
