@@ -51,6 +51,8 @@ class HoldClock:
         self.position_since_s = -math.inf  # when it was last taken after a real absence
         self._posture_since = math.nan  # in the posture since, while readiness is awaited
         self._ready_at = (math.nan, math.nan)  # (when readiness was confirmed, since when held)
+        self._in_posture = False  # on the latest placed frame
+        self._clear_since = math.nan  # in the posture with nothing stopping the clock, since
         self.holds: list[Hold] = []
 
     @property
@@ -91,8 +93,12 @@ class HoldClock:
             # (measured, reported), unless the clinician set a minimum for this patient.
             holding = in_posture and (self._timer.active or settled)
             target = self._hold.target
-            self._below_target = holding and target is not None and not target.contains(value)
+            short = target is not None and not target.contains(value)
+            self._below_target = holding and short
+            self._in_posture = in_posture and not short
             placed = Placed(holding, holding and not self._below_target)
+        else:
+            self._in_posture = False
         self._track_position(t_s, placed.in_position)
         return placed
 
@@ -130,7 +136,10 @@ class HoldClock:
         lost otherwise.
         """
         hold_ok = placed.in_position and not stopped
-        confirmed_s, held_since_s = self._ready_at
+        if not (self._in_posture and not stopped):
+            self._clear_since = math.nan
+        elif math.isnan(self._clear_since):
+            self._clear_since = t_s
         rom = signals.get(self._rom_signal, math.nan) if self._rom_signal else math.nan
         finished = self._timer.update(
             t_s,
@@ -139,12 +148,22 @@ class HoldClock:
             rom,
             fault_pause=placed.in_position and not hold_ok,
             at_rest=self._settle.at_rest,
-            # In the posture from the frame readiness was confirmed: the wait was in it too.
-            began_s=held_since_s if t_s == confirmed_s else None,
+            began_s=self._began_s(t_s),
         )
         if finished:
             self.holds.append(finished)
         return finished
+
+    def _began_s(self, t_s: float) -> float | None:
+        """When a hold starting now was in fact taken: held while readiness was being confirmed
+        (the wait was in the posture too), or still since the start of the settle window (the
+        person had stopped moving then; the window only confirms it), but not before a fault
+        that stopped the clock, or a depth short of the clinician's target, last cleared."""
+        confirmed_s, held_since_s = self._ready_at
+        if t_s == confirmed_s:
+            return held_since_s
+        still_s, clear_s = self._settle.still_since_s, self._clear_since
+        return None if math.isnan(still_s) or math.isnan(clear_s) else max(still_s, clear_s)
 
     def waiting(self, stopping: list[str]) -> str | None:
         """Why the clock is not running though the person holds the posture: short of the

@@ -69,6 +69,7 @@ class SettleDetector:
         self._samples: deque[tuple[float, float]] = deque()
         self._rest_level = math.nan
         self.at_rest = False
+        self.still_since_s = math.nan  # the start of the still window, while still
 
     def update(self, t_s: float, value: float) -> bool:
         """Feed the hold signal (NaN out of position); returns whether the person is still now."""
@@ -76,9 +77,11 @@ class SettleDetector:
             self._samples.clear()
             self._rest_level = math.nan
             self.at_rest = False
+            self.still_since_s = math.nan
             return False
         if self._within is None:
             self.at_rest = True
+            self.still_since_s = t_s
             return True
         self._samples.append((t_s, value))
         # Keep the window at least ``window_s`` long whatever the frame rate: drop the oldest
@@ -90,6 +93,7 @@ class SettleDetector:
         still = long_enough and max(values) - min(values) <= self._within
         if still:
             self._rest_level = statistics.median(values)
+        self.still_since_s = self._samples[0][0] if still else math.nan
         self.at_rest = still or abs(value - self._rest_level) <= self._within
         return still
 

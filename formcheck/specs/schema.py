@@ -305,8 +305,9 @@ class HoldSpec(StrictModel):
     settle_within: float | None = Field(
         default=None,
         gt=0,
-        description="the clock starts once the person is still in the position: the hold "
-        "signal within this range (its own unit) for settle_s; None starts it on entering the band",
+        description="the clock runs once the person is still in the position, from the start "
+        "of the first settle_s with the hold signal within this range (its own unit); None "
+        "starts it on entering the band",
     )
     settle_s: float = Field(default=0.5, gt=0, description="how long still counts as settled")
     mode: Literal["position", "guided"] = Field(

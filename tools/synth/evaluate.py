@@ -168,9 +168,9 @@ def _settled_span(
     positioned: list[bool],
 ) -> tuple[int, int]:
     """Where a hold with a settle gate (``hold.settle_within``) begins and ends, judged on the
-    true signal by the engine's own definition (:class:`SettleDetector`): from the first frame
-    still in the position to the last frame at the level where the person rested (the way into
-    the stretch and the way out of it are not the hold)."""
+    true signal by the engine's own definition (:class:`SettleDetector`): from the start of the
+    first still window in the position to the last frame at the level where the person rested
+    (the way into the stretch and the way out of it are not the hold)."""
     hold = spec.hold
     if hold is None or hold.settle_within is None:
         return first, last
@@ -184,7 +184,7 @@ def _settled_span(
         in_band = positioned[i]
         still = detector.update(times[i], values[i] if in_band else math.nan)
         if still and start > last:
-            start = i
+            start = next(j for j in range(first, i + 1) if times[j] >= detector.still_since_s)
         if start <= last and detector.at_rest:
             end = i
     return start, end
