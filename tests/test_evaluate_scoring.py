@@ -101,16 +101,16 @@ def test_true_hold_seconds(
 @pytest.mark.parametrize(
     ("name", "values", "expected_s"),
     [
-        # still folding inside the band for 0.5 s (frames 10-15), then resting: the clock starts
-        # once the signal has stayed within the settle range (2 deg) for 0.5 s (frame 20), as
-        # the engine's does: frames 20-29
-        ("folding_then_resting", [OUT] * 10 + [110, 114, 118, 122, 126, 130] + [130] * 14, 1.0),
-        # resting from the moment the band is reached (frame 10): the settle time itself is not
-        # counted, frames 15-29
-        ("resting_at_once", [OUT] * 10 + [130] * 20, 1.5),
+        # still folding inside the band for 0.5 s (frames 10-15), then resting: the hold runs
+        # from the start of the first 0.5 s within the settle range (2 deg), as the engine's
+        # does: frames 15-29 (the fold itself is not counted)
+        ("folding_then_resting", [OUT] * 10 + [110, 114, 118, 122, 126, 130] + [130] * 14, 1.5),
+        # resting from the moment the band is reached (frame 10): the half-second that confirms
+        # the stillness is counted too, frames 10-29
+        ("resting_at_once", [OUT] * 10 + [130] * 20, 2.0),
         # resting (frames 10-24), then easing out through the band (frames 25-29): the hold ends
-        # at the last still frame, as the engine's does: frames 15-24
-        ("resting_then_easing_out", [OUT] * 10 + [130] * 15 + [126, 122, 118, 114, 110], 1.0),
+        # at the last still frame, as the engine's does: frames 10-24
+        ("resting_then_easing_out", [OUT] * 10 + [130] * 15 + [126, 122, 118, 114, 110], 1.5),
     ],
 )
 def test_true_hold_is_the_settled_stay(name: str, values: list[float], expected_s: float) -> None:
